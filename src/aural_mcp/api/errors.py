@@ -1,0 +1,200 @@
+"""One exception hierarchy for everything the Aural API (or the road to it) can answer.
+
+Branch on the class (or `code` / `status`), never on `message`: the API's texts vary by route.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+
+class AuralError(Exception):
+    """Base of every error the SDK raises."""
+
+    code: str = "ERROR"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        body: dict[str, Any] | None = None,
+        operation: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        if code is not None:
+            self.code = code
+        self.body = body
+        self.operation = operation
+
+    def __str__(self) -> str:
+        where = f" ({self.operation})" if self.operation else ""
+        status = f"{self.status} " if self.status is not None else ""
+        return f"{status}{self.code}{where}: {self.message}"
+
+
+class ConfigurationError(AuralError, ValueError):
+    """The client cannot be used as configured (for example, no API key). Raised before any request."""
+
+    code = "CONFIGURATION"
+
+
+class APIError(AuralError):
+    """The API answered with an error status."""
+
+
+class BadRequestError(APIError):
+    code = "BAD_REQUEST"
+
+
+class UnauthorizedError(APIError):
+    code = "UNAUTHORIZED"
+
+
+class ForbiddenError(APIError):
+    code = "FORBIDDEN"
+
+
+class NotFoundError(APIError):
+    code = "NOT_FOUND"
+
+
+class ConflictError(APIError):
+    code = "CONFLICT"
+
+
+class RateLimitedError(APIError):
+    code = "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class PlanLimitExceededError(ForbiddenError):
+    """A plan quota is used up. Not a permission problem: upgrading or waiting fixes it."""
+
+    code = "PLAN_LIMIT_EXCEEDED"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: str | None = None,
+        current: float | None = None,
+        max: float | None = None,  # noqa: A002 - the API's field name
+        upgrade_url: str | None = None,
+        **kw: Any,
+    ) -> None:
+        super().__init__(message, **kw)
+        self.limit = limit
+        self.current = current
+        self.max = max
+        self.upgrade_url = upgrade_url
+
+
+class ServerError(APIError):
+    """5xx, including bodies that are not JSON."""
+
+    code = "INTERNAL_ERROR"
+
+
+class TransportError(AuralError):
+    """The request could not be completed over the network and was safe to report as failed."""
+
+    code = "TRANSPORT"
+
+
+class OutcomeUnknownError(AuralError):
+    """A create may have reached the server, but no answer came back. It was not repeated.
+
+    `check` says how to find out whether it took effect before trying again.
+    """
+
+    code = "OUTCOME_UNKNOWN"
+
+    def __init__(self, message: str, *, check: str, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.check = check
+
+
+_BY_CODE: dict[str, type[APIError]] = {
+    "BAD_REQUEST": BadRequestError,
+    "UNAUTHORIZED": UnauthorizedError,
+    "FORBIDDEN": ForbiddenError,
+    "NOT_FOUND": NotFoundError,
+    "CONFLICT": ConflictError,
+    "RATE_LIMITED": RateLimitedError,
+    "PLAN_LIMIT_EXCEEDED": PlanLimitExceededError,
+    "INTERNAL_ERROR": ServerError,
+    "INTERNAL_SERVER_ERROR": ServerError,
+}
+
+_BY_STATUS: dict[int, type[APIError]] = {
+    400: BadRequestError,
+    401: UnauthorizedError,
+    403: ForbiddenError,
+    404: NotFoundError,
+    405: NotFoundError,
+    409: ConflictError,
+    429: RateLimitedError,
+}
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return value
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def error_from_response(
+    status: int, content: bytes, headers: dict[str, str] | None = None, *, operation: str | None = None
+) -> APIError:
+    """Build the typed error for an error response, whether or not its body is the JSON envelope."""
+    headers = {k.lower(): v for k, v in (headers or {}).items()}
+    body: dict[str, Any] | None = None
+    try:
+        parsed = json.loads(content) if content else None
+        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
+            body = parsed["error"]
+    except (ValueError, UnicodeDecodeError):
+        pass
+
+    if body is not None:
+        code = str(body.get("code") or "")
+        message = str(body.get("message") or code or f"HTTP {status}")
+    else:
+        code = ""
+        message = f"HTTP {status} with a body that is not the API's JSON error envelope"
+
+    cls = _BY_CODE.get(code) or _BY_STATUS.get(status) or (ServerError if status >= 500 else APIError)
+    common: dict[str, Any] = {"status": status, "body": body, "operation": operation}
+    if code:
+        common["code"] = code
+    elif cls is APIError:
+        common["code"] = f"HTTP_{status}"
+    if cls is RateLimitedError:
+        retry = _number((body or {}).get("retry_after"))
+        if retry is None:
+            retry = _number(headers.get("retry-after"))
+        return RateLimitedError(message, retry_after=retry, **common)
+    if cls is PlanLimitExceededError:
+        b = body or {}
+        return PlanLimitExceededError(
+            message,
+            limit=b.get("limit"),
+            current=_number(b.get("current")),
+            max=_number(b.get("max")),
+            upgrade_url=b.get("upgrade_url"),
+            **common,
+        )
+    return cls(message, **common)

@@ -1,0 +1,97 @@
+"""`aural-mcp` command line: serve | sandbox | demo | config | doctor.
+
+Each command imports its implementation only when chosen: a stdio server is spawned for every
+client session, so start-up must not pay for the sandbox, uvicorn or the other commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+TRANSPORTS = ("stdio", "sse", "http")
+CLIENTS = ("claude-desktop", "claude-code", "cursor", "vscode")
+
+
+def _csv(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aural-mcp",
+        description="MCP server, SDK and local sandbox for the Aural interview API.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
+    serve.add_argument("--transport", choices=TRANSPORTS, default="stdio")
+    serve.add_argument("--host", default=None, help="HTTP bind address (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8765)")
+    serve.add_argument("--stateless", action="store_true", help="Streamable HTTP without sessions")
+    serve.add_argument("--auth-token", default=None, help="bearer token clients must send (or AURAL_MCP_TOKEN)")
+    serve.add_argument("--allowed-hosts", type=_csv, default=None, help="extra Host values to accept, comma-separated")
+    serve.add_argument("--allowed-origins", type=_csv, default=None, help="extra Origin values to accept")
+    serve.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
+    serve.add_argument("--read-only", action="store_true", help="hide every tool that writes")
+    serve.add_argument("--sandbox", action="store_true", help="serve against an in-process sandbox")
+    serve.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
+    serve.add_argument("--rate-limit", default=None, help="client pacing N/SECONDS (or AURAL_RATE_LIMIT)")
+    serve.add_argument("--log-level", default=None, help="stderr log level (default WARNING)")
+
+    sandbox = sub.add_parser("sandbox", help="run the local Aural API sandbox")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8400)
+    sandbox.add_argument("--db", default="aural-sandbox.db", help="SQLite file, or :memory:")
+    sandbox.add_argument("--rate-limit", default="60/60", help="N/SECONDS per key (default 60/60)")
+    sandbox.add_argument("--plan", default=None, help="enforce a plan's limits, e.g. free")
+    sandbox.add_argument("--faults", default=None, help="fault injection, e.g. 0.2:drop_before,drop_after,500,502,503,latency")
+    sandbox.add_argument("--public-url", default=None, help="base of published links (default: the sandbox's own URL)")
+    sandbox.add_argument("--new-key", action="store_true", help="mint another API key, print it and exit")
+
+    sub.add_parser("demo", help="walk the interview lifecycle as an agent would, on a sandbox")
+
+    config = sub.add_parser("config", help="print ready-to-paste client configuration")
+    config.add_argument("client", choices=CLIENTS)
+    config.add_argument("--sandbox", action="store_true", help="configure the server to use the sandbox")
+
+    sub.add_parser("doctor", help="check the API key and base URL and print usage")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from aural_mcp import __version__
+
+        print(__version__)
+        return 0
+    if args.command == "serve":
+        from aural_mcp.server.transports import main as run
+
+        return run(args)
+    if args.command == "sandbox":
+        from aural_mcp.sandbox.cli import main as run
+
+        return run(args)
+    if args.command == "demo":
+        from aural_mcp.demo import main as run
+
+        return run(args)
+    if args.command == "config":
+        from aural_mcp.server.clientconfig import main as run
+
+        return run(args)
+    if args.command == "doctor":
+        from aural_mcp.doctor import main as run
+
+        return run(args)
+    parser.print_help(sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
