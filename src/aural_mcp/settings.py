@@ -6,11 +6,18 @@ bearer token) are kept out of repr() so they cannot leak through logs or traceba
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # HTTP transports refuse larger request bodies (413)
+KEY_PREFIX = "dlv_"
+KEY_LENGTH = 36  # dlv_ + 32 characters from [a-z0-9]
+_KEY_BODY = re.compile(r"[a-z0-9]{32}")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
 def parse_rate_limit(text: str) -> tuple[int, float]:
@@ -46,6 +53,7 @@ class Settings:
     read_only: bool = False
     sandbox: bool = False  # serve against an in-process sandbox
     log_level: str = "WARNING"
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -62,6 +70,8 @@ class Settings:
             s.allowed_hosts = [h.strip() for h in env["AURAL_MCP_ALLOWED_HOSTS"].split(",") if h.strip()]
         if env.get("AURAL_MCP_ALLOWED_ORIGINS"):
             s.allowed_origins = [o.strip() for o in env["AURAL_MCP_ALLOWED_ORIGINS"].split(",") if o.strip()]
+        if env.get("AURAL_MCP_MAX_BODY_BYTES"):
+            s.max_body_bytes = int(env["AURAL_MCP_MAX_BODY_BYTES"])
         if env.get("AURAL_MCP_LOG_LEVEL"):
             s.log_level = env["AURAL_MCP_LOG_LEVEL"].upper()
         names = {f.name for f in fields(cls)}
@@ -71,3 +81,53 @@ class Settings:
             if value is not None:
                 setattr(s, key, value)
         return s
+
+
+def key_problem(key: str | None) -> str | None:
+    """Why `key` cannot be an Aural API key, or None when it looks usable.
+
+    Only what the API itself would reject (or what is certainly a copy-paste accident) counts:
+    the API checks the `dlv_` prefix, so an unusual length is accepted here (see `key_warning`).
+    """
+    if not key:
+        return "AURAL_API_KEY is not set"
+    if key != key.strip() or any(c.isspace() or ord(c) < 32 for c in key):
+        return "AURAL_API_KEY contains spaces, quotes or line breaks"
+    if key[:1] in "'\"" or key[-1:] in "'\"":
+        return "AURAL_API_KEY contains spaces, quotes or line breaks"
+    if key.lower().startswith("bearer"):
+        return "AURAL_API_KEY must be the key alone, without 'Bearer '"
+    if not key.startswith(KEY_PREFIX):
+        return f"AURAL_API_KEY does not start with {KEY_PREFIX}"
+    if len(key) == len(KEY_PREFIX):
+        return f"AURAL_API_KEY is only the {KEY_PREFIX} prefix"
+    return None
+
+
+def key_warning(key: str) -> str | None:
+    """A softer note for keys with the right prefix but not the usual dlv_ + 32 [a-z0-9] shape."""
+    if len(key) != KEY_LENGTH or not _KEY_BODY.fullmatch(key[len(KEY_PREFIX) :]):
+        return f"the key is not the usual {KEY_PREFIX} + 32 lower-case letters and digits; check it was copied whole"
+    return None
+
+
+def mask_secret(secret: str | None) -> str:
+    """`dlv_…wxyz`: enough to tell keys apart, never enough to use one."""
+    if not secret:
+        return "(not set)"
+    tail = secret[-4:] if len(secret) >= 16 else ""
+    head = KEY_PREFIX if secret.startswith(KEY_PREFIX) else ""
+    return f"{head}…{tail}"
+
+
+def is_loopback(host: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    name = host.strip().lower()
+    if name.startswith("[") and name.endswith("]"):
+        name = name[1:-1]
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
