@@ -21,6 +21,7 @@ stays on behind ours. Binding a non-loopback address without a token is refused 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -99,7 +100,9 @@ def check_settings(settings: Settings) -> None:
     if settings.auth_token is not None and (
         not settings.auth_token.strip() or any(c.isspace() for c in settings.auth_token)
     ):
-        raise ConfigError("the bearer token (--auth-token / AURAL_MCP_TOKEN) must be non-empty and without spaces")
+        raise ConfigError(
+            "the bearer token (--auth-token / AURAL_MCP_TOKEN) must be non-empty and without spaces"
+        )
     if not is_loopback(settings.host) and not settings.auth_token:
         raise ConfigError(
             f"refusing to listen on {settings.host}, which other machines can reach, without a bearer token. "
@@ -192,10 +195,8 @@ def run_stdio(settings: Settings) -> int:
         sys.stdout.flush()
         os.dup2(wire, 1)
         os.close(wire)
-    try:
+    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client went away
         anyio.run(server.run_stdio_async)
-    except (BrokenPipeError, ConnectionResetError):  # the client went away
-        pass
     return 0
 
 
@@ -221,8 +222,12 @@ def allowed_hosts(settings: Settings, port: int) -> list[str]:
 
 def allowed_origins(settings: Settings) -> list[str]:
     """Origin values accepted (browsers send one; other clients usually do not)."""
-    origins = [f"{scheme}://{name}:*" for scheme in ("http", "https") for name in ("127.0.0.1", "localhost", "[::1]")]
-    origins += [f"{scheme}://{name}" for scheme in ("http", "https") for name in ("127.0.0.1", "localhost", "[::1]")]
+    origins = [
+        f"{scheme}://{name}:*" for scheme in ("http", "https") for name in ("127.0.0.1", "localhost", "[::1]")
+    ]
+    origins += [
+        f"{scheme}://{name}" for scheme in ("http", "https") for name in ("127.0.0.1", "localhost", "[::1]")
+    ]
     origins += [o.strip().rstrip("/").lower() for o in settings.allowed_origins if o.strip()]
     return list(dict.fromkeys(origins))
 
@@ -351,7 +356,9 @@ def build_http_app(server: MCPServer, settings: Settings, port: int) -> Any:
             transport_security=security,
             host=settings.host,
         )
-    return HTTPGuard(inner, hosts=security.allowed_hosts, origins=security.allowed_origins, token=settings.auth_token)
+    return HTTPGuard(
+        inner, hosts=security.allowed_hosts, origins=security.allowed_origins, token=settings.auth_token
+    )
 
 
 def _bind(host: str, port: int) -> Any:
@@ -392,7 +399,11 @@ def run_http(settings: Settings) -> int:
         )
         shown = f"[{settings.host}]" if ":" in settings.host else settings.host
         path = SSE_PATH if settings.transport == "sse" else HTTP_PATH
-        kind = "SSE" if settings.transport == "sse" else "Streamable HTTP" + (" (stateless)" if settings.stateless else "")
+        kind = (
+            "SSE"
+            if settings.transport == "sse"
+            else "Streamable HTTP" + (" (stateless)" if settings.stateless else "")
+        )
         auth = "bearer token required" if settings.auth_token else "no token"
         _say(f"{kind} listening on http://{shown}:{port}{path} ({auth}; health: {HEALTH_PATH})")
         if settings.host in ("0.0.0.0", "::"):
