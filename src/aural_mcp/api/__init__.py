@@ -1,0 +1,48 @@
+"""`aural_mcp.api`: the typed async Python SDK of the Aural Developer API.
+
+```python
+from aural_mcp.api import AuralClient, errors, models
+```
+
+No MCP imports here: the SDK stands on its own.
+"""
+
+from . import errors, models
+from .client import DEFAULT_BASE_URL, AuralClient
+from .errors import (
+    APIError,
+    AuralError,
+    BadRequestError,
+    ConfigurationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PlanLimitExceededError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+)
+from .pacing import Pacer
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "APIError",
+    "AuralClient",
+    "AuralError",
+    "BadRequestError",
+    "ConfigurationError",
+    "ConflictError",
+    "ForbiddenError",
+    "NotFoundError",
+    "OutcomeUnknownError",
+    "Pacer",
+    "PlanLimitExceededError",
+    "RateLimitedError",
+    "ServerError",
+    "TransportError",
+    "UnauthorizedError",
+    "errors",
+    "models",
+]

@@ -1,0 +1,715 @@
+"""`AuralClient`: the async client of the Aural Developer API.
+
+One place builds requests: `call(operation, args)` reads the operation registry
+(`aural_mcp.operations`), validates ids, fills the path, the query and the JSON body, and sends it
+through `_send`, which owns authentication, pacing, retries and error mapping. The typed methods
+(`create_interview`, `list_sessions`, ...) are thin wrappers that validate the answer into models.
+
+Reliability rules (contract §3, §10; issue 4):
+
+- Every keyed request is paced client-side to `rate_limit` per `rate_window` (see `pacing.py`).
+  A 429 blocks all requests for `retry_after` seconds and the request is retried (bounded).
+- Operations marked `retry_safe` retry on network errors and 502/503/504 with jittered
+  exponential backoff (bounded by `max_retries`).
+- Creates are never repeated once they may have reached the server: a dropped connection, a
+  timeout after sending, or a 502/503/504 raises `OutcomeUnknownError` with how to check.
+  A connect error (nothing was sent) and a 429 (the server refused it) are retried.
+- The API key never appears in `repr()`, logs or exceptions.
+"""
+
+from __future__ import annotations
+
+import json as _json
+import logging
+import os
+import random
+import re
+from collections.abc import AsyncIterator
+from datetime import date, datetime
+from enum import Enum
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import anyio
+import httpx2
+from pydantic import BaseModel
+
+from .. import operations
+from ..operations import Operation
+from . import errors, models
+from .pacing import Pacer
+
+__all__ = ["DEFAULT_BASE_URL", "AuralClient"]
+
+log = logging.getLogger("aural_mcp.api")
+
+DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
+USER_AGENT = "aural-mcp-python"
+
+_UUID_RE = re.compile(operations.UUID_PATTERN)
+_KEY_RE = re.compile(r"^dlv_[!-~]+$")  # the prefix, then visible ASCII only (no spaces, no newlines)
+
+# Which tool lists the ids of each path argument (for error messages that say how to fix them).
+_ID_SOURCES = {
+    "interviewId": "list_interviews",
+    "questionId": "list_questions (or get_interview)",
+    "sessionId": "list_sessions",
+    "candidateId": "list_candidates",
+    "practiceId": "list_practices",
+}
+
+# Request names of renamed question fields: the read name -> the name the API accepts.
+_QUESTION_RENAMES = {"isRequired": "required", "probeOnShort": "followUpEnabled"}
+
+# Nothing was sent when these happen, so even a create may be tried again.
+_NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol)
+_RETRY_STATUSES = frozenset({502, 503, 504})
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _is_uuid(value: Any) -> bool:
+    return isinstance(value, str) and bool(_UUID_RE.match(value))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True, exclude_unset=True)
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _types(schema: dict[str, Any]) -> set[str]:
+    t = schema.get("type")
+    if isinstance(t, list):
+        return set(t)
+    return {t} if isinstance(t, str) else set()
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Enum):
+        return str(value.value)
+    return str(value)
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _rename_question(item: Any) -> Any:
+    """Accept the read names (`isRequired`, `probeOnShort`) as aliases of the request names."""
+    if not isinstance(item, dict):
+        return item
+    out = dict(item)
+    for read_name, request_name in _QUESTION_RENAMES.items():
+        if read_name in out:
+            value = out.pop(read_name)
+            out.setdefault(request_name, value)
+    return out
+
+
+class AuralClient:
+    """Async client of the Aural Developer API (`/api/v1`).
+
+    ```python
+    async with AuralClient() as aural:  # key from AURAL_API_KEY
+        interview = await aural.create_interview("Backend engineer screen")
+    ```
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        *,
+        base_url: str | None = None,
+        rate_limit: int = 60,
+        rate_window: float = 60.0,
+        timeout: float = 30.0,
+        max_retries: int = 4,
+        transport: httpx2.AsyncBaseTransport | None = None,
+        backoff_base: float = 0.5,
+        max_backoff: float = 8.0,
+        max_retry_wait: float = 120.0,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get("AURAL_API_KEY")
+        key = (key or "").strip()
+        if not key:
+            raise errors.ConfigurationError(
+                "No Aural API key. Pass api_key=... or set the AURAL_API_KEY environment variable. "
+                "Keys start with dlv_ and are created in the Aural dashboard under Settings → API Keys; "
+                "for local testing, `aural-mcp sandbox` prints one."
+            )
+        if not _KEY_RE.match(key):
+            raise errors.ConfigurationError(
+                "The Aural API key is malformed: it must start with dlv_ and contain no spaces. "
+                "Copy the whole key from Settings → API Keys (it is shown once) into AURAL_API_KEY."
+            )
+        url = (base_url or os.environ.get("AURAL_BASE_URL") or DEFAULT_BASE_URL).strip().rstrip("/")
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise errors.ConfigurationError(
+                f"base_url {url!r} must be an http(s) URL such as {DEFAULT_BASE_URL} "
+                "or http://127.0.0.1:8000/api/v1 (set AURAL_BASE_URL or pass base_url=...)."
+            )
+        if rate_limit < 1 or rate_window <= 0:
+            raise errors.ConfigurationError(
+                "rate_limit must be >= 1 and rate_window > 0 (e.g. 60 per 60.0 s)."
+            )
+        if max_retries < 0:
+            raise errors.ConfigurationError("max_retries must be >= 0.")
+
+        self.__key = key  # name-mangled and never printed
+        self.base_url = url
+        # Paths outside /api/v1 (the sandbox's /sandbox/...) are relative to the deployment root.
+        root = url[: -len("/api/v1")] if url.endswith("/api/v1") else f"{parts.scheme}://{parts.netloc}"
+        self.root_url = root.rstrip("/")
+        self.rate_limit = rate_limit
+        self.rate_window = rate_window
+        self.timeout = timeout
+        self.max_retries = max_retries
+        self.backoff_base = backoff_base
+        self.max_backoff = max_backoff
+        self.max_retry_wait = max_retry_wait
+        self.pacer = Pacer(rate_limit, rate_window)
+        self._http = httpx2.AsyncClient(
+            transport=transport,
+            timeout=httpx2.Timeout(timeout),
+            follow_redirects=False,
+            trust_env=transport is None,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+        )
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    @classmethod
+    def from_settings(cls, settings: Any, transport: httpx2.AsyncBaseTransport | None = None) -> AuralClient:
+        """Build a client from `aural_mcp.settings.Settings` (or anything with the same attributes)."""
+        return cls(
+            getattr(settings, "api_key", None),
+            base_url=getattr(settings, "base_url", None),
+            rate_limit=getattr(settings, "rate_limit", 60),
+            rate_window=getattr(settings, "rate_window", 60.0),
+            timeout=getattr(settings, "timeout", 30.0),
+            transport=transport,
+        )
+
+    def __repr__(self) -> str:
+        return (
+            f"AuralClient(base_url={self.base_url!r}, api_key='dlv_…', "
+            f"rate_limit={self.rate_limit}/{self.rate_window:g}s)"
+        )
+
+    async def __aenter__(self) -> AuralClient:
+        return self
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    @property
+    def is_closed(self) -> bool:
+        return self._http.is_closed
+
+    # --- the generic core ------------------------------------------------------------------
+
+    async def call(self, operation: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Run a registry operation with its API-named arguments; return the decoded JSON envelope."""
+        op = self._operation(operation)
+        method, path, params, body, has_body = self._build(op, dict(args or {}))
+        return await self._send(
+            method,
+            self.base_url + path,
+            params=params,
+            body=body,
+            has_body=has_body,
+            retry_safe=op.retry_safe,
+            label=op.name,
+            check=None if op.retry_safe else self._check_text(op, args or {}),
+        )
+
+    async def raw_request(
+        self, method: str, path: str, json: Any = None, *, idempotent: bool = False
+    ) -> dict[str, Any]:
+        """A keyed request to a path relative to the deployment root (e.g. `/sandbox/...`).
+
+        Same authentication, pacing, errors and retry rules as `call`; `idempotent=False` means the
+        request is never repeated once it may have reached the server.
+        """
+        if not path.startswith("/"):
+            path = "/" + path
+        method = method.upper()
+        check = None
+        if not idempotent:
+            m = re.search(r"/interviews/([^/]+)/", path)
+            check = (
+                f"call list_sessions for interview {m.group(1)} to see whether it took effect before repeating it"
+                if m and path.endswith("/simulate")
+                else f"check whether {method} {path} took effect (list the resource) before repeating it"
+            )
+        return await self._send(
+            method,
+            self.root_url + path,
+            params=None,
+            body=json,
+            has_body=json is not None,
+            retry_safe=idempotent,
+            label=f"{method} {path}",
+            check=check,
+        )
+
+    async def openapi(self) -> dict[str, Any]:
+        """The API's OpenAPI document (public: sent without the key and not paced)."""
+        return await self._send(
+            "GET",
+            self.base_url + "/openapi.json",
+            params=None,
+            body=None,
+            has_body=False,
+            retry_safe=True,
+            label="openapi",
+            check=None,
+            keyed=False,
+        )
+
+    # --- request building ------------------------------------------------------------------
+
+    @staticmethod
+    def _operation(name: str) -> Operation:
+        try:
+            return operations.get(name)
+        except KeyError:
+            known = ", ".join(op.name for op in operations.OPERATIONS)
+            raise ValueError(f"unknown operation {name!r}; known operations: {known}") from None
+
+    def _build(self, op: Operation, args: dict[str, Any]) -> tuple[str, str, dict[str, str], Any, bool]:
+        known = {a.name for a in op.args}
+        body_args = op.args_in("body")
+        unknown = [k for k in args if k not in known]
+        if unknown and (not body_args or op.body_list_arg):
+            expected = ", ".join(a.name for a in op.args) or "no arguments"
+            raise errors.BadRequestError(
+                f"unknown argument{'s' if len(unknown) > 1 else ''} {', '.join(unknown)} for {op.name}; "
+                f"expected: {expected}",
+                operation=op.name,
+            )
+
+        for a in op.args_in("path"):
+            value = args.get(a.name)
+            source = _ID_SOURCES.get(a.name, "the list operations")
+            if value is None or value == "":
+                raise errors.BadRequestError(
+                    f"{a.name} is required; {source} shows the ids", operation=op.name
+                )
+            if not _is_uuid(value):
+                raise errors.BadRequestError(
+                    f"{a.name} must be a UUID like 3f2b8c1e-9a4d-4e6f-8b1a-2c3d4e5f6a7b; {source} shows the ids "
+                    f"(got {_short(repr(value), 50)})",
+                    operation=op.name,
+                )
+        for a in (*op.args_in("query"), *body_args):
+            if a.required and args.get(a.name) is None:
+                raise errors.BadRequestError(f"{a.name} is required for {op.name}", operation=op.name)
+
+        path = operations.wire_path(op, args)
+        params = {
+            a.name: _query_value(args[a.name])
+            for a in op.args_in("query")
+            if args.get(a.name) is not None and args.get(a.name) != ""
+        }
+        if op.method == "GET" or not body_args:
+            return op.method, path, params, None, False
+
+        if op.body_list_arg:
+            items = self._decode_json_text(args[op.body_list_arg], ("array", "object"))
+            if isinstance(items, dict):
+                items = [items]
+            if op.name == "add_questions" and isinstance(items, list):
+                items = [_rename_question(i) for i in items]
+            return op.method, path, params, items, True
+
+        body: dict[str, Any] = {}
+        for a in body_args:
+            if a.name not in args:
+                continue
+            value = args[a.name]
+            types = _types(a.schema)
+            if value is None and "null" not in types:
+                continue  # None means "not given" where the API gives null no meaning
+            body[a.name] = self._decode_json_text(value, tuple(types & {"array", "object"}))
+        for name in unknown:  # passed through: the API ignores what it does not know
+            body[name] = args[name]
+        if op.name == "update_question":
+            body = _rename_question(body)
+        return op.method, path, params, body, True
+
+    @staticmethod
+    def _decode_json_text(value: Any, structured: tuple[str, ...]) -> Any:
+        """Arrays and objects that arrive as JSON text (some MCP clients send them so) are decoded."""
+        if structured and isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+            try:
+                decoded = _json.loads(value)
+            except ValueError:
+                return value
+            if isinstance(decoded, list) and "array" in structured:
+                return decoded
+            if isinstance(decoded, dict) and "object" in structured:
+                return decoded
+        return value
+
+    @staticmethod
+    def _check_text(op: Operation, args: dict[str, Any]) -> str:
+        iid = args.get("interviewId")
+        if op.name == "create_interview":
+            return (
+                f"call list_interviews and look for the title '{_short(args.get('title', ''))}' "
+                "before creating it again"
+            )
+        items = args.get(op.body_list_arg or "", [])
+        if isinstance(items, dict):
+            items = [items]
+        if op.name == "add_questions":
+            texts = [_short(i.get("text", ""), 40) for i in items if isinstance(i, dict)][:3]
+            what = f" and look for {', '.join(repr(t) for t in texts)}" if texts else ""
+            return f"call list_questions for interview {iid}{what} before adding them again"
+        if op.name == "add_candidates":
+            who = [
+                _short(i.get("email") or i.get("name") or "", 40)
+                for i in items
+                if isinstance(i, dict) and (i.get("email") or i.get("name"))
+            ][:3]
+            what = f" and look for {', '.join(repr(w) for w in who)}" if who else ""
+            return f"call list_candidates for interview {iid}{what} before adding them again"
+        return f"check whether {op.name} took effect before repeating it"
+
+    # --- sending ------------------------------------------------------------------------------
+
+    def _backoff(self, attempt: int) -> float:
+        base = min(self.max_backoff, self.backoff_base * (2 ** (attempt - 1)))
+        return base * (0.5 + random.random() / 2)
+
+    async def _send(
+        self,
+        method: str,
+        url: str,
+        *,
+        params: dict[str, str] | None,
+        body: Any,
+        has_body: bool,
+        retry_safe: bool,
+        label: str,
+        check: str | None,
+        keyed: bool = True,
+    ) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        content: bytes | None = None
+        if has_body:
+            try:
+                content = _json.dumps(body, default=_json_default, ensure_ascii=False).encode()
+            except (TypeError, ValueError) as exc:
+                raise errors.BadRequestError(
+                    f"the request body is not JSON: {exc}", operation=label
+                ) from None
+            headers["Content-Type"] = "application/json"
+        if keyed:
+            headers["Authorization"] = "Bearer " + self.__key
+        path = urlsplit(url).path
+        may_have_applied = False  # an earlier attempt of this request may have reached the server
+        attempt = 0
+        while True:
+            attempt += 1
+            if keyed:
+                await self.pacer.acquire()
+            failure: httpx2.TransportError | None = None
+            try:
+                response = await self._http.request(
+                    method, url, params=params, content=content, headers=headers
+                )
+            except httpx2.TransportError as exc:
+                failure = exc
+            finally:
+                if keyed:
+                    self.pacer.release()
+
+            if failure is not None:
+                sent = not isinstance(failure, _NOT_SENT)
+                reason = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+                log.debug("%s %s -> %s (attempt %d)", method, path, type(failure).__name__, attempt)
+                if sent and not retry_safe:
+                    raise errors.OutcomeUnknownError(
+                        f"{label}: the outcome is unknown: the request may have reached the server but no "
+                        f"answer came back ({reason}); it was not repeated. To check: {check}.",
+                        check=check or "",
+                        operation=label,
+                    )
+                may_have_applied = may_have_applied or sent
+                final = isinstance(failure, httpx2.LocalProtocolError | httpx2.UnsupportedProtocol)
+                if final or attempt > self.max_retries:
+                    note = (
+                        " It may or may not have been applied; it is safe to repeat."
+                        if may_have_applied and method != "GET"
+                        else ""
+                    )
+                    raise errors.TransportError(
+                        f"{label}: could not reach the Aural API at {self.base_url} after {attempt} "
+                        f"attempt{'s' if attempt > 1 else ''} ({reason}).{note}",
+                        operation=label,
+                    )
+                await anyio.sleep(self._backoff(attempt))
+                continue
+
+            status = response.status_code
+            log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
+            if 200 <= status < 300:
+                return self._decode(response, label=label, retry_safe=retry_safe, check=check)
+
+            if status == 429:
+                err = errors.error_from_response(
+                    status, response.content, dict(response.headers), operation=label
+                )
+                wait = getattr(err, "retry_after", None)
+                if attempt > self.max_retries or (wait is not None and wait > self.max_retry_wait):
+                    raise err
+                # retry_after is rounded up to whole seconds; add a little so the window has surely ended
+                delay = (wait if wait is not None else self._backoff(attempt)) + random.uniform(0.01, 0.1)
+                log.debug("%s %s rate limited; waiting %.2fs", method, path, delay)
+                if keyed:
+                    self.pacer.block(delay)
+                else:
+                    await anyio.sleep(delay)
+                continue
+
+            if status in _RETRY_STATUSES:
+                if not retry_safe:
+                    raise errors.OutcomeUnknownError(
+                        f"{label}: the outcome is unknown: a proxy answered {status}, and the request may "
+                        f"have reached the API; it was not repeated. To check: {check}.",
+                        check=check or "",
+                        status=status,
+                        operation=label,
+                    )
+                may_have_applied = True
+                if attempt <= self.max_retries:
+                    await anyio.sleep(max(self._backoff(attempt), self._retry_after(response)))
+                    continue
+
+            err = errors.error_from_response(
+                status, response.content, dict(response.headers), operation=label
+            )
+            if status == 404 and method == "DELETE" and may_have_applied:
+                err.message += (
+                    " (An earlier attempt of this request got no answer and may have done it already; "
+                    "either way it is gone now.)"
+                )
+                err.args = (err.message,)
+            raise err
+
+    def _retry_after(self, response: httpx2.Response) -> float:
+        try:
+            return min(float(response.headers.get("retry-after", 0)), self.max_backoff)
+        except ValueError:
+            return 0.0
+
+    @staticmethod
+    def _decode(
+        response: httpx2.Response, *, label: str, retry_safe: bool, check: str | None
+    ) -> dict[str, Any]:
+        if not response.content:
+            return {}
+        try:
+            payload = _json.loads(response.content)
+        except (ValueError, UnicodeDecodeError):
+            payload = None
+        if isinstance(payload, dict):
+            return payload
+        if not retry_safe:
+            raise errors.OutcomeUnknownError(
+                f"{label}: the API answered {response.status_code} but the body is not a JSON object, so "
+                f"the outcome is unknown; it was not repeated. To check: {check}.",
+                check=check or "",
+                status=response.status_code,
+                operation=label,
+            )
+        raise errors.ServerError(
+            f"the API answered {response.status_code} with a body that is not a JSON object",
+            status=response.status_code,
+            code="INVALID_RESPONSE",
+            operation=label,
+        )
+
+    async def _data(self, operation: str, args: dict[str, Any]) -> Any:
+        return (await self.call(operation, args)).get("data")
+
+    # --- interviews -----------------------------------------------------------------------------
+
+    async def list_interviews(
+        self, limit: int | None = None, cursor: str | None = None
+    ) -> models.Page[models.InterviewListItem]:
+        """One page, most recently updated first. The boundary item repeats on the next page."""
+        payload = await self.call("list_interviews", {"limit": limit, "cursor": cursor})
+        return models.Page[models.InterviewListItem].model_validate(payload)
+
+    async def get_interview(self, interview_id: str) -> models.InterviewDetail:
+        return models.InterviewDetail.model_validate(
+            await self._data("get_interview", {"interviewId": interview_id})
+        )
+
+    async def create_interview(self, title: str, **fields: Any) -> models.Interview:
+        """Create an interview (invite-only, with a slug). Fields use the API's names (aiTone, ...)."""
+        data = await self._data("create_interview", {"title": title, **fields})
+        return models.Interview.model_validate(data)
+
+    async def update_interview(self, interview_id: str, **fields: Any) -> models.Interview:
+        """Change the given fields; a None value clears a nullable field (description, timeLimitMinutes...)."""
+        data = await self._data("update_interview", {"interviewId": interview_id, **fields})
+        return models.Interview.model_validate(data)
+
+    async def archive_interview(self, interview_id: str) -> models.ArchiveResult:
+        data = await self._data("archive_interview", {"interviewId": interview_id})
+        return models.ArchiveResult.model_validate(data)
+
+    async def publish_interview(self, interview_id: str) -> models.PublishResult:
+        data = await self._data("publish_interview", {"interviewId": interview_id})
+        return models.PublishResult.model_validate(data)
+
+    # --- questions ------------------------------------------------------------------------------
+
+    async def list_questions(self, interview_id: str) -> list[models.Question]:
+        data = await self._data("list_questions", {"interviewId": interview_id})
+        return [models.Question.model_validate(q) for q in data or []]
+
+    async def add_questions(
+        self, interview_id: str, questions: list[dict[str, Any]] | dict[str, Any]
+    ) -> list[models.Question]:
+        """Add one question or many (all or nothing). `isRequired`/`probeOnShort` are accepted as
+        aliases of the request names `required`/`followUpEnabled`."""
+        data = await self._data("add_questions", {"interviewId": interview_id, "questions": questions})
+        return [models.Question.model_validate(q) for q in _as_list(data)]
+
+    async def update_question(self, question_id: str, **fields: Any) -> models.Question:
+        data = await self._data("update_question", {"questionId": question_id, **fields})
+        return models.Question.model_validate(data)
+
+    async def delete_question(self, question_id: str) -> models.DeleteResult:
+        data = await self._data("delete_question", {"questionId": question_id})
+        return models.DeleteResult.model_validate(data)
+
+    # --- candidates -----------------------------------------------------------------------------
+
+    async def list_candidates(self, interview_id: str) -> list[models.Candidate]:
+        data = await self._data("list_candidates", {"interviewId": interview_id})
+        return [models.Candidate.model_validate(c) for c in data or []]
+
+    async def add_candidates(
+        self, interview_id: str, candidates: list[dict[str, Any]] | dict[str, Any]
+    ) -> list[models.CandidateWithInviteUrl]:
+        data = await self._data("add_candidates", {"interviewId": interview_id, "candidates": candidates})
+        return [models.CandidateWithInviteUrl.model_validate(c) for c in _as_list(data)]
+
+    async def update_candidate(self, interview_id: str, candidate_id: str, **fields: Any) -> models.Candidate:
+        data = await self._data(
+            "update_candidate", {"interviewId": interview_id, "candidateId": candidate_id, **fields}
+        )
+        return models.Candidate.model_validate(data)
+
+    # --- sessions -------------------------------------------------------------------------------
+
+    async def list_sessions(
+        self, interview_id: str, limit: int | None = None, cursor: str | None = None
+    ) -> models.Page[models.SessionListItem]:
+        payload = await self.call(
+            "list_sessions", {"interviewId": interview_id, "limit": limit, "cursor": cursor}
+        )
+        return models.Page[models.SessionListItem].model_validate(payload)
+
+    async def get_session(self, session_id: str) -> models.SessionDetail:
+        return models.SessionDetail.model_validate(await self._data("get_session", {"sessionId": session_id}))
+
+    async def get_session_report(self, session_id: str) -> models.SessionReport:
+        data = await self._data("get_session_report", {"sessionId": session_id})
+        return models.SessionReport.model_validate(data)
+
+    async def end_sessions(
+        self, interview_id: str, ids: list[str], dry_run: bool = True
+    ) -> models.EndSessionsResult:
+        """Preview (dry_run=True, the default) or complete in-progress sessions. Inspect every item."""
+        data = await self._data(
+            "end_sessions", {"interviewId": interview_id, "ids": list(ids), "dryRun": dry_run}
+        )
+        return models.EndSessionsResult.model_validate(data)
+
+    # --- practices and usage ----------------------------------------------------------------
+
+    async def list_practices(
+        self, interview_id: str, limit: int | None = None
+    ) -> list[models.PracticeSummary]:
+        data = await self._data("list_practices", {"interviewId": interview_id, "limit": limit})
+        return [models.PracticeSummary.model_validate(p) for p in data or []]
+
+    async def get_practice(self, practice_id: str) -> models.PracticeReport:
+        return models.PracticeReport.model_validate(
+            await self._data("get_practice", {"practiceId": practice_id})
+        )
+
+    async def get_usage(self) -> models.Usage:
+        return models.Usage.model_validate(await self._data("get_usage", {}))
+
+    # --- pagination -----------------------------------------------------------------------------
+
+    async def iter_interviews(self, page_size: int = 100) -> AsyncIterator[models.InterviewListItem]:
+        """Every interview once. Follows cursors, drops the repeated boundary items, and stops when a
+        page brings no new ids or a cursor comes back (the silent restart of contract §10.1-2)."""
+        seen: set[str] = set()
+        cursors: set[str] = set()
+        cursor: str | None = None
+        while True:
+            page = await self.call("list_interviews", {"limit": page_size, "cursor": cursor})
+            new = 0
+            for raw in page.get("data") or []:
+                item = models.InterviewListItem.model_validate(raw)
+                if item.id in seen:
+                    continue
+                seen.add(item.id)
+                new += 1
+                yield item
+            cursor = page.get("cursor")
+            if not cursor or new == 0 or cursor in cursors:
+                return
+            cursors.add(cursor)
+
+    async def iter_sessions(
+        self, interview_id: str, page_size: int = 100
+    ) -> AsyncIterator[models.SessionListItem]:
+        """Every session of an interview, newest first, in constant memory (one page at a time)."""
+        cursor: str | None = None
+        previous: set[str] = set()
+        while True:
+            page = await self.call(
+                "list_sessions", {"interviewId": interview_id, "limit": page_size, "cursor": cursor}
+            )
+            current: set[str] = set()
+            for raw in page.get("data") or []:
+                item = models.SessionListItem.model_validate(raw)
+                current.add(item.id)
+                if item.id in previous:
+                    continue
+                yield item
+            next_cursor = page.get("cursor")
+            if not next_cursor or next_cursor == cursor or not (current - previous):
+                return
+            cursor, previous = next_cursor, current
+
+
+def _as_list(data: Any) -> list[Any]:
+    if data is None:
+        return []
+    return data if isinstance(data, list) else [data]

@@ -1,0 +1,493 @@
+"""Pydantic models of the Aural API's resources (contract §5-§7).
+
+Lenient by design: a model must never reject a real API response. Every model keeps unknown
+fields (`extra="allow"`), almost every field is optional, enum fields fall back to the raw
+string for values this SDK does not know, and timestamps fall back to the raw string when they
+cannot be parsed. The analysis fields of sessions (`insights`, `sentiment`) are loose JSON.
+
+Field names are the API's own (camelCase). `_count` is exposed as `count` (pydantic reserves
+leading underscores); the usage object keeps its snake_case keys.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import Enum, StrEnum
+from typing import Annotated, Any, Generic, TypeVar
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    SerializationInfo,
+    WithJsonSchema,
+)
+
+__all__ = [
+    "AiTone",
+    "ArchiveResult",
+    "AssessmentCriterion",
+    "AudioRecording",
+    "BulkItemStatus",
+    "Candidate",
+    "CandidateWithInviteUrl",
+    "ContentType",
+    "DeleteResult",
+    "EndSessionsItem",
+    "EndSessionsResult",
+    "FollowUpDepth",
+    "Interview",
+    "InterviewDetail",
+    "InterviewListItem",
+    "InterviewMode",
+    "InterviewRef",
+    "Message",
+    "MessageRole",
+    "Model",
+    "Page",
+    "PracticeAttempt",
+    "PracticeReport",
+    "PracticeSummary",
+    "PublishResult",
+    "Question",
+    "QuestionType",
+    "Screenshot",
+    "SessionDetail",
+    "SessionListItem",
+    "SessionReport",
+    "SessionStatus",
+    "Usage",
+    "UsageMetric",
+]
+
+
+class Model(BaseModel):
+    """Base of every model: unknown fields are kept, aliases and field names both accepted."""
+
+    model_config = ConfigDict(
+        extra="allow", populate_by_name=True, protected_namespaces=(), coerce_numbers_to_str=True
+    )
+
+
+# --- enums (§5) -------------------------------------------------------------------------------
+
+
+class AiTone(StrEnum):
+    CASUAL = "CASUAL"
+    PROFESSIONAL = "PROFESSIONAL"
+    FORMAL = "FORMAL"
+    FRIENDLY = "FRIENDLY"
+
+
+class FollowUpDepth(StrEnum):
+    LIGHT = "LIGHT"
+    MODERATE = "MODERATE"
+    DEEP = "DEEP"
+
+
+class QuestionType(StrEnum):
+    OPEN_ENDED = "OPEN_ENDED"
+    SINGLE_CHOICE = "SINGLE_CHOICE"
+    MULTIPLE_CHOICE = "MULTIPLE_CHOICE"
+    CODING = "CODING"
+    WHITEBOARD = "WHITEBOARD"
+    RESEARCH = "RESEARCH"
+
+
+class SessionStatus(StrEnum):
+    IN_PROGRESS = "IN_PROGRESS"
+    COMPLETED = "COMPLETED"
+    ABANDONED = "ABANDONED"
+
+
+class MessageRole(StrEnum):
+    USER = "USER"
+    ASSISTANT = "ASSISTANT"
+    SYSTEM = "SYSTEM"
+
+
+class ContentType(StrEnum):
+    TEXT = "TEXT"
+    AUDIO = "AUDIO"
+    FILE = "FILE"
+    IMAGE = "IMAGE"
+    WHITEBOARD = "WHITEBOARD"
+    CODE = "CODE"
+
+
+class InterviewMode(StrEnum):
+    CHAT = "CHAT"
+    VOICE = "VOICE"
+    HYBRID = "HYBRID"
+
+
+class BulkItemStatus(StrEnum):
+    ELIGIBLE = "eligible"
+    SKIPPED = "skipped"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+# --- lenient field types -----------------------------------------------------------------------
+
+_FRACTION = re.compile(r"(\.\d{6})\d+")
+
+
+def _timestamp(value: Any) -> Any:
+    """ISO-8601 text (microseconds, `Z` or `+00:00`, space separator) -> aware datetime.
+
+    Anything that does not parse is kept as it came, never rejected.
+    """
+    if isinstance(value, str):
+        text = _FRACTION.sub(r"\1", value.strip())
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return value
+    return value
+
+
+def _dump(value: Any, info: SerializationInfo) -> Any:
+    """Serialize lenient fields whatever they hold (a parsed value or the raw fallback)."""
+    if info.mode_is_json():
+        if isinstance(value, datetime):
+            return value.isoformat()
+        if isinstance(value, Enum):
+            return value.value
+    return value
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainValidator(_timestamp),
+    PlainSerializer(_dump),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+
+
+def _lenient_enum(enum: type[Enum]) -> Any:
+    def validate(value: Any) -> Any:
+        if isinstance(value, enum):
+            return value
+        try:
+            return enum(value)
+        except ValueError:
+            return value  # a value this SDK does not know yet: keep the raw value
+
+    return Annotated[
+        enum,
+        PlainValidator(validate),
+        PlainSerializer(_dump),
+        WithJsonSchema({"type": "string", "enum": [m.value for m in enum]}),
+    ]
+
+
+AiToneField = _lenient_enum(AiTone)
+FollowUpDepthField = _lenient_enum(FollowUpDepth)
+QuestionTypeField = _lenient_enum(QuestionType)
+SessionStatusField = _lenient_enum(SessionStatus)
+MessageRoleField = _lenient_enum(MessageRole)
+ContentTypeField = _lenient_enum(ContentType)
+InterviewModeField = _lenient_enum(InterviewMode)
+BulkItemStatusField = _lenient_enum(BulkItemStatus)
+
+Number = int | float
+JSON = Any
+
+
+# --- interviews (§6.1) -------------------------------------------------------------------------
+
+
+class AssessmentCriterion(Model):
+    name: str | None = None
+    description: str | None = None
+
+
+class Interview(Model):
+    """The full interview row, as create, update and get return it."""
+
+    id: str
+    title: str | None = None
+    description: str | None = None
+    objective: str | None = None
+    assessmentCriteria: list[AssessmentCriterion | JSON] | None = None
+    chatEnabled: bool | None = None
+    voiceEnabled: bool | None = None
+    videoEnabled: bool | None = None
+    antiCheatingEnabled: bool | None = None
+    aiName: str | None = None
+    aiTone: AiToneField | None = None  # type: ignore[valid-type]
+    followUpDepth: FollowUpDepthField | None = None  # type: ignore[valid-type]
+    language: str | None = None
+    timeLimitMinutes: Number | None = None
+    isActive: bool | None = None
+    requireInvite: bool | None = None
+    publicSlug: str | None = None
+    projectId: str | None = None
+    userId: str | None = None
+    mode: InterviewModeField | None = None  # type: ignore[valid-type]
+    createdAt: Timestamp | None = None
+    updatedAt: Timestamp | None = None
+
+
+class InterviewListItem(Interview):
+    """An interview in the list: the row plus `_count` ({questions, sessions})."""
+
+    count: dict[str, Number] | None = Field(default=None, alias="_count")
+
+
+class InterviewDetail(Interview):
+    """An interview with its questions (ordered) and `_count` ({sessions})."""
+
+    questions: list[Question] = Field(default_factory=list)
+    count: dict[str, Number] | None = Field(default=None, alias="_count")
+
+
+class PublishResult(Model):
+    id: str | None = None
+    publicSlug: str | None = None
+    url: str | None = None
+
+
+class ArchiveResult(Model):
+    id: str | None = None
+    archived: bool | None = None
+
+
+class DeleteResult(Model):
+    id: str | None = None
+    deleted: bool | None = None
+
+
+# --- questions (§6.2) --------------------------------------------------------------------------
+
+
+class Question(Model):
+    """A question as the API returns it. Written as `required`/`followUpEnabled`, read as
+    `isRequired`/`probeOnShort`."""
+
+    id: str
+    interviewId: str | None = None
+    order: Number | None = None
+    text: str | None = None
+    type: QuestionTypeField | None = None  # type: ignore[valid-type]
+    isRequired: bool | None = None
+    probeOnShort: bool | None = None
+    options: list[Any] | None = None
+    description: str | None = None
+    timeLimitSeconds: Number | None = None
+    starterCode: dict[str, Any] | None = None
+    validationRules: JSON = None
+    followUpPrompts: JSON = None
+    showIf: JSON = None
+    skipIf: JSON = None
+    probeThreshold: Number | None = None
+    allowFileUpload: bool | None = None
+    allowedFileTypes: list[Any] | None = None
+    createdAt: Timestamp | None = None
+    updatedAt: Timestamp | None = None
+
+
+# --- sessions (§6.3, §6.4, §7.13) ------------------------------------------------------------
+
+
+class _SessionBase(Model):
+    id: str | None = None
+    status: SessionStatusField | None = None  # type: ignore[valid-type]
+    participantName: str | None = None
+    participantEmail: str | None = None
+    summary: str | None = None
+    insights: JSON = None  # an object (keyInsights, criteriaEvaluations, ...) or null; loose JSON
+    themes: JSON = None  # a string array in practice
+    sentiment: JSON = None  # an object ({overall, details}) or null; loose JSON
+    totalDurationSeconds: Number | None = None
+    createdAt: Timestamp | None = None
+
+
+class SessionListItem(_SessionBase):
+    id: str
+    updatedAt: Timestamp | None = None
+    count: dict[str, Number] | None = Field(default=None, alias="_count")
+
+
+class Message(Model):
+    """A transcript message. The report adds many fields (contentType, questionId, ...)."""
+
+    id: str | None = None
+    sessionId: str | None = None
+    role: MessageRoleField | None = None  # type: ignore[valid-type]
+    content: str | None = None
+    contentType: ContentTypeField | None = None  # type: ignore[valid-type]
+    audioUrl: str | None = None
+    audioDurationSeconds: Number | None = None
+    transcription: str | None = None
+    whiteboardData: JSON = None
+    whiteboardImageUrl: str | None = None
+    whiteboardPages: JSON = None
+    questionId: str | None = None
+    isFollowUp: bool | None = None
+    parentMessageId: str | None = None
+    sentiment: JSON = None
+    wordCount: Number | None = None
+    readingTimeSeconds: Number | None = None
+    timestamp: Timestamp | None = None
+
+
+class InterviewRef(Model):
+    id: str | None = None
+    title: str | None = None
+    objective: str | None = None
+
+
+class SessionDetail(_SessionBase):
+    id: str
+    messages: list[Message] = Field(default_factory=list)
+    interview: InterviewRef | None = None
+
+
+class AudioRecording(Model):
+    url: str | None = None
+    duration: Number | None = None
+    segmentIndex: Number | None = None
+    timestamp: JSON = None
+
+
+class Screenshot(Model):
+    url: str | None = None
+    path: str | None = None
+    timestamp: JSON = None
+    type: str | None = None
+
+
+class SessionReport(Model):
+    """The stored report of a session. It has no session id. Media URLs expire after 24 hours."""
+
+    interviewTitle: str | None = None
+    interviewObjective: str | None = None
+    participantName: str | None = None
+    participantEmail: str | None = None
+    status: SessionStatusField | None = None  # type: ignore[valid-type]
+    createdAt: Timestamp | None = None
+    summary: str | None = None
+    insights: JSON = None
+    themes: JSON = None
+    sentiment: JSON = None
+    messages: list[Message] = Field(default_factory=list)
+    totalDurationSeconds: Number | None = None
+    audioRecordingUrl: str | None = None
+    audioRecordings: list[AudioRecording | JSON] | None = None
+    audioDuration: Number | None = None
+    screenshots: list[Screenshot | JSON] | None = None
+    antiCheatingLog: list[JSON] | None = None  # items {type, timestamp (epoch ms), detail?}
+
+
+class EndSessionsItem(Model):
+    id: str | None = None
+    status: BulkItemStatusField | None = None  # type: ignore[valid-type]
+    reason: str | None = None
+
+
+class EndSessionsResult(Model):
+    dryRun: bool | None = None
+    results: list[EndSessionsItem] = Field(default_factory=list)
+
+
+# --- candidates (§6.5) -------------------------------------------------------------------------
+
+
+class Candidate(Model):
+    id: str
+    interviewId: str | None = None
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    notes: str | None = None
+    inviteToken: str | None = None
+    sessionId: str | None = None
+    gender: str | None = None
+    birthday: str | None = None  # YYYY-MM-DD, kept as text
+    education: str | None = None
+    school: str | None = None
+    major: str | None = None
+    graduationYear: Number | None = None
+    workExperience: str | None = None
+    createdAt: Timestamp | None = None
+    updatedAt: Timestamp | None = None
+
+
+class CandidateWithInviteUrl(Candidate):
+    inviteUrl: str | None = None
+
+
+# --- practices (§7.18, §7.19) ------------------------------------------------------------------
+
+
+class PracticeSummary(Model):
+    id: str
+    interviewId: str | None = None
+    interviewTitle: str | None = None
+    mode: str | None = None
+    status: str | None = None
+    timed: bool | None = None
+    durationLimitMinutes: Number | None = None
+    startedAt: Timestamp | None = None
+    lastActivityAt: Timestamp | None = None
+    completedAt: Timestamp | None = None
+    totalDurationSeconds: Number | None = None
+    createdAt: Timestamp | None = None
+    attemptCount: Number | None = None
+    averageScore: Number | None = None
+    bestScore: Number | None = None
+    questionCount: Number | None = None
+
+
+class PracticeAttempt(Model):
+    id: str | None = None
+    questionId: str | None = None
+    answerText: str | None = None
+    score: Number | None = None
+    feedback: JSON = None
+    followUp: JSON = None
+    audioUrl: str | None = None
+    audioDurationSeconds: Number | None = None
+
+
+class PracticeReport(Model):
+    session: dict[str, Any] | None = None
+    interview: dict[str, Any] | None = None
+    questions: list[JSON] = Field(default_factory=list)
+    attempts: list[PracticeAttempt] = Field(default_factory=list)
+
+
+# --- usage (§6.6) ------------------------------------------------------------------------------
+
+
+class UsageMetric(Model):
+    used: Number | None = None
+    limit: Number | None = None  # null means unlimited
+
+
+class Usage(Model):
+    plan: str | None = None
+    templates: UsageMetric | None = None
+    session_hours: UsageMetric | None = None
+    ai_tokens: UsageMetric | None = None
+    seats: UsageMetric | None = None
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class Page(Model, Generic[T]):
+    """One page of a paginated list. `cursor` is None on the last page."""
+
+    data: list[T] = Field(default_factory=list)
+    cursor: str | None = None
+
+
+InterviewDetail.model_rebuild()
