@@ -31,8 +31,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default=None, help="HTTP bind address (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8765)")
     serve.add_argument("--stateless", action="store_true", help="Streamable HTTP without sessions")
-    serve.add_argument("--auth-token", default=None, help="bearer token clients must send (or AURAL_MCP_TOKEN)")
-    serve.add_argument("--allowed-hosts", type=_csv, default=None, help="extra Host values to accept, comma-separated")
+    serve.add_argument(
+        "--auth-token", default=None, help="bearer token clients must send (or AURAL_MCP_TOKEN)"
+    )
+    serve.add_argument(
+        "--allowed-hosts", type=_csv, default=None, help="extra Host values to accept, comma-separated"
+    )
     serve.add_argument("--allowed-origins", type=_csv, default=None, help="extra Origin values to accept")
     serve.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
     serve.add_argument("--read-only", action="store_true", help="hide every tool that writes")
@@ -47,8 +51,12 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--db", default="aural-sandbox.db", help="SQLite file, or :memory:")
     sandbox.add_argument("--rate-limit", default="60/60", help="N/SECONDS per key (default 60/60)")
     sandbox.add_argument("--plan", default=None, help="enforce a plan's limits, e.g. free")
-    sandbox.add_argument("--faults", default=None, help="fault injection, e.g. 0.2:drop_before,drop_after,500,502,503,latency")
-    sandbox.add_argument("--public-url", default=None, help="base of published links (default: the sandbox's own URL)")
+    sandbox.add_argument(
+        "--faults", default=None, help="fault injection, e.g. 0.2:drop_before,drop_after,500,502,503,latency"
+    )
+    sandbox.add_argument(
+        "--public-url", default=None, help="base of published links (default: the sandbox's own URL)"
+    )
     sandbox.add_argument("--new-key", action="store_true", help="mint another API key, print it and exit")
 
     sub.add_parser("demo", help="walk the interview lifecycle as an agent would, on a sandbox")
@@ -56,8 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print ready-to-paste client configuration")
     config.add_argument("client", choices=CLIENTS)
     config.add_argument("--sandbox", action="store_true", help="configure the server to use the sandbox")
+    config.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
+    config.add_argument("--read-only", action="store_true", help="hide every tool that writes")
+    config.add_argument("--name", default="aural", help="the server's name in the client (default aural)")
 
-    sub.add_parser("doctor", help="check the API key and base URL and print usage")
+    doctor = sub.add_parser("doctor", help="check the API key and base URL and print usage")
+    doctor.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
+    doctor.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
     return parser
 
 

@@ -97,6 +97,8 @@ def key_problem(key: str | None) -> str | None:
         return "AURAL_API_KEY contains spaces, quotes or line breaks"
     if key.lower().startswith("bearer"):
         return "AURAL_API_KEY must be the key alone, without 'Bearer '"
+    if "REPLACE" in key or "<" in key or "your" in key.lower():
+        return "AURAL_API_KEY is still the placeholder from `aural-mcp config`; put your real key there"
     if not key.startswith(KEY_PREFIX):
         return f"AURAL_API_KEY does not start with {KEY_PREFIX}"
     if len(key) == len(KEY_PREFIX):
