@@ -56,7 +56,7 @@ def result_text(result: Any) -> str:
 def find_ids(result: Any) -> list[str]:
     """Ids of the objects a tool returned: structured content first, the text as a fallback."""
     found: list[str] = []
-    structured = getattr(result, "structuredContent", None) or getattr(result, "structured_content", None)
+    structured = getattr(result, "structured_content", None)
 
     def visit(node: Any, depth: int) -> None:
         if depth > 3:
@@ -101,7 +101,7 @@ class Walk:
         self.say(f"{self.step:>2}. {tool}({short_args(args)})")
         result = await self.client.call_tool(tool, args)
         text = result_text(result)
-        if result.isError:
+        if result.is_error:
             for line in first_lines(text, 6):
                 self.say(f"    ✗ {line}")
             raise StepFailed(
