@@ -1,0 +1,160 @@
+"""`build_server(settings) -> MCPServer`: the Aural MCP server, whatever the transport.
+
+One `Runtime` per built server owns the AuralClient (and, with `settings.sandbox`, the in-process
+sandbox it talks to). The MCP lifespan acquires it, so it is opened on the first connection and
+closed after the last; every connection of an SSE or HTTP server shares one client, which is
+right for a per-key rate limit. The sandbox package is imported only when `settings.sandbox`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from mcp.server.mcpserver import MCPServer
+
+from aural_mcp import __version__
+from aural_mcp.api import AuralClient
+from aural_mcp.api.errors import ConfigurationError
+from aural_mcp.settings import Settings
+
+if TYPE_CHECKING:
+    from aural_mcp.sandbox import Sandbox
+
+logger = logging.getLogger("aural_mcp.server")
+
+SERVER_NAME = "aural-mcp"
+SANDBOX_BASE_URL = "http://sandbox.local/api/v1"
+
+INSTRUCTIONS = """\
+Aural runs AI-led candidate interviews; these tools are its API. Route by intent:
+Set up: create_interview → add_questions → publish_interview (public url) → add_candidates (personal invite links).
+Results: list_sessions → get_session, or read aural://sessions/{sessionId}/transcript; scores and media in get_session_report.
+Ids come from list_interviews / list_questions / list_candidates; pass `cursor` for the next page; get_usage before bulk work.
+Pace ≤ 60 calls/min; end_sessions is a dry run unless dryRun is false; after an "outcome unknown" error check with a list tool before creating again. Guide: skill://aural-interviews/SKILL.md"""
+
+
+class Runtime:
+    """The server's connection to Aural: one client, opened on first use, shared by connections."""
+
+    def __init__(
+        self, settings: Settings, *, client: AuralClient | None = None, transport: Any = None
+    ) -> None:
+        self.settings = settings
+        self._given_client = client
+        self._transport = transport
+        self._client: AuralClient | None = client
+        self._stack: AsyncExitStack | None = None
+        self._users = 0
+        self._lock = anyio.Lock()
+        self.sandbox: Sandbox | None = None
+        self._sandbox_key: str | None = None
+        self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
+        self.config_error: ConfigurationError | None = None
+
+    @property
+    def client(self) -> AuralClient:
+        if self._client is None:
+            if self.config_error is not None:
+                raise self.config_error
+            raise RuntimeError("the Aural client is not open: the server lifespan has not started")
+        return self._client
+
+    @property
+    def api_key(self) -> str | None:
+        return self._sandbox_key or self.settings.api_key
+
+    def _make_sandbox_client(self) -> AuralClient:
+        import httpx2
+
+        from aural_mcp.sandbox import Sandbox
+
+        if self.sandbox is None:  # one sandbox per server, kept across connections
+            db = getattr(self.settings, "sandbox_db", None) or ":memory:"
+            self.sandbox = Sandbox(
+                db_path=db, rate_limit=self.settings.rate_limit, rate_window=self.settings.rate_window
+            )
+            self._sandbox_key = self.sandbox.create_key()
+        return AuralClient(
+            self._sandbox_key,
+            base_url=SANDBOX_BASE_URL,
+            rate_limit=self.settings.rate_limit,
+            rate_window=self.settings.rate_window,
+            timeout=self.settings.timeout,
+            transport=httpx2.ASGITransport(app=self.sandbox.app),
+        )
+
+    async def acquire(self) -> None:
+        async with self._lock:
+            if self._users == 0 and self._given_client is None:
+                stack = AsyncExitStack()
+                try:
+                    if self.settings.sandbox:
+                        client = self._make_sandbox_client()
+                    else:
+                        client = AuralClient.from_settings(self.settings, transport=self._transport)
+                except ConfigurationError as exc:
+                    # Serve anyway: every call then explains how to configure the key.
+                    logger.warning("Aural client not configured: %s", exc.message)
+                    self.config_error = exc
+                else:
+                    self.config_error = None
+                    self._client = await stack.enter_async_context(client)
+                self._stack = stack
+            self._users += 1
+
+    async def release(self) -> None:
+        async with self._lock:
+            self._users -= 1
+            if self._users == 0 and self._stack is not None:
+                stack, self._stack = self._stack, None
+                self._client = None
+                self.cache.clear()
+                await stack.aclose()
+
+
+def build_server(
+    settings: Settings, *, client: AuralClient | None = None, transport: Any = None
+) -> MCPServer:
+    """The MCP server for `settings`: tools, resources, prompts, completions and the Skills extension.
+
+    `client` is used as is (its owner opens and closes it); otherwise the lifespan builds one from
+    `settings` (with `transport` if given, e.g. an ASGITransport in tests), or against an
+    in-process sandbox when `settings.sandbox`.
+    """
+    from aural_mcp.server import prompts, resources, skills
+    from aural_mcp.server.tools import build_tools
+
+    runtime = Runtime(settings, client=client, transport=transport)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
+        await runtime.acquire()
+        try:
+            yield runtime
+        finally:
+            with anyio.CancelScope(shield=True):
+                await runtime.release()
+
+    server: MCPServer = MCPServer(
+        SERVER_NAME,
+        title="Aural interviews",
+        instructions=INSTRUCTIONS,
+        version=__version__,
+        tools=list(build_tools(runtime)),
+        extensions=[skills.SkillsExtension(skills.load_skills())],
+        lifespan=lifespan,
+        log_level=_sdk_log_level(settings.log_level),
+    )
+    resources.register(server, runtime)
+    prompts.register(server, runtime)
+    server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
+    return server
+
+
+def _sdk_log_level(level: str) -> Any:
+    level = (level or "WARNING").upper()
+    return level if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING"

@@ -1,0 +1,147 @@
+"""Workflow prompts and argument completions.
+
+Prompts: `design_interview` (a full set-up plan), `review_sessions` (compare an interview's
+candidates), `review_session` (one candidate). Completions suggest recent `interviewId` and
+`sessionId` values; a partial value matches the start of an id or any part of the interview
+title or participant name, so typing a name finds its id.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp_types import Completion
+
+from aural_mcp.api.errors import AuralError
+from aural_mcp.operations import QUESTION_TYPES
+
+if TYPE_CHECKING:
+    from aural_mcp.server.app import Runtime
+
+_CACHE_SECONDS = 30.0  # completion look-ups are per keystroke; the API allows 60 calls a minute
+
+
+def design_interview(role: str, focus: str = "", channels: str = "chat") -> str:
+    focus_line = f" Focus on: {focus}." if focus else ""
+    return f"""Design and set up an Aural screening interview for the role: {role}.{focus_line}
+Channels: {channels} (chatEnabled / voiceEnabled / videoEnabled).
+
+Plan, then carry it out with the Aural tools:
+1. get_usage: check the templates quota before creating anything.
+2. create_interview: a clear title, an `objective` (what the interview must learn), 3-5
+   `assessmentCriteria` ({{name, description}}), the channels above, aiTone and followUpDepth suited to
+   the role, and timeLimitMinutes if the screen should be bounded.
+3. add_questions in ONE call: 5-8 questions ordered from warm-up to depth. Mix types where they fit
+   ({", ".join(QUESTION_TYPES)}); choice types need `options`; CODING can take `starterCode`.
+   Mark must-answer questions `required: true` and keep `followUpEnabled` on for open questions.
+4. get_interview: review the result against the criteria; fix with update_question / update_interview.
+5. publish_interview only when I confirm; report the public url.
+6. If I give candidates, add_candidates in one call and list each person's inviteUrl.
+
+If a create returns "outcome unknown", check with list_interviews / list_questions before retrying.
+Finish with a short summary: interview id, question list, url, and what I should do next."""
+
+
+def review_sessions(interviewId: str) -> str:  # noqa: N803 - the API's argument name
+    return f"""Review the candidates of Aural interview {interviewId} and compare them.
+
+1. get_interview {interviewId}: read the objective, assessment criteria and questions.
+2. list_sessions {interviewId} (follow `cursor` until it is null; COMPLETED sessions matter most).
+3. For each completed session: get_session (summary, themes, sentiment, insights and scores); read
+   aural://sessions/{{sessionId}}/transcript when the scores need evidence.
+4. Produce a comparison table: candidate, status, duration, score per criterion, overall sentiment,
+   one-line strength, one-line concern. Scores are the interview's heuristics: quote the evidence.
+5. Rank the candidates with a short justification, flag IN_PROGRESS or ABANDONED sessions
+   (end_sessions previews them with dryRun true), and suggest next steps for the top candidates.
+Do not change anything in Aural unless I ask."""
+
+
+def review_session(sessionId: str) -> str:  # noqa: N803
+    return f"""Review one Aural candidate session, {sessionId}.
+
+1. get_session {sessionId}: status, summary, themes, sentiment, insights and scores.
+2. Read aural://sessions/{sessionId}/transcript for the conversation, question by question.
+3. Write a review a hiring manager can act on: a 3-sentence summary; for each question, the answer
+   in one line and its quality with a quote as evidence; strengths; concerns; follow-up questions
+   for a next round; a recommendation (advance / hold / decline) with its reason.
+4. If media matter (recordings, anti-cheating log), get_session_report; its URLs expire in 24 hours.
+Do not change anything in Aural unless I ask."""
+
+
+async def _cached(runtime: Runtime, key: str, fetch: Any) -> Any:
+    hit = runtime.cache.get(key)
+    now = time.monotonic()
+    if hit and now - hit[0] < _CACHE_SECONDS:
+        return hit[1]
+    value = await fetch()
+    runtime.cache[key] = (now, value)
+    return value
+
+
+def _matches(partial: str, ident: str, label: str) -> bool:
+    p = partial.strip().lower()
+    return not p or ident.lower().startswith(p) or p in label.lower()
+
+
+async def complete_interview_id(runtime: Runtime, partial: str) -> list[str]:
+    async def fetch() -> list[tuple[str, str]]:
+        env = await runtime.client.call("list_interviews", {"limit": 50})
+        return [(iv["id"], str(iv.get("title") or "")) for iv in env.get("data") or []]
+
+    items = await _cached(runtime, "interviews", fetch)
+    return [i for i, title in items if _matches(partial, i, title)]
+
+
+async def complete_session_id(runtime: Runtime, partial: str, interview_id: str | None) -> list[str]:
+    async def sessions_of(iv: str) -> list[tuple[str, str]]:
+        env = await runtime.client.call("list_sessions", {"interviewId": iv, "limit": 25})
+        return [(s["id"], str(s.get("participantName") or "")) for s in env.get("data") or []]
+
+    if interview_id:
+        items = await _cached(runtime, f"sessions:{interview_id}", lambda: sessions_of(interview_id))
+    else:  # no interview in context: the recent sessions of the five most recently updated interviews
+
+        async def recent() -> list[tuple[str, str]]:
+            ivs = (await runtime.client.call("list_interviews", {"limit": 5})).get("data") or []
+            out: list[tuple[str, str]] = []
+            for iv in ivs:
+                out += await sessions_of(iv["id"])
+            return out
+
+        items = await _cached(runtime, "sessions:recent", recent)
+    return [i for i, name in items if _matches(partial, i, name)]
+
+
+def register(server: MCPServer, runtime: Runtime) -> None:
+    server.prompt(
+        name="design_interview",
+        title="Design an interview",
+        description="Plan and set up a screening interview for a role: questions, settings, publish, invite.",
+    )(design_interview)
+    server.prompt(
+        name="review_sessions",
+        title="Compare an interview's candidates",
+        description="Review every session of an interview and rank the candidates with evidence.",
+    )(review_sessions)
+    server.prompt(
+        name="review_session",
+        title="Review one session",
+        description="Review one candidate's session question by question, with a recommendation.",
+    )(review_session)
+
+    @server.completion()
+    async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
+        name = argument.name
+        if name not in ("interviewId", "sessionId"):
+            return None
+        try:
+            if name == "interviewId":
+                values = await complete_interview_id(runtime, argument.value)
+            else:
+                known = (getattr(context, "arguments", None) or {}) if context is not None else {}
+                values = await complete_session_id(runtime, argument.value, known.get("interviewId"))
+        except (AuralError, RuntimeError):
+            return Completion(values=[], total=0, has_more=False)
+        return Completion(values=values[:100], total=len(values), has_more=len(values) > 100)

@@ -1,0 +1,160 @@
+"""Resources: the agent docs, the OpenAPI document, and interview/session/transcript templates.
+
+The docs are the repository's top-level SKILL.md, llms.txt and llms-full.txt; an installed wheel
+carries the same files at `aural_mcp/docs/`. The skill itself is served by `skills.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError
+from mcp.server.mcpserver.resources import FunctionResource
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS
+
+from aural_mcp.api.errors import AuralError, NotFoundError
+from aural_mcp.server import render
+from aural_mcp.server.tools.errors import explain, redact
+
+if TYPE_CHECKING:
+    from aural_mcp.server.app import Runtime
+
+_PACKAGE_DOCS = Path(__file__).resolve().parent.parent / "docs"  # aural_mcp/docs in a wheel
+_REPO_ROOT = Path(__file__).resolve().parents[3]  # src/aural_mcp/server/resources.py -> repo
+_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+DOCS = {
+    "llms.txt": (
+        "aural://docs/llms.txt",
+        "llms.txt",
+        "Index of the Aural MCP docs (llmstxt.org format)",
+        "text/plain",
+    ),
+    "llms-full.txt": (
+        "aural://docs/llms-full.txt",
+        "llms-full.txt",
+        "Every tool, argument, resource and prompt in one file",
+        "text/plain",
+    ),
+}
+
+
+def find_doc(name: str) -> Path:
+    """The path of a top-level doc: in the package (wheel install) or at the repository root."""
+    for base in (_PACKAGE_DOCS, _REPO_ROOT):
+        path = base / name
+        if path.is_file():
+            return path
+    raise FileNotFoundError(f"{name} is neither in {_PACKAGE_DOCS} nor in {_REPO_ROOT}")
+
+
+def read_doc(name: str) -> bytes:
+    return find_doc(name).read_bytes()
+
+
+def _doc_reader(name: str) -> Any:
+    def read() -> str:
+        return read_doc(name).decode("utf-8")
+
+    return read
+
+
+def _check_id(name: str, value: str, source: str) -> None:
+    if not _UUID_RE.match(value):
+        raise MCPError(
+            code=INVALID_PARAMS, message=f"`{name}` must be a UUID (got {value!r}); `{source}` shows the ids"
+        )
+
+
+def _fail(runtime: Runtime, op: str, args: dict[str, Any], exc: AuralError) -> Exception:
+    text = redact(explain(op, args, exc), runtime.api_key)
+    if isinstance(exc, NotFoundError):
+        return MCPError(code=INVALID_PARAMS, message=text, data=args)
+    return ResourceError(text)
+
+
+async def openapi_document(runtime: Runtime) -> dict[str, Any]:
+    """This package's OpenAPI document (derived from the registry), else the API's own."""
+    try:
+        from aural_mcp.openapi import build_openapi
+    except ImportError:
+        return await runtime.client.openapi()
+    return build_openapi()
+
+
+def register(server: MCPServer, runtime: Runtime) -> None:
+    for name, (uri, title, description, mime) in DOCS.items():
+        server.add_resource(
+            FunctionResource(
+                uri=uri, name=title, description=description, mime_type=mime, fn=_doc_reader(name)
+            )
+        )
+
+    @server.resource(
+        "aural://openapi.json",
+        name="openapi.json",
+        description="OpenAPI 3.1 document of the Aural Developer API",
+        mime_type="application/json",
+    )
+    async def openapi() -> str:
+        return json.dumps(await openapi_document(runtime), indent=1, ensure_ascii=False)
+
+    @server.resource(
+        "aural://interviews/{interviewId}",
+        name="interview",
+        description="An interview's settings and ordered questions, as markdown",
+        mime_type="text/markdown",
+    )
+    async def interview(interviewId: str) -> str:  # noqa: N803 - the API's name
+        _check_id("interviewId", interviewId, "list_interviews")
+        args = {"interviewId": interviewId}
+        try:
+            env = await runtime.client.call("get_interview", args)
+        except AuralError as exc:
+            raise _fail(runtime, "get_interview", args, exc) from None
+        return render.interview_markdown(env["data"]) + "\n"
+
+    @server.resource(
+        "aural://sessions/{sessionId}",
+        name="session",
+        description="A candidate session: status, summary, themes, sentiment, scores, as markdown",
+        mime_type="text/markdown",
+    )
+    async def session(sessionId: str) -> str:  # noqa: N803
+        _check_id("sessionId", sessionId, "list_sessions")
+        args = {"sessionId": sessionId}
+        try:
+            env = await runtime.client.call("get_session", args)
+        except AuralError as exc:
+            raise _fail(runtime, "get_session", args, exc) from None
+        text = render.session_markdown(env["data"], transcript_limit=0)
+        return text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n"
+
+    @server.resource(
+        "aural://sessions/{sessionId}/transcript",
+        name="transcript",
+        description="A session's transcript, speaker-labelled and question by question, as markdown",
+        mime_type="text/markdown",
+    )
+    async def transcript(sessionId: str) -> str:  # noqa: N803
+        _check_id("sessionId", sessionId, "list_sessions")
+        args = {"sessionId": sessionId}
+        try:
+            env = await runtime.client.call("get_session", args)
+        except AuralError as exc:
+            raise _fail(runtime, "get_session", args, exc) from None
+        data = env["data"]
+        interviewer, questions = None, None
+        iv_id = (data.get("interview") or {}).get("id")
+        if iv_id:
+            try:  # the interviewer's name and the question texts live on the interview
+                iv = (await runtime.client.call("get_interview", {"interviewId": iv_id}))["data"]
+                interviewer, questions = iv.get("aiName"), iv.get("questions")
+            except AuralError:
+                pass
+        return render.transcript_markdown(data, interviewer=interviewer, questions=questions)

@@ -1,0 +1,161 @@
+"""Tool error texts: what went wrong and how to fix it, for an agent to act on.
+
+Every SDK error becomes one short paragraph: the API's code and message, then the fix. Nothing
+here is retried (an ambiguous create least of all), and no text ever carries the API key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aural_mcp.api.errors import (
+    AuralError,
+    ConfigurationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PlanLimitExceededError,
+    RateLimitedError,
+    ServerError,
+    TransportError,
+    UnauthorizedError,
+)
+from aural_mcp.server.tools.base import ID_SOURCES
+
+_KINDS = {
+    "interviewId": "interview",
+    "questionId": "question",
+    "sessionId": "session",
+    "candidateId": "candidate",
+    "practiceId": "practice",
+}
+
+# How to find out whether a create whose answer was lost took effect.
+_CHECKS = {
+    "create_interview": "`list_interviews` (look for the title {title!r} near the top)",
+    "add_questions": "`list_questions` with interviewId {interviewId}",
+    "add_candidates": "`list_candidates` with interviewId {interviewId}",
+    "simulate_session": "`list_sessions` with interviewId {interviewId}",
+}
+
+
+def _api(exc: AuralError) -> str:
+    status = f"{exc.status} " if exc.status is not None else ""
+    return f"{status}{exc.code}: {exc.message}"
+
+
+def _missing_id(op_name: str, args: dict[str, Any], message: str) -> tuple[str, str, str] | None:
+    """(kind, id, listing tool) of the id the not-found is about."""
+    ids = [name for name in _KINDS if name in args]
+    if not ids:
+        return None
+    text = message.lower()
+    chosen = next((n for n in ids if _KINDS[n] in text), ids[-1] if len(ids) == 1 else ids[0])
+    return _KINDS[chosen], str(args[chosen]), ID_SOURCES[chosen]
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "?" if value is None else str(value)
+
+
+def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
+    """The isError text for an SDK error raised while running `op_name`."""
+    api = _api(exc)
+    if isinstance(exc, OutcomeUnknownError):
+        check = _CHECKS.get(op_name, "").format_map(_Default({"title": "", **args}))
+        how = check or exc.check
+        also = f" ({exc.check})" if check and exc.check and exc.check != check else ""
+        return (
+            f"The outcome is unknown: the request may have reached Aural but no answer came back ({exc.message}). "
+            f"It was not retried. Check with {how}{also} before trying again, so nothing is created twice."
+        )
+    if isinstance(exc, PlanLimitExceededError):
+        quota = exc.limit or "a plan quota"
+        used = f" ({_num(exc.current)} of {_num(exc.max)} used)" if exc.current is not None or exc.max else ""
+        upgrade = (
+            f" Upgrade at {exc.upgrade_url}, or free" if exc.upgrade_url else " Upgrade the plan, or free"
+        )
+        return (
+            f"Plan limit reached for {quota}{used}: {api}.{upgrade} capacity (for templates: archive is not "
+            "enough, interviews still count). `get_usage` shows every quota. Do not retry unchanged."
+        )
+    if isinstance(exc, RateLimitedError):
+        wait = f"{exc.retry_after:g} s" if exc.retry_after is not None else "about a minute"
+        return (
+            f"Rate limited ({api}). Wait {wait} before the next call, then continue at most 60 calls a "
+            "minute per key. Nothing was changed by this call."
+        )
+    if isinstance(exc, NotFoundError):
+        missing = _missing_id(op_name, args, exc.message)
+        if missing:
+            kind, ident, source = missing
+            extra = " It may have been deleted." if kind == "question" else ""
+            return f"No {kind} {ident} in the projects this key can access ({api}); `{source}` shows the ids.{extra}"
+        return f"Not found ({api})."
+    if isinstance(exc, UnauthorizedError):
+        return (
+            f"The API key was rejected ({api}). Check AURAL_API_KEY (keys start with dlv_ and are shown once "
+            "when created in Settings → API Keys); `aural-mcp doctor` checks the key and base URL."
+        )
+    if isinstance(exc, ForbiddenError):
+        role = (
+            " This operation needs the MEMBER role or higher."
+            if op_name in ("end_sessions", "update_candidate")
+            else ""
+        )
+        return (
+            f"Access denied ({api}).{role} The resource may be in a project outside this key's scope; "
+            "`list_interviews` shows what the key can reach."
+        )
+    if isinstance(exc, ConflictError):
+        return f"Conflict ({api}). Re-read the current state (get_* or list_* tools) and adjust the request."
+    if isinstance(exc, ServerError):
+        safe = (
+            "Reads are safe to retry once."
+            if op_name.startswith(("list_", "get_"))
+            else ("Before retrying a write, read the current state to see whether it took effect.")
+        )
+        return f"Aural had an internal error ({api}). {safe}"
+    if isinstance(exc, TransportError):
+        return (
+            f"Could not reach the Aural API ({exc.message}). Nothing was changed. Check AURAL_BASE_URL and the "
+            "network (`aural-mcp doctor`), then try again."
+        )
+    if isinstance(exc, ConfigurationError):
+        return (
+            f"aural-mcp is not configured to call the API: {exc.message}. Set AURAL_API_KEY (or serve with "
+            "--sandbox to rehearse without an account) and restart the server."
+        )
+    if exc.code == "BAD_REQUEST" or exc.status == 400:
+        return f"Aural rejected the request ({api}). {_bad_request_hint(op_name, exc.message)}".rstrip()
+    return f"Aural returned an error ({api})."
+
+
+def _bad_request_hint(op_name: str, message: str) -> str:
+    text = message.lower()
+    if "cursor" in text:
+        return "Use the cursor returned by the previous page of the same interview, or omit it to start over."
+    if "no accessible project" in text:
+        return (
+            "The key has no project to create in; create a project in Aural or use a key of another member."
+        )
+    if "no valid fields" in text:
+        return "Send at least one field to change besides the id."
+    if op_name == "update_candidate" and "email" in text:
+        return "`email` must be a valid address, or null to clear it."
+    return "Fix the argument it names and call again."
+
+
+class _Default(dict[str, Any]):
+    def __missing__(self, key: str) -> str:
+        return "?"
+
+
+def redact(text: str, secret: str | None) -> str:
+    """Belt and braces: no result text may ever contain the key."""
+    if secret and len(secret) >= 8 and secret in text:
+        return text.replace(secret, "dlv_…")
+    return text

@@ -1,0 +1,70 @@
+"""`simulate_session`: the sandbox-only tool that plays a candidate taking an interview."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from mcp_types import CallToolResult, ToolAnnotations
+
+from aural_mcp.api.errors import AuralError
+from aural_mcp.operations import SESSION_STATUSES
+from aural_mcp.server import render
+from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
+from aural_mcp.server.tools.errors import explain, redact
+
+if TYPE_CHECKING:
+    from aural_mcp.server.app import Runtime
+
+NAME = "simulate_session"
+DESCRIPTION = (
+    "Sandbox only (not in the real API): simulate a candidate taking an interview, creating a session with "
+    "messages, summary and heuristic scores. Next: list_sessions, get_session."
+)
+
+SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "interviewId": {"type": "string", "format": "uuid", "description": "interview id (UUID)"},
+        "participantName": {"type": "string"},
+        "participantEmail": {"type": "string"},
+        "candidateId": {"type": "string", "format": "uuid", "description": "link to a candidate"},
+        "answers": {"type": "array", "items": {"type": "string"}, "description": "one per question"},
+        "seed": {"type": "integer"},
+        "status": {"type": "string", "enum": list(SESSION_STATUSES), "default": "COMPLETED"},
+    },
+    "required": ["interviewId"],
+    "additionalProperties": False,
+}
+
+
+def simulate_session_tool(runtime: Runtime) -> SchemaTool:
+    async def handler(args: dict[str, Any]) -> CallToolResult:
+        body = {k: v for k, v in args.items() if k != "interviewId"}
+        path = f"/sandbox/interviews/{quote(args['interviewId'], safe='')}/simulate"
+        try:
+            envelope = await runtime.client.raw_request("POST", path, json=body, idempotent=False)
+        except AuralError as exc:
+            return text_result(redact(explain(NAME, args, exc), runtime.api_key), error=True)
+        session = envelope.get("data") or {}
+        text = render.session_markdown(session, transcript_limit=6)
+        text += f"\n\nNext: list_sessions with interviewId `{args['interviewId']}`, or read aural://sessions/{session.get('id')}/transcript."
+        return text_result(
+            render.cut(text, render.TEXT_LIMIT, "Read the transcript resource."),
+            structured=render.fit_structured("get_session", {"sessionId": session.get("id")}, envelope),
+        )
+
+    return make_tool(
+        name=NAME,
+        title="Simulate a session (sandbox)",
+        description=DESCRIPTION,
+        schema=SCHEMA,
+        tool_annotations=ToolAnnotations(
+            title="Simulate a session (sandbox)",
+            read_only_hint=False,
+            destructive_hint=False,
+            idempotent_hint=False,
+            open_world_hint=False,
+        ),
+        handler=handler,
+    )
