@@ -446,7 +446,7 @@ class AuralClient:
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(failure).__name__, attempt)
                 if sent and not retry_safe:
                     raise errors.OutcomeUnknownError(
-                        f"{label}: the outcome is unknown: the request may have reached the server but no "
+                        f"The outcome is unknown: the request may have reached the server but no "
                         f"answer came back ({reason}); it was not repeated. To check: {check}.",
                         check=check or "",
                         operation=label,
@@ -460,7 +460,7 @@ class AuralClient:
                         else ""
                     )
                     raise errors.TransportError(
-                        f"{label}: could not reach the Aural API at {self.base_url} after {attempt} "
+                        f"Could not reach the Aural API at {self.base_url} after {attempt} "
                         f"attempt{'s' if attempt > 1 else ''} ({reason}).{note}",
                         operation=label,
                     )
@@ -491,7 +491,7 @@ class AuralClient:
             if status in _RETRY_STATUSES:
                 if not retry_safe:
                     raise errors.OutcomeUnknownError(
-                        f"{label}: the outcome is unknown: a proxy answered {status}, and the request may "
+                        f"The outcome is unknown: a proxy answered {status}, and the request may "
                         f"have reached the API; it was not repeated. To check: {check}.",
                         check=check or "",
                         status=status,
@@ -533,7 +533,7 @@ class AuralClient:
             return payload
         if not retry_safe:
             raise errors.OutcomeUnknownError(
-                f"{label}: the API answered {response.status_code} but the body is not a JSON object, so "
+                f"The API answered {response.status_code} but the body is not a JSON object, so "
                 f"the outcome is unknown; it was not repeated. To check: {check}.",
                 check=check or "",
                 status=response.status_code,

@@ -1,0 +1,258 @@
+"""Pacing under concurrency, 429 handling, retries of safe requests, and creates that are never
+repeated once they may have reached the server."""
+
+from __future__ import annotations
+
+import time
+
+import anyio
+import httpx2
+import pytest
+
+from aural_mcp.api import Pacer, errors
+
+from .helpers import client, err, ok, uid
+
+pytestmark = pytest.mark.anyio
+
+
+def flaky(failures, then):
+    """Answer with each of `failures` in turn (a Response, or an exception class to raise), then `then`."""
+    queue = list(failures)
+
+    def answer(request):
+        if queue:
+            f = queue.pop(0)
+            if isinstance(f, httpx2.Response):
+                return f
+            raise f("simulated", request=request)
+        return then(request)
+
+    return answer
+
+
+# --- pacing ----------------------------------------------------------------------------------
+
+
+async def test_burst_of_three_windows_is_paced_and_all_succeed():
+    arrivals: list[float] = []
+
+    def answer(request):
+        arrivals.append(time.monotonic())
+        return ok({"plan": "x"})
+
+    c, rec = client(answer, rate_limit=5, rate_window=0.5)
+    start = time.monotonic()
+    async with anyio.create_task_group() as tg:
+        for _ in range(15):
+            tg.start_soon(c.get_usage)
+    elapsed = time.monotonic() - start
+    assert rec.count == 15
+    assert elapsed >= 1.0  # three windows' worth takes at least two windows
+    assert elapsed < 3.0
+    arrivals.sort()
+    for i in range(len(arrivals) - 5):  # never more than 5 in any 0.5 s
+        assert arrivals[i + 5] - arrivals[i] >= 0.5 - 1e-3
+
+
+async def test_openapi_is_not_paced():
+    c, rec = client(lambda r: httpx2.Response(200, json={"openapi": "3.1.0"}), rate_limit=1, rate_window=30)
+    with anyio.fail_after(2):
+        for _ in range(5):
+            assert (await c.openapi())["openapi"] == "3.1.0"
+    assert rec.count == 5
+
+
+async def test_pacer_unit_behaviour():
+    now = [0.0]
+    p = Pacer(2, 10.0, clock=lambda: now[0])
+    await p.acquire()
+    await p.acquire()
+    assert p.delay() == float("inf")  # both slots in flight
+    p.release()
+    assert p.delay() == pytest.approx(10.0)
+    now[0] = 10.0
+    assert p.delay() == 0.0
+    p.block(3)
+    assert p.delay() == pytest.approx(3.0)
+    with pytest.raises(ValueError):
+        Pacer(0, 1.0)
+
+
+async def test_cancelled_waiter_takes_no_slot():
+    p = Pacer(1, 60.0)
+    await p.acquire()
+    with anyio.move_on_after(0.05):
+        await p.acquire()
+    assert p.in_flight == 1
+
+
+# --- 429 -------------------------------------------------------------------------------------
+
+
+async def test_429_waits_retry_after_then_retries():
+    c, rec = client(
+        flaky(
+            [
+                httpx2.Response(
+                    429,
+                    headers={"Retry-After": "1"},
+                    json={"error": {"code": "RATE_LIMITED", "message": "m"}},
+                )
+            ],
+            lambda r: ok({"plan": "x"}),
+        )
+    )
+    start = time.monotonic()
+    usage = await c.get_usage()
+    assert usage.plan == "x" and rec.count == 2
+    assert time.monotonic() - start >= 1.0  # the header's value was honoured
+
+
+async def test_429_body_retry_after_blocks_concurrent_requests_too():
+    times: list[float] = []
+    state = {"limited": 1}
+
+    def answer(request):
+        times.append(time.monotonic())
+        if state["limited"]:
+            state["limited"] -= 1
+            return err(429, "RATE_LIMITED", "Too many requests. Retry after 1s.", retry_after=1)
+        return ok({"plan": "x"})
+
+    c, rec = client(answer)
+    await c.get_usage()  # the first request is limited; everything after waits it out
+    start = times[0]
+    async with anyio.create_task_group() as tg:
+        for _ in range(3):
+            tg.start_soon(c.get_usage)
+    assert rec.count == 5
+    assert all(t - start >= 1.0 for t in times[1:])
+
+
+async def test_429_on_a_create_is_retried_because_the_server_refused_it():
+    c, rec = client(
+        flaky([err(429, "RATE_LIMITED", "m", retry_after=0)], lambda r: ok({"id": uid(), "title": "T"}))
+    )
+    created = await c.create_interview("T")
+    assert created.title == "T" and rec.count == 2
+
+
+# --- retries of safe requests ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failures",
+    [
+        [httpx2.Response(502, text="Bad Gateway")],
+        [httpx2.Response(503, text=""), httpx2.Response(504, text="")],
+        [httpx2.ConnectError, httpx2.ReadTimeout],
+        [httpx2.RemoteProtocolError, httpx2.ReadError, httpx2.Response(503)],
+    ],
+)
+async def test_gets_retry_on_gateway_errors_and_network_failures(failures):
+    c, rec = client(flaky(failures, lambda r: ok([])))
+    assert await c.list_questions(uid()) == []
+    assert rec.count == len(failures) + 1
+
+
+async def test_retries_are_bounded():
+    c, rec = client(lambda r: httpx2.Response(503, text="busy"), max_retries=3)
+    with pytest.raises(errors.ServerError) as info:
+        await c.get_usage()
+    assert info.value.status == 503 and rec.count == 4
+
+    c2, rec2 = client(flaky([httpx2.ConnectError] * 10, lambda r: ok({})), max_retries=2)
+    with pytest.raises(errors.TransportError, match="after 3 attempts"):
+        await c2.get_usage()
+    assert rec2.count == 3
+
+
+async def test_patch_and_publish_and_end_sessions_are_retried():
+    iid = uid()
+    for call in (
+        lambda c: c.update_interview(iid, title="x"),
+        lambda c: c.publish_interview(iid),
+        lambda c: c.end_sessions(iid, [uid()], dry_run=False),
+        lambda c: c.archive_interview(iid),
+    ):
+        c, rec = client(flaky([httpx2.ReadError, httpx2.Response(502)], lambda r: ok({"id": iid})))
+        await call(c)
+        assert rec.count == 3
+
+
+async def test_500_is_not_retried():
+    c, rec = client(lambda r: err(500, "INTERNAL_ERROR", "db"))
+    with pytest.raises(errors.ServerError):
+        await c.get_usage()
+    assert rec.count == 1
+
+
+async def test_delete_retried_after_lost_answer_explains_the_404():
+    c, rec = client(flaky([httpx2.ReadError], lambda r: err(404, "NOT_FOUND", "Question not found")))
+    with pytest.raises(errors.NotFoundError) as info:
+        await c.delete_question(uid())
+    assert rec.count == 2
+    assert "may have done it already" in str(info.value)
+
+
+# --- creates are never repeated -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx2.ReadError,
+        httpx2.ReadTimeout,
+        httpx2.RemoteProtocolError,
+        httpx2.WriteError,
+        httpx2.Response(502, text="Bad Gateway"),
+        httpx2.Response(503),
+        httpx2.Response(504),
+    ],
+)
+@pytest.mark.parametrize(
+    ("call", "expect"),
+    [
+        (lambda c, iid: c.create_interview("Backend screen"), ["list_interviews", "Backend screen"]),
+        (
+            lambda c, iid: c.add_questions(iid, [{"text": "Why Rust?"}]),
+            ["list_questions", "Why Rust?"],
+        ),
+        (
+            lambda c, iid: c.add_candidates(iid, [{"name": "Ada", "email": "ada@example.com"}]),
+            ["list_candidates", "ada@example.com"],
+        ),
+        (
+            lambda c, iid: c.raw_request(
+                "POST", f"/sandbox/interviews/{iid}/simulate", {"participantName": "A"}
+            ),
+            ["list_sessions"],
+        ),
+    ],
+)
+async def test_creates_are_sent_once_and_reported_unknown(failure, call, expect):
+    c, rec = client(flaky([failure], lambda r: ok([])))
+    iid = uid()
+    with pytest.raises(errors.OutcomeUnknownError) as info:
+        await call(c, iid)
+    assert rec.count == 1  # exactly one request reached the mock
+    e = info.value
+    assert "outcome is unknown" in str(e)
+    for text in expect:
+        assert text in e.check and text in str(e)
+    if "interview" in e.check and "list_interviews" not in e.check:
+        assert iid in e.check
+
+
+@pytest.mark.parametrize("failure", [httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout])
+async def test_creates_retry_when_nothing_was_sent(failure):
+    c, rec = client(flaky([failure, failure], lambda r: ok({"id": uid(), "title": "T"})))
+    assert (await c.create_interview("T")).title == "T"
+    assert rec.count == 3
+
+
+async def test_idempotent_raw_request_is_retried():
+    c, rec = client(flaky([httpx2.ReadError], lambda r: ok({"ok": True})))
+    assert await c.raw_request("GET", "/sandbox/health", idempotent=True) == {"data": {"ok": True}}
+    assert rec.count == 2
