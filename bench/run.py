@@ -1,0 +1,1184 @@
+"""`make bench`: every comparison of issue 5 in one run, on a sandbox, written to bench/RESULTS.md.
+
+Set-up, then six figures, each side by side with its baseline in the same run:
+
+1. cold start     spawn -> `initialize` result over stdio, interleaved with the bare one-tool
+                  MCPServer and FastMCP.from_openapi on our OpenAPI document
+2. tool list      tools/list in o200k tokens (npm gpt-tokenizer under Node), whole and model-visible
+3. per-call       get_interview through our server, FastMCP's, and the SDK directly
+4. throughput     concurrent MCP clients over Streamable HTTP vs the SDK directly, limiter off
+5. scale          10,000 sessions: page 1 vs page 200; SDK iteration peak memory, all vs a tenth
+6. memory         idle RSS of `aural-mcp serve` vs the bare MCPServer
+
+Everything talks to 127.0.0.1 only. Every subprocess is killed on the way out.
+Raw figures go to bench/results.json beside RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import traceback
+import tracemalloc
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+BENCH = Path(__file__).resolve().parent
+ROOT = BENCH.parent
+sys.path.insert(0, str(BENCH))
+
+import mcpio  # noqa: E402
+import tokenizer  # noqa: E402
+
+CACHE = ROOT / ".bench-cache"
+VENV_BIN = Path(sys.executable).parent
+FASTMCP_VENV = CACHE / "fastmcp-venv"
+FASTMCP_REQS = BENCH / "requirements-fastmcp.txt"
+OPENAPI_FILE = CACHE / "openapi.json"
+RESULTS_MD = BENCH / "RESULTS.md"
+RESULTS_JSON = BENCH / "results.json"
+FINDINGS_MD = BENCH / "findings.md"
+
+HUGE_LIMIT = "1000000000/1"  # "limiter off": a limit no run can reach
+SCALE_SESSIONS = 10_000
+SCALE_LIMIT = 50
+SCALE_PAGE = 200
+
+GOALS = {
+    "cold_vs_bare": 1.10,
+    "cold_vs_fastmcp": 0.70,
+    "tokens_whole": 7000,
+    "tokens_visible": 4000,
+    "latency_vs_fastmcp": 0.8,
+    "throughput_vs_direct": 0.5,
+    "scale_page_ratio": 1.3,
+    "scale_memory_ratio": 1.3,
+    "memory_vs_bare": 1.2,
+}
+
+
+class Pending(Exception):
+    """A piece this figure measures has not landed yet."""
+
+
+# ---------------------------------------------------------------- small helpers
+
+
+def log(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_port(port: int, proc: subprocess.Popen[Any] | None = None, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"{proc.args} exited with {proc.returncode} before listening on {port}")
+        with socket.socket() as s:
+            s.settimeout(0.2)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listened on 127.0.0.1:{port} within {timeout}s")
+
+
+def pct(values: list[float], p: float) -> float:
+    xs = sorted(values)
+    k = (len(xs) - 1) * p
+    lo, hi = int(k), min(int(k) + 1, len(xs) - 1)
+    return xs[lo] + (xs[hi] - xs[lo]) * (k - lo)
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {
+        "n": len(values),
+        "median": statistics.median(values),
+        "p95": pct(values, 0.95),
+        "min": min(values),
+        "max": max(values),
+    }
+
+
+def has_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+@contextlib.contextmanager
+def process(argv: list[str], env: dict[str, str], log_file: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with open(log_file, "wb") as err:
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err, env=env, cwd=ROOT)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(timeout=5)
+
+
+def base_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AURAL_", "FASTMCP_", "PYTHON"))}
+    env.update(extra)
+    return env
+
+
+# ---------------------------------------------------------------- set-up
+
+
+def ensure_fastmcp_venv() -> Path:
+    """FastMCP lives in its own venv: see RESULTS.md "Set-up" for why it is kept out of ours."""
+    python = FASTMCP_VENV / "bin" / "python"
+    stamp = FASTMCP_VENV / ".requirements.sha256"
+    want = hashlib.sha256(FASTMCP_REQS.read_bytes()).hexdigest()
+    if python.exists() and stamp.exists() and stamp.read_text() == want:
+        return python
+    log(f"creating the FastMCP baseline venv in {FASTMCP_VENV.relative_to(ROOT)} (first run only)")
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(FASTMCP_VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check", "-r", str(FASTMCP_REQS)],
+        check=True,
+        timeout=600,
+    )
+    stamp.write_text(want)
+    return python
+
+
+def venv_version(python: Path, dist: str) -> str:
+    out = subprocess.run(
+        [str(python), "-c", f"import importlib.metadata as m; print(m.version({dist!r}))"],
+        capture_output=True,
+        text=True,
+    )
+    return out.stdout.strip() or "?"
+
+
+def machine_info() -> dict[str, str]:
+    cpu = "?"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    mem = "?"
+    with contextlib.suppress(OSError):
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 1024 / 1024:.0f} GiB"
+    node = (
+        subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+        if shutil.which("node")
+        else "absent"
+    )
+    return {
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "os": f"{platform.system()} {platform.release()} ({platform.machine()})",
+        "python": platform.python_version(),
+        "node": node,
+        "mcp": venv_version(Path(sys.executable), "mcp"),
+    }
+
+
+class SandboxStack:
+    """A sandbox subprocess on a seeded SQLite file: a key, one small interview, one with 10,000 sessions."""
+
+    def __init__(self, stack: contextlib.ExitStack):
+        self.stack = stack
+        self.port = 0
+        self.url = ""
+        self.key = ""
+        self.small = ""  # interview id with questions and a few sessions
+        self.large = ""  # interview id with SCALE_SESSIONS sessions
+        self.seed_seconds = 0.0
+
+    def start(self) -> None:
+        if not has_module("aural_mcp.sandbox") or not _sandbox_ready():
+            raise Pending("the sandbox (aural_mcp.sandbox.Sandbox) has not landed")
+        db = CACHE / "bench-sandbox.db"
+        for suffix in ("", "-wal", "-shm"):
+            with contextlib.suppress(FileNotFoundError):
+                Path(f"{db}{suffix}").unlink()
+        t0 = time.perf_counter()
+        self.key, self.small, self.large = asyncio.run(_seed(db))
+        self.seed_seconds = time.perf_counter() - t0
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/api/v1"
+        argv = [str(VENV_BIN / "aural-mcp"), "sandbox", "--port", str(self.port), "--db", str(db)]
+        argv += ["--rate-limit", HUGE_LIMIT]
+        proc = self.stack.enter_context(process(argv, base_env(), CACHE / "sandbox.log"))
+        wait_port(self.port, proc)
+
+    def server_env(self, **extra: str) -> dict[str, str]:
+        return base_env(AURAL_API_KEY=self.key, AURAL_BASE_URL=self.url, AURAL_RATE_LIMIT=HUGE_LIMIT, **extra)
+
+
+def _sandbox_ready() -> bool:
+    try:
+        from aural_mcp.sandbox import Sandbox  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+async def _seed(db: Path) -> tuple[str, str, str]:
+    import httpx2
+
+    from aural_mcp.sandbox import Sandbox
+
+    sb = Sandbox(db_path=str(db), rate_limit=10**9, rate_window=1)
+    try:
+        key = sb.create_key()
+        transport = httpx2.ASGITransport(app=sb.app)
+        async with httpx2.AsyncClient(
+            transport=transport, base_url="http://sandbox/api/v1", headers={"Authorization": f"Bearer {key}"}
+        ) as c:
+            ids = []
+            for title in ("Bench: backend engineer", "Bench: scale"):
+                r = await c.post("/interviews", json={"title": title, "objective": "benchmark fixture"})
+                r.raise_for_status()
+                iid = r.json()["data"]["id"]
+                questions = [
+                    {"text": f"Question {i}: tell us about a system you built.", "type": "OPEN_ENDED"}
+                    for i in range(5)
+                ]
+                (await c.post(f"/interviews/{iid}/questions", json=questions)).raise_for_status()
+                (await c.post(f"/interviews/{iid}/publish")).raise_for_status()
+                ids.append(iid)
+        sb.seed_sessions(ids[0], 20)
+        sb.seed_sessions(ids[1], SCALE_SESSIONS)
+    finally:
+        close = getattr(sb, "close", None)
+        if close:
+            close()
+    return key, ids[0], ids[1]
+
+
+def _aural_client(sandbox: SandboxStack) -> Any:
+    from aural_mcp.api import AuralClient
+
+    return AuralClient(sandbox.key, base_url=sandbox.url, rate_limit=10**9, rate_window=1)
+
+
+async def _aclose(client: Any) -> None:
+    close = getattr(client, "aclose", None) or getattr(client, "close", None)
+    if close is not None:
+        res = close()
+        if asyncio.iscoroutine(res):
+            await res
+
+
+def fetch_openapi(sandbox: SandboxStack) -> Path:
+    import httpx2
+
+    r = httpx2.get(f"{sandbox.url}/openapi.json", timeout=10)
+    r.raise_for_status()
+    OPENAPI_FILE.write_text(json.dumps(r.json(), indent=1))
+    return OPENAPI_FILE
+
+
+# ---------------------------------------------------------------- the servers under test
+
+
+class Servers:
+    def __init__(self, sandbox: SandboxStack, fastmcp_python: Path):
+        self.sandbox = sandbox
+        self.fastmcp_python = fastmcp_python
+
+    def ours(self, *extra: str) -> tuple[list[str], dict[str, str]]:
+        return [str(VENV_BIN / "aural-mcp"), "serve", *extra], self.sandbox.server_env()
+
+    def bare(self) -> tuple[list[str], dict[str, str]]:
+        return [sys.executable, str(BENCH / "baselines" / "bare_server.py")], base_env()
+
+    def fastmcp(self) -> tuple[list[str], dict[str, str]]:
+        env = self.sandbox.server_env(BENCH_OPENAPI_FILE=str(OPENAPI_FILE))
+        return [str(self.fastmcp_python), str(BENCH / "baselines" / "fastmcp_openapi_server.py")], env
+
+
+def our_server_ready() -> bool:
+    return has_module("aural_mcp.server.app") and has_module("aural_mcp.api.client")
+
+
+# ---------------------------------------------------------------- 1. cold start
+
+
+def cold_start_once(argv: list[str], env: dict[str, str]) -> float:
+    with mcpio.StdioPeer(argv, env=env, cwd=str(ROOT)) as peer:
+        peer.request(
+            "initialize",
+            {"protocolVersion": mcpio.PROTOCOL_VERSION, "capabilities": {}, "clientInfo": mcpio.CLIENT_INFO},
+            timeout=60,
+        )
+        return time.perf_counter() - peer.spawned_at
+
+
+def fig_cold_start(servers: Servers, rounds: int) -> dict[str, Any]:
+    contenders = {"ours": servers.ours(), "bare": servers.bare(), "fastmcp": servers.fastmcp()}
+    for argv, env in contenders.values():  # warm-up: bytecode caches, page cache
+        cold_start_once(argv, env)
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    names = list(contenders)
+    for r in range(rounds):
+        order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
+        for name in order:
+            times[name].append(cold_start_once(*contenders[name]))
+    med = {name: statistics.median(v) for name, v in times.items()}
+    return {
+        "seconds": {name: summary(v) for name, v in times.items()},
+        "vs_bare": med["ours"] / med["bare"],
+        "vs_fastmcp": med["ours"] / med["fastmcp"],
+        "fastmcp_vs_bare": med["fastmcp"] / med["bare"],
+    }
+
+
+def interpreter_floor(rounds: int = 10) -> dict[str, float]:
+    """What part of a cold start is Python itself, and what part is importing the mcp SDK."""
+    out = {}
+    for label, code in (
+        ("python -c pass", "pass"),
+        ("import mcp.server.mcpserver", "import mcp.server.mcpserver"),
+    ):
+        ts = []
+        for _ in range(rounds):
+            t0 = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, env=base_env())
+            ts.append(time.perf_counter() - t0)
+        out[label] = statistics.median(ts)
+    return out
+
+
+# ---------------------------------------------------------------- 2. tool list tokens
+
+
+def fig_tokens(servers: Servers) -> dict[str, Any]:
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for name, (argv, env) in (
+        ("ours", servers.ours()),
+        ("ours_sandbox", servers.ours("--sandbox")),
+        ("fastmcp", servers.fastmcp()),
+    ):
+        if name == "ours_sandbox":
+            env = base_env()
+        with mcpio.StdioPeer(argv, env=env, cwd=str(ROOT)) as peer:
+            peer.initialize()
+            lists[name] = peer.list_tools()
+    # The budget is for the full list (20 tools: simulate_session is listed when serving the sandbox).
+    full = "ours_sandbox" if len(lists["ours_sandbox"]) >= len(lists["ours"]) else "ours"
+    counts = {name: tokenizer.tool_list_counts(tools) for name, tools in lists.items()}
+    from aural_mcp import operations
+
+    by_operation_id = {op.operation_id: op.name for op in operations.OPERATIONS}
+    fastmcp_by_tool = {by_operation_id.get(n, n): c for n, c in counts["fastmcp"]["per_tool"].items()}
+    rows = []
+    for tool in lists[full]:
+        n = tool["name"]
+        rows.append({"tool": n, "ours": counts[full]["per_tool"][n], "fastmcp": fastmcp_by_tool.get(n)})
+    annotated = {
+        name: sum(1 for t in tools if all(k in (t.get("annotations") or {}) for k in _HINTS))
+        for name, tools in lists.items()
+    }
+    return {
+        "label": tokenizer.LABEL,
+        "full_list": full,
+        "ours": counts[full],
+        "ours_default": counts["ours"],
+        "fastmcp": counts["fastmcp"],
+        "rows": rows,
+        "annotated": annotated,
+        "bytes": {name: len(tokenizer.compact({"tools": tools}).encode()) for name, tools in lists.items()},
+    }
+
+
+_HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+
+
+# ---------------------------------------------------------------- 3. per-call latency
+
+
+def _fastmcp_get_interview(tools: list[dict[str, Any]]) -> tuple[str, str]:
+    for t in tools:
+        if t["name"] in ("getInterview", "get_interview"):
+            required = t["inputSchema"].get("required") or list(t["inputSchema"].get("properties", {}))
+            return t["name"], required[0]
+    raise RuntimeError("FastMCP's server has no getInterview tool")
+
+
+def fig_latency(servers: Servers, calls: int) -> dict[str, Any]:
+    sandbox = servers.sandbox
+    iid = sandbox.small
+    timings: dict[str, list[float]] = {"ours": [], "fastmcp": [], "sdk": []}
+    with contextlib.ExitStack() as stack:
+        ours = stack.enter_context(mcpio.StdioPeer(*_argv_env(servers.ours()), cwd=str(ROOT)))
+        ours.initialize()
+        fast = stack.enter_context(mcpio.StdioPeer(*_argv_env(servers.fastmcp()), cwd=str(ROOT)))
+        fast.initialize()
+        f_tool, f_arg = _fastmcp_get_interview(fast.list_tools())
+        loop = asyncio.new_event_loop()
+        stack.callback(loop.close)
+        client = _aural_client(sandbox)
+        stack.callback(lambda: loop.run_until_complete(_aclose(client)))
+
+        def ours_call() -> None:
+            ours.call_tool("get_interview", {"interviewId": iid})
+
+        def fast_call() -> None:
+            fast.call_tool(f_tool, {f_arg: iid})
+
+        async def sdk_block(n: int, out: list[float] | None) -> None:
+            for _ in range(n):
+                t0 = time.perf_counter()
+                await client.get_interview(iid)
+                if out is not None:
+                    out.append(time.perf_counter() - t0)
+
+        for _ in range(20):  # warm-up: connections, caches
+            ours_call()
+            fast_call()
+        loop.run_until_complete(sdk_block(20, None))
+        blocks = 5
+        per_block = max(1, calls // blocks)
+        for _ in range(blocks):  # interleaved blocks so drift hits all three alike
+            for fn, key in ((ours_call, "ours"), (fast_call, "fastmcp")):
+                for _ in range(per_block):
+                    t0 = time.perf_counter()
+                    fn()
+                    timings[key].append(time.perf_counter() - t0)
+            loop.run_until_complete(sdk_block(per_block, timings["sdk"]))
+    s = {k: summary(v) for k, v in timings.items()}
+    return {
+        "seconds": s,
+        "vs_fastmcp": s["ours"]["median"] / s["fastmcp"]["median"],
+        "vs_fastmcp_p95": s["ours"]["p95"] / s["fastmcp"]["p95"],
+        "gap_to_sdk_ms": (s["ours"]["median"] - s["sdk"]["median"]) * 1000,
+        "fastmcp_tool": f_tool,
+    }
+
+
+def _argv_env(pair: tuple[list[str], dict[str, str]]) -> tuple[list[str], dict[str, str]]:
+    return pair
+
+
+# ---------------------------------------------------------------- 4. throughput
+
+
+async def _drive(workers: int, seconds: float, call: Callable[[int, int], Any]) -> dict[str, float]:
+    stop = time.perf_counter() + seconds
+    counts = [0] * workers
+
+    async def worker(w: int) -> None:
+        i = 0
+        while time.perf_counter() < stop:
+            await call(w, i)
+            i += 1
+        counts[w] = i
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker(w) for w in range(workers)))
+    elapsed = time.perf_counter() - t0
+    return {"calls": sum(counts), "seconds": elapsed, "per_second": sum(counts) / elapsed}
+
+
+async def _throughput_mcp(url: str, iid: str, workers: int, seconds: float) -> dict[str, float]:
+    import httpx2
+
+    async with httpx2.AsyncClient(timeout=30, limits=httpx2.Limits(max_connections=workers * 2)) as http:
+        sessions = [mcpio.HttpSession(http, url) for _ in range(workers)]
+        for s in sessions:
+            await s.initialize()
+
+        async def call(w: int, i: int) -> None:
+            if i % 2:
+                await sessions[w].call_tool("list_sessions", {"interviewId": iid, "limit": 20})
+            else:
+                await sessions[w].call_tool("get_interview", {"interviewId": iid})
+
+        await _drive(workers, 1.0, call)  # warm-up
+        return await _drive(workers, seconds, call)
+
+
+async def _throughput_sdk(sandbox: SandboxStack, workers: int, seconds: float) -> dict[str, float]:
+    client = _aural_client(sandbox)
+    iid = sandbox.small
+    try:
+
+        async def call(w: int, i: int) -> None:
+            if i % 2:
+                await client.list_sessions(iid, limit=20)
+            else:
+                await client.get_interview(iid)
+
+        await _drive(workers, 1.0, call)
+        return await _drive(workers, seconds, call)
+    finally:
+        await _aclose(client)
+
+
+def fig_throughput(servers: Servers, workers: int, seconds: float) -> dict[str, Any]:
+    sandbox = servers.sandbox
+    port = free_port()
+    argv, env = servers.ours("--transport", "http", "--port", str(port))
+    with process(argv, env, CACHE / "serve-http.log") as proc:
+        wait_port(port, proc)
+        mcp = asyncio.run(_throughput_mcp(f"http://127.0.0.1:{port}/mcp", sandbox.small, workers, seconds))
+    direct = asyncio.run(_throughput_sdk(sandbox, workers, seconds))
+    return {
+        "workers": workers,
+        "mcp": mcp,
+        "direct": direct,
+        "ratio": mcp["per_second"] / direct["per_second"],
+    }
+
+
+# ---------------------------------------------------------------- 5. scale
+
+
+async def _scale(sandbox: SandboxStack, repeats: int) -> dict[str, Any]:
+    client = _aural_client(sandbox)
+    iid = sandbox.large
+    try:
+        cursor = None
+        for _ in range(SCALE_PAGE - 1):
+            page = await client.list_sessions(iid, limit=SCALE_LIMIT, cursor=cursor)
+            cursor = _cursor_of(page)
+            if cursor is None:
+                raise RuntimeError(f"fewer than {SCALE_PAGE} pages of {SCALE_LIMIT}")
+        last_cursor = cursor
+        t1: list[float] = []
+        t200: list[float] = []
+        for _ in range(repeats):  # interleaved
+            t0 = time.perf_counter()
+            await client.list_sessions(iid, limit=SCALE_LIMIT)
+            t1.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            await client.list_sessions(iid, limit=SCALE_LIMIT, cursor=last_cursor)
+            t200.append(time.perf_counter() - t0)
+
+        async def iterate(limit_items: int | None) -> tuple[int, int, float]:
+            tracemalloc.start()
+            t0 = time.perf_counter()
+            n = 0
+            async for _session in client.iter_sessions(iid):
+                n += 1
+                if limit_items is not None and n >= limit_items:
+                    break
+            elapsed = time.perf_counter() - t0
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            return n, peak, elapsed
+
+        n_tenth, peak_tenth, s_tenth = await iterate(SCALE_SESSIONS // 10)
+        n_all, peak_all, s_all = await iterate(None)
+    finally:
+        await _aclose(client)
+    p1, p200 = statistics.median(t1), statistics.median(t200)
+    return {
+        "page1": summary(t1),
+        "page200": summary(t200),
+        "page_ratio": p200 / p1,
+        "iterate_all": {"items": n_all, "peak_bytes": peak_all, "seconds": s_all},
+        "iterate_tenth": {"items": n_tenth, "peak_bytes": peak_tenth, "seconds": s_tenth},
+        "memory_ratio": peak_all / peak_tenth,
+        "seed_seconds": sandbox.seed_seconds,
+    }
+
+
+def _cursor_of(page: Any) -> str | None:
+    if isinstance(page, dict):
+        return page.get("cursor")
+    return getattr(page, "cursor", None)
+
+
+def fig_scale(servers: Servers, repeats: int) -> dict[str, Any]:
+    return asyncio.run(_scale(servers.sandbox, repeats))
+
+
+# ---------------------------------------------------------------- 6. memory
+
+
+def idle_rss(argv: list[str], env: dict[str, str]) -> int:
+    import psutil
+
+    with mcpio.StdioPeer(argv, env=env, cwd=str(ROOT)) as peer:
+        peer.initialize()
+        peer.list_tools()
+        time.sleep(0.5)
+        return psutil.Process(peer.pid).memory_info().rss
+
+
+def fig_memory(servers: Servers, rounds: int) -> dict[str, Any]:
+    contenders = {"ours": servers.ours(), "bare": servers.bare(), "fastmcp": servers.fastmcp()}
+    rss: dict[str, list[int]] = {k: [] for k in contenders}
+    for _ in range(rounds):
+        for name, (argv, env) in contenders.items():
+            rss[name].append(idle_rss(argv, env))
+    med = {k: statistics.median(v) for k, v in rss.items()}
+    return {"rss_bytes": med, "all": rss, "vs_bare": med["ours"] / med["bare"]}
+
+
+# ---------------------------------------------------------------- profile
+
+
+def profile_imports() -> dict[str, Any]:
+    """`python -X importtime -c "import aural_mcp.server.app"`: cumulative by top-level package, and our modules."""
+
+    def run(code: str) -> list[tuple[str, int, int]]:
+        proc = subprocess.run(
+            [sys.executable, "-X", "importtime", "-c", code], capture_output=True, text=True, env=base_env()
+        )
+        rows = []
+        for line in proc.stderr.splitlines():
+            m = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|(\s*)(\S+)", line)
+            if m:
+                rows.append((m.group(4), int(m.group(1)), int(m.group(2))))
+        return rows
+
+    def by_package(rows: list[tuple[str, int, int]]) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for name, self_us, _ in rows:
+            top = name.split(".")[0]
+            out[top] = out.get(top, 0) + self_us / 1000
+        return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+    ours_rows = run("import aural_mcp.server.app")
+    bare_rows = run("import mcp.server.mcpserver")
+    ours_pkgs, bare_pkgs = by_package(ours_rows), by_package(bare_rows)
+    extra = {k: v - bare_pkgs.get(k, 0.0) for k, v in ours_pkgs.items() if v - bare_pkgs.get(k, 0.0) > 1.0}
+    own = sorted(
+        ((n, s / 1000, c / 1000) for n, s, c in ours_rows if n.startswith("aural_mcp")), key=lambda r: -r[1]
+    )
+    extra_modules = {n for n, _, _ in ours_rows} - {n for n, _, _ in bare_rows}
+    return {
+        "total_ms": sum(s for _, s, _ in ours_rows) / 1000,
+        "bare_total_ms": sum(s for _, s, _ in bare_rows) / 1000,
+        "packages": dict(list(ours_pkgs.items())[:12]),
+        "beyond_bare": dict(sorted(extra.items(), key=lambda kv: -kv[1])),
+        "own_modules": own[:12],
+        "extra_module_count": len(extra_modules),
+        "extra_third_party": sorted(
+            {m.split(".")[0] for m in extra_modules if not m.startswith("aural_mcp")}
+        ),
+    }
+
+
+def profile_build(servers: Servers) -> list[tuple[str, float, float]]:
+    """cProfile of build_server(settings) in a fresh interpreter (after imports): top functions by cumulative time."""
+    code = (
+        "import cProfile, pstats, io, os\n"
+        "from aural_mcp.settings import Settings\n"
+        "from aural_mcp.server.app import build_server\n"
+        "s = Settings.from_env()\n"
+        "pr = cProfile.Profile(); pr.enable(); build_server(s); pr.disable()\n"
+        "st = pstats.Stats(pr); st.sort_stats('cumulative')\n"
+        "rows = []\n"
+        "for (f, l, fn), (cc, nc, tt, ct, callers) in st.stats.items():\n"
+        "    rows.append((f'{os.path.basename(f)}:{l}({fn})', tt * 1000, ct * 1000))\n"
+        "rows.sort(key=lambda r: -r[2])\n"
+        "import json; print(json.dumps(rows[:15]))\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=servers.sandbox.server_env(),
+        timeout=60,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-800:])
+    return [tuple(r) for r in json.loads(proc.stdout)]
+
+
+# ---------------------------------------------------------------- report
+
+
+def verdict(ok: bool) -> str:
+    return "**met**" if ok else "**not met**"
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def write_results(res: dict[str, Any]) -> None:
+    RESULTS_JSON.write_text(json.dumps(res, indent=1, default=str) + "\n")
+    m = res["machine"]
+    out: list[str] = []
+    w = out.append
+    w("# Benchmark results")
+    w("")
+    w(
+        f"Written by `make bench` (`bench/run.py`) on {res['date']}, in {res['elapsed_s']:.0f} s. Raw figures: `bench/results.json`."
+    )
+    w("")
+    w(
+        f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}; Python {m['python']}, "
+        f"Node {m['node']}, mcp {m['mcp']}, FastMCP {res.get('fastmcp_version', '?')} (from its own venv)."
+    )
+    w("")
+    w(
+        "All traffic is on 127.0.0.1, against one `aural-mcp sandbox` subprocess (limiter off: "
+        f"`--rate-limit {HUGE_LIMIT}`) seeded with a small interview (5 questions, 20 sessions) and one with "
+        f"{SCALE_SESSIONS:,} sessions."
+    )
+    w("")
+    w("## Summary")
+    w("")
+    w("| # | figure | ours | baseline | ratio / value | goal | verdict |")
+    w("| --- | --- | --- | --- | --- | --- | --- |")
+    for row in summary_rows(res):
+        w("| " + " | ".join(row) + " |")
+    w("")
+    for section in detail_sections(res):
+        out.extend(section)
+        w("")
+    if FINDINGS_MD.exists():
+        out.append(FINDINGS_MD.read_text().rstrip())
+        w("")
+    RESULTS_MD.write_text("\n".join(out))
+
+
+def _fig(res: dict[str, Any], key: str) -> dict[str, Any] | None:
+    f = res["figures"].get(key)
+    return f if isinstance(f, dict) and "error" not in f and "pending" not in f else None
+
+
+def _status(res: dict[str, Any], key: str) -> str:
+    f = res["figures"].get(key) or {}
+    return f"pending: {f['pending']}" if "pending" in f else f"error: {f.get('error', 'not run')}"
+
+
+def summary_rows(res: dict[str, Any]) -> list[list[str]]:
+    rows: list[list[str]] = []
+    g = GOALS
+    f = _fig(res, "cold_start")
+    if f:
+        s = f["seconds"]
+        rows.append(
+            [
+                "1",
+                "cold start (median)",
+                ms(s["ours"]["median"]),
+                f"bare {ms(s['bare']['median'])}",
+                f"{f['vs_bare']:.2f}×",
+                f"≤ {g['cold_vs_bare']:.2f}×",
+                verdict(f["vs_bare"] <= g["cold_vs_bare"]),
+            ]
+        )
+        rows.append(
+            [
+                "1",
+                "cold start (median)",
+                ms(s["ours"]["median"]),
+                f"FastMCP {ms(s['fastmcp']['median'])}",
+                f"{f['vs_fastmcp']:.2f}×",
+                f"≤ {g['cold_vs_fastmcp']:.2f}×",
+                verdict(f["vs_fastmcp"] <= g["cold_vs_fastmcp"]),
+            ]
+        )
+    else:
+        rows.append(
+            ["1", "cold start", "—", "—", "—", "≤ 1.10× bare; ≤ 0.70× FastMCP", _status(res, "cold_start")]
+        )
+    f = _fig(res, "tokens")
+    if f:
+        o, fm = f["ours"], f["fastmcp"]
+        rows.append(
+            [
+                "2",
+                f"tools/list, whole ({o['tools']} tools)",
+                f"{o['whole']:,} tok",
+                f"FastMCP {fm['whole']:,} tok ({fm['tools']} tools)",
+                f"{o['whole']:,}",
+                f"≤ {g['tokens_whole']:,}",
+                verdict(o["whole"] <= g["tokens_whole"]),
+            ]
+        )
+        rows.append(
+            [
+                "2",
+                "tools/list, model-visible",
+                f"{o['visible']:,} tok",
+                f"FastMCP {fm['visible']:,} tok",
+                f"{o['visible']:,}",
+                f"≤ {g['tokens_visible']:,}",
+                verdict(o["visible"] <= g["tokens_visible"]),
+            ]
+        )
+    else:
+        rows.append(
+            [
+                "2",
+                "tools/list tokens",
+                "—",
+                "—",
+                "—",
+                "whole ≤ 7,000; visible ≤ 4,000",
+                _status(res, "tokens"),
+            ]
+        )
+    f = _fig(res, "latency")
+    if f:
+        s = f["seconds"]
+        rows.append(
+            [
+                "3",
+                "get_interview latency (median / p95)",
+                f"{ms(s['ours']['median'])} / {ms(s['ours']['p95'])}",
+                f"FastMCP {ms(s['fastmcp']['median'])} / {ms(s['fastmcp']['p95'])}",
+                f"{f['vs_fastmcp']:.2f}×",
+                f"≤ {g['latency_vs_fastmcp']}×",
+                verdict(f["vs_fastmcp"] <= g["latency_vs_fastmcp"]),
+            ]
+        )
+        rows.append(
+            [
+                "3",
+                "gap to the direct SDK call",
+                f"{f['gap_to_sdk_ms']:+.2f} ms",
+                f"SDK {ms(s['sdk']['median'])} / {ms(s['sdk']['p95'])}",
+                "—",
+                "shown",
+                "—",
+            ]
+        )
+    else:
+        rows.append(["3", "per-call latency", "—", "—", "—", "≤ 0.8× FastMCP", _status(res, "latency")])
+    f = _fig(res, "throughput")
+    if f:
+        rows.append(
+            [
+                "4",
+                f"throughput, {f['workers']} concurrent clients",
+                f"{f['mcp']['per_second']:.0f} calls/s",
+                f"SDK direct {f['direct']['per_second']:.0f} calls/s",
+                f"{f['ratio']:.2f}×",
+                f"≥ {g['throughput_vs_direct']}×",
+                verdict(f["ratio"] >= g["throughput_vs_direct"]),
+            ]
+        )
+    else:
+        rows.append(["4", "throughput", "—", "—", "—", "≥ 0.5× direct", _status(res, "throughput")])
+    f = _fig(res, "scale")
+    if f:
+        rows.append(
+            [
+                "5",
+                f"list_sessions page {SCALE_PAGE} vs page 1 (limit {SCALE_LIMIT})",
+                ms(f["page200"]["median"]),
+                f"page 1 {ms(f['page1']['median'])}",
+                f"{f['page_ratio']:.2f}",
+                f"≤ {g['scale_page_ratio']}",
+                verdict(f["page_ratio"] <= g["scale_page_ratio"]),
+            ]
+        )
+        rows.append(
+            [
+                "5",
+                "SDK iteration peak memory, all vs a tenth",
+                f"{f['iterate_all']['peak_bytes'] / 1024:.0f} KiB",
+                f"a tenth {f['iterate_tenth']['peak_bytes'] / 1024:.0f} KiB",
+                f"{f['memory_ratio']:.2f}",
+                f"≤ {g['scale_memory_ratio']} (flat)",
+                verdict(f["memory_ratio"] <= g["scale_memory_ratio"]),
+            ]
+        )
+    else:
+        rows.append(["5", "scale", "—", "—", "—", "page ratio ≤ 1.3; memory flat", _status(res, "scale")])
+    f = _fig(res, "memory")
+    if f:
+        r = f["rss_bytes"]
+        rows.append(
+            [
+                "6",
+                "idle RSS",
+                f"{r['ours'] / 2**20:.1f} MiB",
+                f"bare {r['bare'] / 2**20:.1f} MiB",
+                f"{f['vs_bare']:.2f}×",
+                f"≤ {g['memory_vs_bare']}×",
+                verdict(f["vs_bare"] <= g["memory_vs_bare"]),
+            ]
+        )
+    else:
+        rows.append(["6", "idle RSS", "—", "—", "—", "≤ 1.2× bare", _status(res, "memory")])
+    return rows
+
+
+def detail_sections(res: dict[str, Any]) -> list[list[str]]:
+    secs: list[list[str]] = []
+    f = _fig(res, "cold_start")
+    if f:
+        s = f["seconds"]
+        lines = [
+            "## 1. Cold start",
+            "",
+            f"Spawn → `initialize` result over stdio, {s['ours']['n']} rounds interleaved (the first in each round rotates), "
+            "after one discarded warm-up each. Our server is the installed `aural-mcp serve` console script with a key and "
+            "the sandbox URL; the bare server is `bench/baselines/bare_server.py`; FastMCP is "
+            "`bench/baselines/fastmcp_openapi_server.py` (banner and update check off).",
+            "",
+            "| server | median | p95 | min | max |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for name, label in (
+            ("ours", "aural-mcp serve"),
+            ("bare", "bare MCPServer, one tool"),
+            ("fastmcp", "FastMCP.from_openapi"),
+        ):
+            x = s[name]
+            lines.append(
+                f"| {label} | {ms(x['median'])} | {ms(x['p95'])} | {ms(x['min'])} | {ms(x['max'])} |"
+            )
+        floor = res.get("floor")
+        if floor:
+            lines += [
+                "",
+                "For scale: "
+                + "; ".join(f"`{k}` {ms(v)}" for k, v in floor.items())
+                + f" (median of 10). FastMCP/bare = {f['fastmcp_vs_bare']:.2f}×.",
+            ]
+        secs.append(lines)
+    f = _fig(res, "tokens")
+    if f:
+        o, fm, od = f["ours"], f["fastmcp"], f["ours_default"]
+        lines = [
+            "## 2. Tool list size",
+            "",
+            f"Tokenizer: {f['label']}.",
+            "",
+            '"Whole" is the compact JSON of the tools/list result (`{"tools": [...]}`); "model-visible" is the '
+            "list of `{name, description, inputSchema}` per tool. Both servers' lists are measured the same way.",
+            "",
+            f"- ours, all toolsets with the sandbox's `simulate_session` ({o['tools']} tools): whole {o['whole']:,}, "
+            f"visible {o['visible']:,} tokens ({f['bytes'].get(f['full_list'], 0):,} bytes)",
+            f"- ours against a real API base URL ({od['tools']} tools): whole {od['whole']:,}, visible {od['visible']:,}",
+            f"- FastMCP.from_openapi on our OpenAPI document ({fm['tools']} tools): whole {fm['whole']:,}, visible "
+            f"{fm['visible']:,} ({f['bytes'].get('fastmcp', 0):,} bytes)",
+            f"- tools with all four annotations set: ours {f['annotated'].get(f['full_list'])}/{o['tools']}, "
+            f"FastMCP {f['annotated'].get('fastmcp')}/{fm['tools']}",
+            "",
+            "| tool | ours whole | ours visible | FastMCP whole | FastMCP visible |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for r in f["rows"]:
+            fmc = r["fastmcp"] or {}
+            lines.append(
+                f"| `{r['tool']}` | {r['ours']['whole']} | {r['ours']['visible']} | "
+                f"{fmc.get('whole', '—')} | {fmc.get('visible', '—')} |"
+            )
+        secs.append(lines)
+    f = _fig(res, "latency")
+    if f:
+        s = f["seconds"]
+        lines = [
+            "## 3. Per-call latency",
+            "",
+            f"`get_interview` on the small interview, {s['ours']['n']} timed calls each after 20 warm-up calls, in 5 "
+            "interleaved blocks. MCP calls are raw JSON-RPC lines over the server's stdio (no client library in the "
+            f"timing); FastMCP's tool is `{f['fastmcp_tool']}`; the SDK call is `AuralClient.get_interview` in this process.",
+            "",
+            "| path | median | p95 | min |",
+            "| --- | --- | --- | --- |",
+        ]
+        for name, label in (
+            ("ours", "aural-mcp serve (stdio)"),
+            ("fastmcp", "FastMCP.from_openapi (stdio)"),
+            ("sdk", "SDK direct"),
+        ):
+            x = s[name]
+            lines.append(f"| {label} | {ms(x['median'])} | {ms(x['p95'])} | {ms(x['min'])} |")
+        lines += [
+            "",
+            f"Ours/FastMCP: {f['vs_fastmcp']:.2f}× at the median, {f['vs_fastmcp_p95']:.2f}× at p95. "
+            f"Our server adds {f['gap_to_sdk_ms']:.2f} ms to the direct SDK call (median).",
+        ]
+        secs.append(lines)
+    f = _fig(res, "throughput")
+    if f:
+        mcp, d = f["mcp"], f["direct"]
+        secs.append(
+            [
+                "## 4. Throughput",
+                "",
+                f"{f['workers']} concurrent MCP sessions over Streamable HTTP (`aural-mcp serve --transport http`), each "
+                "alternating `get_interview` and `list_sessions(limit 20)`, against the same number of asyncio tasks "
+                "calling the same two operations with one `AuralClient`, for a fixed time after a 1 s warm-up. "
+                "Limiter off in the sandbox, the server and the SDK.",
+                "",
+                f"- MCP: {mcp['calls']} calls in {mcp['seconds']:.1f} s = {mcp['per_second']:.0f} calls/s",
+                f"- SDK direct: {d['calls']} calls in {d['seconds']:.1f} s = {d['per_second']:.0f} calls/s",
+                f"- ratio {f['ratio']:.2f}× (goal ≥ {GOALS['throughput_vs_direct']}×). Load generator, server and "
+                f"sandbox share the machine's {res['machine']['cores']} cores.",
+            ]
+        )
+    f = _fig(res, "scale")
+    if f:
+        a, t = f["iterate_all"], f["iterate_tenth"]
+        secs.append(
+            [
+                "## 5. Scale",
+                "",
+                f"{SCALE_SESSIONS:,} sessions on one interview (seeding took {f['seed_seconds']:.1f} s, before the run).",
+                "",
+                f"- `list_sessions(limit={SCALE_LIMIT})` page 1: median {ms(f['page1']['median'])} (p95 {ms(f['page1']['p95'])}); "
+                f"page {SCALE_PAGE} (cursor from walking 199 pages): median {ms(f['page200']['median'])} "
+                f"(p95 {ms(f['page200']['p95'])}); ratio {f['page_ratio']:.2f}.",
+                f"- `AuralClient.iter_sessions` under tracemalloc: all {a['items']:,} sessions peak "
+                f"{a['peak_bytes'] / 1024:.0f} KiB in {a['seconds']:.1f} s; the first {t['items']:,} peak "
+                f"{t['peak_bytes'] / 1024:.0f} KiB; ratio {f['memory_ratio']:.2f} (flat = the SDK holds one page at a time).",
+            ]
+        )
+    f = _fig(res, "memory")
+    if f:
+        r = f["rss_bytes"]
+        secs.append(
+            [
+                "## 6. Memory",
+                "",
+                "Idle RSS (psutil) after `initialize` + `tools/list` and 0.5 s idle, median of "
+                f"{len(f['all']['ours'])} interleaved runs.",
+                "",
+                f"- aural-mcp serve: {r['ours'] / 2**20:.1f} MiB; bare MCPServer: {r['bare'] / 2**20:.1f} MiB "
+                f"({f['vs_bare']:.2f}×); FastMCP.from_openapi: {r['fastmcp'] / 2**20:.1f} MiB.",
+            ]
+        )
+    p = res.get("profile")
+    if p and "error" not in p:
+        lines = [
+            "## Profile (recorded by this run)",
+            "",
+            f'`python -X importtime -c "import aural_mcp.server.app"`: {p["total_ms"]:.0f} ms of imports '
+            f"(self time summed; importtime itself inflates it) vs {p['bare_total_ms']:.0f} ms for "
+            "`import mcp.server.mcpserver`. "
+            f"{p['extra_module_count']} modules beyond the bare server's; third-party packages among them: "
+            f"{', '.join(p['extra_third_party']) or 'none'}.",
+            "",
+            "By top-level package (ms, self time): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in p["packages"].items()),
+            "",
+            "Beyond the bare server (ms): "
+            + (", ".join(f"{k} +{v:.0f}" for k, v in p["beyond_bare"].items()) or "nothing"),
+            "",
+            "Our slowest modules (self / cumulative ms): "
+            + ", ".join(f"`{n}` {s:.1f}/{c:.1f}" for n, s, c in p["own_modules"]),
+        ]
+        if res.get("profile_build"):
+            lines += [
+                "",
+                "cProfile of `build_server(settings)` after imports, top by cumulative time (ms):",
+                "",
+            ]
+            lines += [f"- `{n}` {c:.1f} (self {s:.1f})" for n, s, c in res["profile_build"][:10]]
+        secs.append(lines)
+    pend = [k for k, v in res["figures"].items() if "pending" in v or "error" in v]
+    if pend:
+        secs.append(["## Not measured in this run", ""] + [f"- {k}: {_status(res, k)}" for k in pend])
+    return secs
+
+
+# ---------------------------------------------------------------- main
+
+
+def measure(res: dict[str, Any], key: str, fn: Callable[[], Any]) -> None:
+    log(f"{key} ...")
+    t0 = time.perf_counter()
+    try:
+        res["figures"][key] = fn()
+        log(f"{key} done in {time.perf_counter() - t0:.1f} s")
+    except Pending as exc:
+        res["figures"][key] = {"pending": str(exc)}
+        log(f"{key}: pending ({exc})")
+    except Exception as exc:  # recorded in RESULTS.md and the exit code; the other figures still run
+        res["figures"][key] = {"error": f"{type(exc).__name__}: {exc}"}
+        log(f"{key} FAILED:\n{traceback.format_exc()}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--rounds", type=int, default=12, help="cold-start rounds (>= 10)")
+    ap.add_argument("--calls", type=int, default=300, help="timed get_interview calls per path")
+    ap.add_argument("--workers", type=int, default=8, help="concurrent clients for throughput")
+    ap.add_argument("--seconds", type=float, default=5.0, help="throughput measuring time per side")
+    args = ap.parse_args(argv)
+    t_start = time.perf_counter()
+    CACHE.mkdir(exist_ok=True)
+    res: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "figures": {}}
+    res["machine"] = machine_info()
+    with contextlib.ExitStack() as stack:
+        log("set-up: tokenizer, FastMCP venv, sandbox")
+        tokenizer.ensure_installed()
+        fastmcp_python = ensure_fastmcp_venv()
+        res["fastmcp_version"] = venv_version(fastmcp_python, "fastmcp")
+        sandbox = SandboxStack(stack)
+        try:
+            sandbox.start()
+            fetch_openapi(sandbox)
+        except Pending as exc:
+            for key in ("cold_start", "tokens", "latency", "throughput", "scale", "memory"):
+                res["figures"][key] = {"pending": str(exc)}
+            sandbox = None  # type: ignore[assignment]
+        if sandbox is not None:
+            servers = Servers(sandbox, fastmcp_python)
+            ready = our_server_ready()
+
+            def need_server(fn: Callable[[], Any]) -> Callable[[], Any]:
+                def wrapped() -> Any:
+                    if not ready:
+                        raise Pending("the MCP server (aural_mcp.server.app) has not landed")
+                    return fn()
+
+                return wrapped
+
+            measure(res, "cold_start", need_server(lambda: fig_cold_start(servers, max(10, args.rounds))))
+            res["floor"] = interpreter_floor()
+            measure(res, "memory", need_server(lambda: fig_memory(servers, 5)))
+            measure(res, "tokens", need_server(lambda: fig_tokens(servers)))
+            measure(res, "latency", need_server(lambda: fig_latency(servers, args.calls)))
+            measure(
+                res, "throughput", need_server(lambda: fig_throughput(servers, args.workers, args.seconds))
+            )
+            measure(res, "scale", lambda: fig_scale(servers, 30))
+            if ready:
+                try:
+                    res["profile"] = profile_imports()
+                    res["profile_build"] = profile_build(servers)
+                except Exception as exc:
+                    res["profile"] = {"error": str(exc)}
+    res["elapsed_s"] = time.perf_counter() - t_start
+    write_results(res)
+    log(f"wrote {RESULTS_MD.relative_to(ROOT)} in {res['elapsed_s']:.0f} s")
+    failed = [k for k, v in res["figures"].items() if "error" in v]
+    if failed:
+        log(f"figures that failed: {', '.join(failed)}")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
