@@ -1,0 +1,390 @@
+"""The sandbox application: `Sandbox` (storage, limiter, faults, stats) and its route table.
+
+Request flow for a keyed /api/v1 route (contract §2): key checks 1-3 -> rate limit (4) ->
+lastUsedAt -> organization (5) -> the operation, inside one transaction committed before the
+response is sent. Fault injection, when configured, wraps the whole app (see faults.py).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import sqlite3
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import anyio
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from aural_mcp.sandbox import simulate
+from aural_mcp.sandbox.auth import ApiError, Ctx, authenticate
+from aural_mcp.sandbox.faults import FaultInjector, FaultSpec, drop
+from aural_mcp.sandbox.handlers import PLANS, Api, Req, Unhandled, session_detail
+from aural_mcp.sandbox.ratelimit import FixedWindowLimiter
+from aural_mcp.sandbox.store import Store
+
+API = "/api/v1"
+
+# kind: "api" = keyed, rate-limited, fault-injectable; "sandbox" = keyed, not rate-limited;
+# "public" = no key.
+ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    # method  path                                                   handler               kind
+    ("GET", API + "/openapi.json", "openapi", "public"),
+    ("GET", API + "/interviews", "list_interviews", "api"),
+    ("POST", API + "/interviews", "create_interview", "api"),
+    ("GET", API + "/interviews/{id}", "get_interview", "api"),
+    ("PATCH", API + "/interviews/{id}", "update_interview", "api"),
+    ("DELETE", API + "/interviews/{id}", "archive_interview", "api"),
+    ("POST", API + "/interviews/{id}/publish", "publish_interview", "api"),
+    ("GET", API + "/interviews/{id}/questions", "list_questions", "api"),
+    ("POST", API + "/interviews/{id}/questions", "create_questions", "api"),
+    ("PATCH", API + "/questions/{id}", "update_question", "api"),
+    ("DELETE", API + "/questions/{id}", "delete_question", "api"),
+    ("GET", API + "/interviews/{id}/sessions", "list_sessions", "api"),
+    ("POST", API + "/interviews/{id}/sessions/end", "end_sessions", "api"),
+    ("GET", API + "/sessions/{id}", "get_session", "api"),
+    ("GET", API + "/sessions/{id}/report", "get_session_report", "api"),
+    ("GET", API + "/interviews/{id}/candidates", "list_candidates", "api"),
+    ("POST", API + "/interviews/{id}/candidates", "create_candidates", "api"),
+    ("PATCH", API + "/interviews/{id}/candidates/{candidateId}", "update_candidate", "api"),
+    ("GET", API + "/interviews/{id}/practices", "list_practices", "api"),
+    ("GET", API + "/practices/{id}", "get_practice", "api"),
+    ("GET", API + "/usage", "get_usage", "api"),
+    ("POST", "/sandbox/interviews/{id}/simulate", "simulate_session_op", "sandbox"),
+    ("POST", "/sandbox/interviews/{id}/practices", "simulate_practice_op", "sandbox"),
+    ("GET", "/sandbox/stats", "stats_page", "public"),
+    ("GET", "/healthz", "healthz", "public"),
+    ("GET", "/i/invite/{token}", "invite_page", "public"),
+    ("GET", "/i/{slug}", "interview_page", "public"),
+)
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    try:
+        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates: escape them, as JSON.stringify does
+        content = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("utf-8")
+    return Response(content, status, headers, media_type="application/json")
+
+
+def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    doc = (
+        "<!doctype html><html><head><meta charset='utf-8'><title>"
+        f"{html.escape(title)}</title></head><body><main>{body}</main>"
+        "<footer><small>Aural sandbox: a local stand-in for the Aural app.</small></footer></body></html>"
+    )
+    return HTMLResponse(doc, status)
+
+
+def _not_found_page(request: Request | None = None, exc: Exception | None = None) -> HTMLResponse:
+    return _page(
+        "404: This page could not be found.", "<h1>404</h1><p>This page could not be found.</p>", 404
+    )
+
+
+class Sandbox:
+    """An in-process Aural API. `sb.app` is the ASGI app; see the module docs for the flow."""
+
+    def __init__(
+        self,
+        db_path: str = ":memory:",
+        *,
+        rate_limit: int = 60,
+        rate_window: float = 60.0,
+        plan: str | None = None,
+        faults: FaultSpec | str | None = None,
+        public_url: str | None = None,
+    ) -> None:
+        self.store = Store(db_path)
+        self.db_path = db_path
+        self.api = Api(self.store, plan)
+        self.plan = plan
+        self.limiter = FixedWindowLimiter(rate_limit, rate_window)
+        if isinstance(faults, str):
+            faults = FaultSpec.parse(faults)
+        self.faults = FaultInjector(faults) if faults is not None and faults.rate > 0 else None
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self._stats: dict[str, Any] = {"requests": 0, "api_requests": 0, "rate_limited": 0, "by_status": {}}
+        self._openapi: dict[str, Any] | None = None
+        routes = []
+        by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
+        for method, path, name, kind in ROUTES:
+            by_path.setdefault(path, {})[method] = self._endpoint(name, kind)
+        for path, methods in by_path.items():
+            routes.append(Route(path, self._dispatch(methods), methods=list(methods)))
+        self._starlette = Starlette(
+            routes=routes,
+            exception_handlers={404: _not_found_page, 405: self._method_not_allowed},
+        )
+
+    # -- public Python interface ------------------------------------------------------------
+
+    @property
+    def app(self) -> Callable[..., Awaitable[None]]:
+        """The ASGI 3 application (a plain coroutine function, so every server detects it)."""
+        asgi = self._asgi
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await asgi(scope, receive, send)
+
+        return app
+
+    @property
+    def stats(self) -> dict[str, Any]:
+        out = json.loads(json.dumps(self._stats))
+        out["faults"] = dict(self.faults.counts) if self.faults else {}
+        out["faults_total"] = sum(out["faults"].values())
+        return out
+
+    def _default_org(self) -> str:
+        row = self.store.one("SELECT id FROM organizations ORDER BY rowid LIMIT 1")
+        return row["id"] if row else self.create_organization("Sandbox organization")
+
+    def create_organization(self, name: str, *, project: bool = True) -> str:
+        """A new organization, with one project open to all its members unless `project=False`."""
+        org = self.store.create_organization(name)
+        if project:
+            self.store.create_project(org, "Default project")
+        return org
+
+    def create_project(
+        self, organization: str | None = None, name: str = "Project", members: dict[str, str] | None = None
+    ) -> str:
+        """A project in `organization` (default: the first one). `members` (user id -> role) makes it restricted."""
+        pid = self.store.create_project(organization or self._default_org(), name)
+        if members:
+            self.store.set_project_members(pid, members)
+        return pid
+
+    def set_project_members(self, project_id: str, members: dict[str, str]) -> None:
+        self.store.set_project_members(project_id, members)
+
+    def create_user(
+        self, organization: str | None = None, role: str = "MEMBER", email: str | None = None
+    ) -> str:
+        """A user; a member of `organization` with `role` unless organization is the empty string."""
+        uid = self.store.create_user(email)
+        if organization != "":
+            self.store.add_member(organization or self._default_org(), uid, role)
+        return uid
+
+    def add_member(self, organization: str, user: str, role: str = "MEMBER") -> None:
+        self.store.add_member(organization, user, role)
+
+    def create_key(
+        self,
+        role: str = "OWNER",
+        organization: str | None = None,
+        *,
+        user: str | None = None,
+        expires_at: str | None = None,
+    ) -> str:
+        """Mint a `dlv_` key (stored hashed). Without `user`: the organization's first user with `role`
+        (created if needed) — so repeated calls with the same role share one user."""
+        if user is None:
+            org = organization or self._default_org()
+            row = self.store.one(
+                "SELECT user_id FROM memberships WHERE org_id=? AND role=? ORDER BY rowid LIMIT 1", org, role
+            )
+            user = row["user_id"] if row else self.create_user(org, role)
+        return self.store.insert_key(user, expires_at=expires_at)
+
+    def revoke_key(self, key: str) -> None:
+        self.store.update_key(key, active=0)
+
+    def expire_key(self, key: str, when: str = "2000-01-01T00:00:00.000000+00:00") -> None:
+        self.store.update_key(key, expires_at=when)
+
+    def identity(self, key: str) -> dict[str, Any]:
+        """The user, organization and accessible projects behind a key (for tests)."""
+        row = self.store.key_row(key)
+        if row is None:
+            raise KeyError("unknown key")
+        m = self.store.organization_of(row["user_id"])
+        projects = self.store.accessible_projects(m["org_id"], row["user_id"]) if m else []
+        return {"userId": row["user_id"], "organizationId": m["org_id"] if m else None, "projects": projects}
+
+    def simulate_session(self, interview_id: str, **options: Any) -> dict[str, Any]:
+        """Python twin of POST /sandbox/interviews/{id}/simulate (no key, no scoping)."""
+        interview = self.store.get("interviews", interview_id)
+        if interview is None:
+            raise KeyError(f"no interview {interview_id}")
+        with self.store.tx():
+            row = simulate.simulate_session(self.store, interview, simulate.validate_options(options))
+            return session_detail(self.store, row)
+
+    def seed_sessions(self, interview_id: str, n: int, status: str = "COMPLETED") -> list[str]:
+        """Insert `n` small sessions in one transaction (fast; for scale tests)."""
+        return simulate.seed_sessions(self.store, interview_id, n, status)
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- ASGI plumbing ----------------------------------------------------------------------
+
+    async def _asgi(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self._starlette(scope, receive, send)
+            return
+        self._stats["requests"] += 1
+        path = scope.get("path", "")
+        keyed = path.startswith(API + "/") and path != API + "/openapi.json"
+        if keyed:
+            self._stats["api_requests"] += 1
+
+        async def counting_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status = str(message["status"])
+                self._stats["by_status"][status] = self._stats["by_status"].get(status, 0) + 1
+                if message["status"] == 429:
+                    self._stats["rate_limited"] += 1
+            await send(message)
+
+        kind = self.faults.pick() if keyed and self.faults else None
+        if kind is None:
+            await self._starlette(scope, receive, counting_send)
+        elif kind == "latency":
+            await anyio.sleep(self.faults.latency())  # type: ignore[union-attr]
+            await self._starlette(scope, receive, counting_send)
+        elif kind == "drop_before":
+            await drop(send, "before")
+        elif kind == "drop_after":
+
+            async def swallow(message: dict[str, Any]) -> None:
+                return None
+
+            await self._starlette(scope, receive, swallow)
+            await drop(send, "after")
+        else:
+            if kind == "500":
+                body = {"error": {"code": "INTERNAL_ERROR", "message": "Unable to complete request."}}
+                response: Response = json_response(body, 500)
+            elif kind == "502":
+                response = PlainTextResponse("Bad Gateway", 502)
+            else:
+                response = PlainTextResponse("Service Unavailable", 503, headers={"Retry-After": "1"})
+            await response(scope, receive, counting_send)
+
+    async def _method_not_allowed(self, request: Request, exc: Exception) -> Response:
+        headers = getattr(exc, "headers", None) or {}
+        return Response(b"", 405, headers=headers)
+
+    def _dispatch(self, methods: dict[str, Callable[[Request], Awaitable[Response]]]) -> Callable[..., Any]:
+        async def endpoint(request: Request) -> Response:
+            method = "GET" if request.method == "HEAD" else request.method
+            handler = methods.get(method)
+            if handler is None:
+                raise HTTPException(405, headers={"Allow": ", ".join(methods)})
+            return await handler(request)
+
+        return endpoint
+
+    def _base_url(self, request: Request) -> str:
+        return self.public_url or str(request.base_url).rstrip("/")
+
+    def _endpoint(self, name: str, kind: str) -> Callable[[Request], Awaitable[Response]]:
+        if kind == "public":
+            return getattr(self, name)
+        sandbox_op = kind == "sandbox"
+        op = getattr(self, name) if sandbox_op else getattr(self.api, name)
+
+        async def endpoint(request: Request) -> Response:
+            body = await request.body()
+            req = Req(dict(request.path_params), dict(request.query_params), body, self._base_url(request))
+            try:
+                key, user_id = authenticate(self.store, request.headers.get("authorization"))
+                if not sandbox_op:
+                    verdict = self.limiter.hit(key)
+                    if not verdict.allowed:
+                        raise ApiError(
+                            429,
+                            "RATE_LIMITED",
+                            f"Too many requests. Retry after {verdict.retry_after}s.",
+                            headers={
+                                "Retry-After": str(verdict.retry_after),
+                                "X-RateLimit-Limit": str(self.limiter.limit),
+                                "X-RateLimit-Remaining": "0",
+                                "X-RateLimit-Reset": str(verdict.reset_epoch),
+                            },
+                            retry_after=verdict.retry_after,
+                        )
+                    self.store.update_key(key, last_used_at=self.store.now())
+                ctx = Ctx.resolve(self.store, key, user_id, req.base_url)
+                with self.store.tx():
+                    result = op(ctx, req)
+            except ApiError as e:
+                return json_response(e.body(), e.status, e.headers)
+            except Unhandled:
+                return PlainTextResponse("Internal Server Error", 500)
+            except sqlite3.Error as e:
+                return json_response({"error": {"code": "INTERNAL_ERROR", "message": str(e)}}, 500)
+            return json_response(result)
+
+        return endpoint
+
+    # -- sandbox-only and public routes -----------------------------------------------------
+
+    def simulate_session_op(self, ctx: Ctx, req: Req) -> Any:
+        interview = ctx.checked_interview(req.params["id"], "B")
+        opts = simulate.validate_options(req.json("Invalid JSON body.") if req.body.strip() else {})
+        self.api.check_plan(ctx, "session_hours")
+        row = simulate.simulate_session(self.store, interview, opts)
+        return {"data": session_detail(self.store, row)}
+
+    def simulate_practice_op(self, ctx: Ctx, req: Req) -> Any:
+        interview = ctx.checked_interview(req.params["id"], "B")
+        body = req.json("Invalid JSON body.") if req.body.strip() else {}
+        row = simulate.simulate_practice(self.store, interview, ctx.user_id, body)
+        from aural_mcp.sandbox.handlers import practice_report
+
+        return {"data": practice_report(self.store, row)}
+
+    async def openapi(self, request: Request) -> Response:
+        if self._openapi is None:
+            from aural_mcp.openapi import build_openapi
+
+            self._openapi = build_openapi()
+        return json_response(self._openapi, headers={"Cache-Control": "public, max-age=3600"})
+
+    async def stats_page(self, request: Request) -> Response:
+        return json_response(self.stats)
+
+    async def healthz(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def interview_page(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        row = self.store.one("SELECT data FROM interviews WHERE public_slug=?", slug)
+        if row is None:
+            return _not_found_page()
+        data = json.loads(row["data"])
+        title = html.escape(data["title"])
+        if not data["isActive"]:
+            note = "This interview is closed."
+        elif data["requireInvite"]:
+            note = "This interview is by invitation only. Please use the personal link from your invitation."
+        else:
+            note = "This interview is open. In the real Aural app the interview would start here."
+        return _page(data["title"], f"<h1>{title}</h1><p>{html.escape(note)}</p>")
+
+    async def invite_page(self, request: Request) -> Response:
+        tok = request.path_params["token"]
+        row = self.store.one("SELECT data FROM candidates WHERE invite_token=?", tok)
+        if row is None:
+            return _not_found_page()
+        cand = json.loads(row["data"])
+        interview = self.store.get("interviews", cand["interviewId"]) or {}
+        title = html.escape(interview.get("title") or "Interview")
+        who = html.escape(cand.get("name") or "there")
+        return _page(
+            interview.get("title") or "Interview",
+            f"<h1>{title}</h1><p>Hello {who}, this is your personal invitation.</p>",
+        )
+
+
+def plans() -> tuple[str, ...]:
+    return tuple(PLANS)

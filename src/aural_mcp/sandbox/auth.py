@@ -1,0 +1,132 @@
+"""Key authentication (contract §2), project scoping and the interview access checks (§7).
+
+The errors raised here carry the exact statuses and messages of the contract; `ApiError` is
+turned into the `{"error": {...}}` envelope by the app.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from aural_mcp.sandbox.store import ROLES, Store, parse_iso
+
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+MISSING_KEY = "Missing or invalid API key. Use: Authorization: Bearer dlv_xxx"
+INVALID_KEY = "Invalid or revoked API key."
+EXPIRED_KEY = "API key has expired."
+NO_ORG = "No organization found for this API key user."
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+        self.extra = extra
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.extra}}
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BAD_REQUEST", message)
+
+
+def not_found(message: str) -> ApiError:
+    return ApiError(404, "NOT_FOUND", message)
+
+
+def forbidden(message: str) -> ApiError:
+    return ApiError(403, "FORBIDDEN", message)
+
+
+def db_error(message: str) -> ApiError:
+    return ApiError(500, "INTERNAL_ERROR", message)
+
+
+def is_uuid(value: Any) -> bool:
+    return isinstance(value, str) and bool(UUID_RE.match(value))
+
+
+def require_uuid(value: str) -> str:
+    """Postgres semantics for a uuid column: a non-UUID is a database error (500)."""
+    if not is_uuid(value):
+        raise db_error(f'invalid input syntax for type uuid: "{value}"')
+    return value.lower()
+
+
+def authenticate(store: Store, authorization: str | None) -> tuple[str, str]:
+    """Checks 1-3 of the §2 table. Returns (key, user id)."""
+    if not authorization or not authorization.startswith("Bearer dlv_"):
+        raise ApiError(401, "UNAUTHORIZED", MISSING_KEY)
+    key = authorization[len("Bearer ") :]
+    row = store.key_row(key)
+    if row is None or not row["active"]:
+        raise ApiError(401, "UNAUTHORIZED", INVALID_KEY)
+    if row["expires_at"] and parse_iso(row["expires_at"]) <= datetime.now(UTC):
+        raise ApiError(401, "UNAUTHORIZED", EXPIRED_KEY)
+    return key, row["user_id"]
+
+
+@dataclass
+class Ctx:
+    """Who is calling and what they can reach (resolved after the rate limit check)."""
+
+    store: Store
+    key: str
+    user_id: str
+    org_id: str
+    org_role: str
+    base_url: str  # public base for built URLs, no trailing slash
+    projects: list[str] = field(default_factory=list)
+
+    @classmethod
+    def resolve(cls, store: Store, key: str, user_id: str, base_url: str) -> Ctx:
+        membership = store.organization_of(user_id)
+        if membership is None:
+            raise forbidden(NO_ORG)
+        org_id = membership["org_id"]
+        projects = store.accessible_projects(org_id, user_id)
+        return cls(store, key, user_id, org_id, membership["role"], base_url, projects)
+
+    def in_scope(self, project_id: str | None) -> bool:
+        return project_id is not None and project_id in self.projects
+
+    def role_in(self, project_id: str | None) -> str:
+        roles = [self.org_role]
+        if project_id:
+            pr = self.store.project_role(project_id, self.user_id)
+            if pr:
+                roles.append(pr)
+        return max(roles, key=ROLES.index)
+
+    # -- interview lookups ----------------------------------------------------------------
+
+    def scoped_interview(self, iid: str) -> dict[str, Any]:
+        """GET/PATCH/DELETE /interviews/{id} and publish: query within scope only."""
+        if not self.projects:
+            raise not_found("Interview not found.")
+        iid = require_uuid(iid)
+        data = self.store.get("interviews", iid)
+        if data is None or not self.in_scope(data.get("projectId")):
+            raise not_found("Interview not found.")
+        return data
+
+    def checked_interview(self, iid: str, check: str) -> dict[str, Any]:
+        """Access check A (questions) or B (candidates, sessions, practices, end, report)."""
+        data = self.store.get("interviews", iid.lower()) if is_uuid(iid) else None
+        if data is None:
+            raise not_found("Interview not found")
+        if not self.in_scope(data.get("projectId")):
+            raise forbidden(
+                "No access to this interview" if check == "A" else "You do not have access to this interview"
+            )
+        return data

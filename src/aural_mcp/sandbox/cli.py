@@ -1,0 +1,72 @@
+"""`aural-mcp sandbox`: serve the sandbox with uvicorn, print a key on first start."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import sys
+
+from aural_mcp.settings import parse_rate_limit
+
+
+def _out(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def main(args: argparse.Namespace) -> int:
+    from aural_mcp.sandbox.app import Sandbox
+    from aural_mcp.sandbox.faults import FaultSpec
+
+    try:
+        limit, window = parse_rate_limit(args.rate_limit or "60/60")
+        faults = FaultSpec.parse(args.faults) if args.faults else None
+        sb = Sandbox(
+            args.db,
+            rate_limit=limit,
+            rate_window=window,
+            plan=args.plan,
+            faults=faults,
+            public_url=args.public_url,
+        )
+    except ValueError as e:
+        sys.stderr.write(f"aural-mcp sandbox: {e}\n")
+        return 2
+
+    if args.new_key:
+        _out(sb.create_key())
+        sb.close()
+        return 0
+
+    sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((args.host, args.port))
+    except OSError as e:
+        sys.stderr.write(f"aural-mcp sandbox: cannot listen on {args.host}:{args.port}: {e}\n")
+        return 1
+    port = sock.getsockname()[1]
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    base = f"http://{host}:{port}/api/v1"
+    _out(f"Aural sandbox serving {base}  (database: {args.db})")
+    if sb.store.key_count() == 0:
+        key = sb.create_key()
+        _out(f"API key (shown once, stored hashed): {key}")
+        _out("Try it:")
+        _out(f'  curl -sS "{base}/interviews?limit=20" -H "Authorization: Bearer {key}"')
+    else:
+        _out("Existing keys kept; mint another with: aural-mcp sandbox --db " + args.db + " --new-key")
+    if args.plan:
+        _out(f"Plan limits enforced: {args.plan}")
+    if faults:
+        _out(f"Fault injection: rate {faults.rate}, kinds {','.join(faults.kinds)}, seed {faults.seed}")
+
+    import uvicorn
+
+    config = uvicorn.Config(sb.app, log_level="warning", access_log=False, lifespan="off", interface="asgi3")
+    server = uvicorn.Server(config)
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sb.close()
+    return 0

@@ -1,0 +1,153 @@
+"""Fixtures for the sandbox tests: an in-memory sandbox, keys, an in-process client, a live server."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx2
+import pytest
+import uvicorn
+
+from aural_mcp.sandbox import Sandbox
+
+BASE = "http://sandbox.test"
+
+
+@pytest.fixture
+def sb() -> Iterator[Sandbox]:
+    box = Sandbox(rate_limit=10_000)
+    yield box
+    box.close()
+
+
+@pytest.fixture
+def key(sb: Sandbox) -> str:
+    return sb.create_key()
+
+
+def auth(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
+@pytest.fixture
+async def client(sb: Sandbox, key: str) -> AsyncIterator[httpx2.AsyncClient]:
+    async with httpx2.AsyncClient(
+        transport=httpx2.ASGITransport(app=sb.app), base_url=BASE, headers=auth(key)
+    ) as c:
+        yield c
+
+
+async def new_interview(client: httpx2.AsyncClient, **fields: Any) -> dict[str, Any]:
+    r = await client.post("/api/v1/interviews", json={"title": "Backend screening", **fields})
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+async def add_questions(client: httpx2.AsyncClient, iid: str, *texts: str) -> list[dict[str, Any]]:
+    r = await client.post(f"/api/v1/interviews/{iid}/questions", json=[{"text": t} for t in texts])
+    assert r.status_code == 200, r.text
+    return r.json()["data"]
+
+
+def err(r: httpx2.Response) -> tuple[int, str, str]:
+    body = r.json()
+    return r.status_code, body["error"]["code"], body["error"]["message"]
+
+
+class LiveServer:
+    """uvicorn in a thread on 127.0.0.1, port 0."""
+
+    def __init__(self, app: Any) -> None:
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            app, log_level="critical", access_log=False, lifespan="off", interface="asgi3"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert self.server.started, "uvicorn did not start"
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+        self.sock.close()
+
+
+class SandboxProcess:
+    """`aural-mcp sandbox` as a subprocess on a free port; reads the printed URL and key."""
+
+    def __init__(self, db: Path, *extra: str) -> None:
+        self.args = [
+            sys.executable,
+            "-m",
+            "aural_mcp.cli",
+            "sandbox",
+            "--db",
+            str(db),
+            "--port",
+            "0",
+            *extra,
+        ]
+        self.proc: subprocess.Popen[str] | None = None
+        self.key: str | None = None
+        self.base = ""
+        self.output: list[str] = []
+
+    def start(self, need_key: bool = True) -> SandboxProcess:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            self.args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+        )
+        deadline = time.monotonic() + 20
+        assert self.proc.stdout is not None
+        while time.monotonic() < deadline:
+            line = self.proc.stdout.readline()
+            if not line:
+                break
+            self.output.append(line)
+            if m := re.search(r"(http://127\.0\.0\.1:\d+/api/v1)", line):
+                self.base = m.group(1)
+            if m := re.search(r"(dlv_[a-z0-9]{32})", line):
+                self.key = m.group(1)
+            if self.base and (self.key or not need_key) and ("curl" in line or not need_key):
+                break
+        assert self.base, "".join(self.output)
+        self._wait_ready()
+        return self
+
+    def _wait_ready(self) -> None:
+        root = self.base.rsplit("/api/v1", 1)[0]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            try:
+                if httpx2.get(root + "/healthz", timeout=1).status_code == 200:
+                    return
+            except httpx2.HTTPError:
+                time.sleep(0.05)
+        raise AssertionError("sandbox did not become ready")
+
+    def kill(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        if self.proc:
+            self.proc.wait(timeout=10)
+            if self.proc.stdout:
+                self.proc.stdout.close()
