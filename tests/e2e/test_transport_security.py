@@ -1,0 +1,201 @@
+"""Transport security of real `aural-mcp serve` processes (issue 4, item 5).
+
+Servers bind 127.0.0.1 or 0.0.0.0, but every request goes to 127.0.0.1: rebinding attacks are
+simulated with forged Host and Origin headers, never with traffic to another address.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import httpx2
+import pytest
+from aural_e2e import AURAL, Proc, base_env, serve_http
+
+TOKEN = "sec-token-0123456789abcdef0123"
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+
+
+@pytest.fixture(scope="module")
+def sse_local() -> Iterator[Proc]:
+    with serve_http("sse") as server:  # loopback, no token
+        yield server
+
+
+@pytest.fixture(scope="module")
+def http_local_token() -> Iterator[Proc]:
+    with serve_http("http", env=base_env(AURAL_MCP_TOKEN=TOKEN)) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def http_any() -> Iterator[Proc]:
+    with serve_http(
+        "http",
+        "--host",
+        "0.0.0.0",
+        "--auth-token",
+        TOKEN,
+        "--allowed-hosts",
+        "mcp.internal.example",
+        "--allowed-origins",
+        "https://app.internal.example",
+    ) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def sse_any() -> Iterator[Proc]:
+    with serve_http("sse", "--host", "0.0.0.0", env=base_env(AURAL_MCP_TOKEN=TOKEN)) as server:
+        yield server
+
+
+def endpoint_status(
+    server: Proc, transport: str, headers: dict[str, str] | None = None, token: str | None = None
+) -> int:
+    """Status of opening the MCP endpoint (initialize POST for http, the SSE GET for sse)."""
+    h = dict(headers or {})
+    if token:
+        h["Authorization"] = f"Bearer {token}"
+    with httpx2.Client(timeout=5) as http:
+        if transport == "http":
+            with http.stream("POST", server.url, json=INIT, headers={**JSON_HEADERS, **h}) as r:
+                return r.status_code
+        with http.stream("GET", server.url, headers={"Accept": "text/event-stream", **h}) as r:
+            return r.status_code
+
+
+def host(server: Proc, name: str) -> dict[str, str]:
+    return {"Host": f"{name}:{server.port}"}
+
+
+CASES = [
+    ("sse_local", "sse", None),
+    ("http_local_token", "http", TOKEN),
+    ("http_any", "http", TOKEN),
+    ("sse_any", "sse", TOKEN),
+]
+
+
+@pytest.mark.parametrize(("fixture", "transport", "token"), CASES, ids=[c[0] for c in CASES])
+def test_host_and_origin_are_validated(
+    request: pytest.FixtureRequest, fixture: str, transport: str, token: str | None
+) -> None:
+    server: Proc = request.getfixturevalue(fixture)
+    ok = endpoint_status(server, transport, token=token)
+    assert ok == 200
+    assert endpoint_status(server, transport, host(server, "localhost"), token) == 200
+    # DNS rebinding: a page on evil.example resolves its name to 127.0.0.1
+    for forged in (
+        "evil.example",
+        "evil.example:80",
+        f"evil.example:{server.port}",
+        f"127.0.0.1:{server.port + 1}",
+    ):
+        assert endpoint_status(server, transport, {"Host": forged}, token) == 421, forged
+    # a LAN address is not accepted unless configured, even when bound to 0.0.0.0
+    assert endpoint_status(server, transport, host(server, "192.168.1.10"), token) == 421
+    for origin in (
+        "http://evil.example",
+        "null",
+        f"http://evil.example:{server.port}",
+        "http://localhost.evil.example",
+    ):
+        assert endpoint_status(server, transport, {"Origin": origin}, token) == 403, origin
+    assert endpoint_status(server, transport, {"Origin": f"http://localhost:{server.port}"}, token) == 200
+    assert (
+        endpoint_status(server, transport, {"Origin": "http://127.0.0.1:6274"}, token) == 200
+    )  # the Inspector
+    # /healthz answers ok without a token, but not to a forged Host
+    r = httpx2.get(server.base + "/healthz")
+    assert (r.status_code, r.text.strip()) == (200, "ok")
+    assert httpx2.get(server.base + "/healthz", headers={"Host": "evil.example"}).status_code == 421
+
+
+def test_configured_hosts_and_origins_are_accepted(http_any: Proc) -> None:
+    assert endpoint_status(http_any, "http", host(http_any, "mcp.internal.example"), TOKEN) == 200
+    assert endpoint_status(http_any, "http", {"Origin": "https://app.internal.example"}, TOKEN) == 200
+    assert endpoint_status(http_any, "http", {"Origin": "https://other.internal.example"}, TOKEN) == 403
+
+
+@pytest.mark.parametrize("fixture", ["http_local_token", "http_any", "sse_any"])
+def test_bearer_token_is_required(request: pytest.FixtureRequest, fixture: str) -> None:
+    server: Proc = request.getfixturevalue(fixture)
+    transport = "sse" if fixture.startswith("sse") else "http"
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": TOKEN},
+        {"Authorization": f"Basic {TOKEN}"},
+    ):
+        with httpx2.Client(timeout=5) as http:
+            if transport == "http":
+                r = http.post(server.url, json=INIT, headers={**JSON_HEADERS, **headers})
+            else:
+                r = http.get(server.url, headers=headers)
+        assert r.status_code == 401, headers
+        assert r.headers["www-authenticate"].startswith("Bearer")
+        assert TOKEN not in r.text
+    assert endpoint_status(server, transport, token=TOKEN) == 200
+    # the SSE message endpoint is guarded too
+    if transport == "sse":
+        r = httpx2.post(server.base + "/messages/?session_id=" + "0" * 32, json=INIT)
+        assert r.status_code == 401
+
+
+def test_no_token_means_open_on_loopback(sse_local: Proc) -> None:
+    assert endpoint_status(sse_local, "sse") == 200
+
+
+@pytest.mark.parametrize("fixture", ["sse_local", "http_local_token"])
+def test_oversized_bodies_are_refused(request: pytest.FixtureRequest, fixture: str) -> None:
+    server: Proc = request.getfixturevalue(fixture)
+    big = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * (1536 * 1024) + b'"}}'
+    headers = {**JSON_HEADERS, "Authorization": f"Bearer {TOKEN}"}
+    url = server.base + "/messages/?session_id=" + "0" * 32 if fixture == "sse_local" else server.url
+    r = httpx2.post(url, content=big, headers=headers, timeout=10)
+    assert r.status_code == 413
+
+    # streamed without a Content-Length: refused as well
+    def chunks() -> Iterator[bytes]:
+        for _ in range(24):
+            yield b"a" * 65536
+
+    r = httpx2.post(url, content=chunks(), headers=headers, timeout=10)
+    assert r.status_code == 413
+    assert httpx2.get(server.base + "/healthz").status_code == 200  # still serving
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--transport", "http", "--host", "0.0.0.0"],
+        ["--transport", "sse", "--host", "0.0.0.0"],
+        ["--transport", "http", "--host", "::"],
+        ["--transport", "http", "--host", "192.0.2.10"],
+    ],
+    ids=["http-0.0.0.0", "sse-0.0.0.0", "http-[::]", "http-lan-address"],
+)
+def test_non_loopback_bind_without_token_is_refused(argv: list[str]) -> None:
+    done = subprocess.run(
+        [*AURAL, "serve", "--sandbox", "--port", "0", *argv],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=base_env(),
+    )
+    assert done.returncode == 2
+    assert "refusing to listen" in done.stderr and "AURAL_MCP_TOKEN" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
