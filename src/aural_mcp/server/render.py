@@ -531,7 +531,10 @@ def transcript_markdown(
         f"{_duration(s.get('totalDurationSeconds'))}"
     )
     question = 0
-    texts = [_norm(q.get("text")) for q in questions or [] if isinstance(q, dict) and q.get("text")]
+    questions_by_text = {
+        _norm(q.get("text")): q.get("text") for q in questions or [] if isinstance(q, dict) and q.get("text")
+    }
+    texts = list(questions_by_text)
     last_day = _s(s.get("createdAt"))[:10]
     for m in s.get("messages") or []:
         role = m.get("role")
@@ -543,9 +546,11 @@ def transcript_markdown(
         if role == "SYSTEM":
             lines.append(f"\n<sub>[{stamp}] _{_one_line(content, 200)}_</sub>")
             continue
-        if role == "ASSISTANT" and _starts_question(m, content, texts):
+        asked = _asked(m, content, texts) if role == "ASSISTANT" else None
+        if asked is not None:
             question += 1
-            lines += ["", f"## Question {question}"]
+            title = f" — {_one_line(questions_by_text.get(asked), 100)}" if asked else ""
+            lines += ["", f"## Question {question}{title}"]
         speaker = ai if role == "ASSISTANT" else candidate
         lines.append(f"\n**{speaker}** <sub>{stamp}</sub>  \n{content}")
     if not s.get("messages"):
@@ -574,11 +579,11 @@ def _norm(text: Any) -> str:
     return " ".join(_s(text).lower().split())
 
 
-def _starts_question(m: dict[str, Any], content: str, texts: list[str]) -> bool:
-    """Whether this interviewer message asks one of the interview's questions (not a follow-up)."""
+def _asked(m: dict[str, Any], content: str, texts: list[str]) -> str | None:
+    """The (normalised) question this interviewer message asks: "" if unknown, None if not a new question."""
     if m.get("isFollowUp"):
-        return False
+        return None
     if texts:
         said = _norm(content)
-        return any(t and t in said for t in texts)
-    return content.rstrip().endswith("?")
+        return next((t for t in texts if t and t in said), None)
+    return "" if content.rstrip().endswith("?") else None

@@ -166,4 +166,4 @@ class SkillsExtension(Extension):
                 message=f"Unknown skill {params.uri!r} (known: {known})",
                 data={"uri": params.uri},
             )
-        return {**skill.entry(), "ttlMs": SKILL_TTL_MS, "cacheScope": "public"}
+        return {"skill": skill.entry(), "ttlMs": SKILL_TTL_MS, "cacheScope": "public"}

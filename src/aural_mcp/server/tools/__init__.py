@@ -16,7 +16,7 @@ from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
 from aural_mcp.server import render
 from aural_mcp.server.tools.base import Handler, SchemaTool, operation_tool, text_result
-from aural_mcp.server.tools.errors import explain, redact
+from aural_mcp.server.tools.errors import explain, redact, unexpected
 
 if TYPE_CHECKING:
     from aural_mcp.server.app import Runtime
@@ -50,6 +50,8 @@ def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
         except AuralError as exc:
             logger.info("%s failed: %s", op.name, exc.code)
             return text_result(redact(explain(op.name, args, exc), runtime.api_key), error=True)
+        except Exception as exc:  # a bug (ours or the SDK's): short text for the agent, traceback in the log
+            return text_result(unexpected(op.name, exc, runtime.api_key), error=True)
         text = redact(render.render_result(op.name, args, envelope), runtime.api_key)
         return text_result(text, structured=render.fit_structured(op.name, args, envelope))
 

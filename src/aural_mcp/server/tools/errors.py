@@ -6,6 +6,8 @@ here is retried (an ambiguous create least of all), and no text ever carries the
 
 from __future__ import annotations
 
+import logging
+import traceback
 from typing import Any
 
 from aural_mcp.api.errors import (
@@ -22,6 +24,8 @@ from aural_mcp.api.errors import (
     UnauthorizedError,
 )
 from aural_mcp.server.tools.base import ID_SOURCES
+
+logger = logging.getLogger("aural_mcp.server")
 
 _KINDS = {
     "interviewId": "interview",
@@ -152,6 +156,16 @@ def _bad_request_hint(op_name: str, message: str) -> str:
 class _Default(dict[str, Any]):
     def __missing__(self, key: str) -> str:
         return "?"
+
+
+def unexpected(op_name: str, exc: BaseException, secret: str | None) -> str:
+    """Log the traceback (without the key) and return the short text the agent sees."""
+    trace = "".join(traceback.format_exception(exc))
+    logger.error("tool %s failed unexpectedly:\n%s", op_name, redact(trace, secret))
+    return (
+        f"`{op_name}` failed with an unexpected error inside aural-mcp ({type(exc).__name__}; logged on the "
+        "server). Nothing suggests the request was wrong; try once more, and report it if it persists."
+    )
 
 
 def redact(text: str, secret: str | None) -> str:

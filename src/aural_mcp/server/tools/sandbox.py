@@ -11,7 +11,7 @@ from aural_mcp.api.errors import AuralError
 from aural_mcp.operations import SESSION_STATUSES
 from aural_mcp.server import render
 from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
-from aural_mcp.server.tools.errors import explain, redact
+from aural_mcp.server.tools.errors import explain, redact, unexpected
 
 if TYPE_CHECKING:
     from aural_mcp.server.app import Runtime
@@ -46,6 +46,8 @@ def simulate_session_tool(runtime: Runtime) -> SchemaTool:
             envelope = await runtime.client.raw_request("POST", path, json=body, idempotent=False)
         except AuralError as exc:
             return text_result(redact(explain(NAME, args, exc), runtime.api_key), error=True)
+        except Exception as exc:
+            return text_result(unexpected(NAME, exc, runtime.api_key), error=True)
         session = envelope.get("data") or {}
         text = render.session_markdown(session, transcript_limit=6)
         text += f"\n\nNext: list_sessions with interviewId `{args['interviewId']}`, or read aural://sessions/{session.get('id')}/transcript."

@@ -1,0 +1,149 @@
+"""Tool errors: isError results that say what went wrong and how to fix it, never a traceback or the key."""
+
+from __future__ import annotations
+
+import httpx2
+import pytest
+from mcp.client import Client
+from tests.server.conftest import MISSING, SANDBOX_URL, sandbox_client, setup_interview, text
+
+from aural_mcp.sandbox import Sandbox
+from aural_mcp.server.app import build_server
+from aural_mcp.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+
+async def _error(client: Client, name: str, args: dict) -> str:
+    result = await client.call_tool(name, args)
+    assert result.is_error, text(result)
+    out = text(result)
+    assert "Traceback" not in out and "Error executing tool" not in out
+    return out
+
+
+async def test_validation_names_the_field_and_allowed_values(mcp):
+    out = await _error(mcp, "create_interview", {"title": "x", "aiTone": "casual"})
+    assert "`aiTone` must be one of CASUAL, PROFESSIONAL, FORMAL, FRIENDLY" in out
+    out = await _error(
+        mcp, "add_questions", {"interviewId": MISSING, "questions": [{"text": "a", "type": "ESSAY"}]}
+    )
+    assert "`questions[0].type` must be one of OPEN_ENDED, SINGLE_CHOICE" in out
+    out = await _error(mcp, "create_interview", {})
+    assert "`title` is required" in out
+    out = await _error(mcp, "list_interviews", {"limit": 500})
+    assert "`limit` must be at most 100" in out
+    out = await _error(mcp, "get_interview", {"interviewId": "clx9abc123"})
+    assert "`interviewId` must be a UUID" in out and "`list_interviews` shows the ids" in out
+    out = await _error(mcp, "end_sessions", {"interviewId": MISSING, "ids": []})
+    assert "`ids` needs at least 1 item" in out
+
+
+async def test_unknown_arguments_are_errors_with_a_suggestion(mcp):
+    out = await _error(mcp, "get_interview", {"interview_id": MISSING})
+    assert "unknown argument `interview_id`; did you mean `interviewId`?" in out
+    out = await _error(
+        mcp, "add_questions", {"interviewId": MISSING, "questions": [{"text": "a", "isRequired": False}]}
+    )
+    assert "`questions[0].isRequired` is the name the API returns; send `required` instead" in out
+
+
+async def test_not_found_says_which_id_and_where_ids_come_from(mcp):
+    out = await _error(mcp, "get_interview", {"interviewId": MISSING})
+    assert out.startswith(f"No interview {MISSING} in the projects this key can access")
+    assert "`list_interviews` shows the ids" in out and "NOT_FOUND" in out
+    out = await _error(mcp, "get_session", {"sessionId": MISSING})
+    assert f"No session {MISSING}" in out and "`list_sessions`" in out
+    iid = (await setup_interview(mcp))["interviewId"]
+    out = await _error(mcp, "update_candidate", {"interviewId": iid, "candidateId": MISSING, "name": "X"})
+    assert f"No candidate {MISSING}" in out and "`list_candidates`" in out
+
+
+async def test_bad_request_from_the_api_is_explained(mcp):
+    iid = (await setup_interview(mcp))["interviewId"]
+    out = await _error(mcp, "list_sessions", {"interviewId": iid, "cursor": MISSING})
+    assert "BAD_REQUEST" in out and "Invalid cursor" in out and "omit it" in out
+
+
+async def test_rate_limit_says_how_long_to_wait():
+    sb = Sandbox(rate_limit=2, rate_window=60.0)
+    async with (
+        sandbox_client(sb, max_retries=0) as client,
+        Client(build_server(Settings(), client=client)) as mcp,
+    ):
+        await mcp.call_tool("get_usage", {})
+        await mcp.call_tool("get_usage", {})
+        out = await _error(mcp, "get_usage", {})
+    assert out.startswith("Rate limited (429 RATE_LIMITED")
+    assert "Wait " in out and " s before the next call" in out and "60 calls a minute" in out
+
+
+async def test_plan_limit_gives_quota_and_upgrade_url():
+    sb = Sandbox(plan="free")
+    async with sandbox_client(sb) as client, Client(build_server(Settings(), client=client)) as mcp:
+        for i in range(3):
+            assert not (await mcp.call_tool("create_interview", {"title": f"T{i}"})).is_error
+        out = await _error(mcp, "create_interview", {"title": "one too many"})
+    assert "Plan limit reached for templates (3 of 3 used)" in out and "PLAN_LIMIT_EXCEEDED" in out
+    assert "http" in out and "get_usage" in out
+
+
+class _DropAnswers(httpx2.AsyncBaseTransport):
+    """Forwards to the sandbox, then loses the answer of every POST: the create happened."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner = inner
+        self.posts = 0
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST":
+            self.posts += 1
+            raise httpx2.RemoteProtocolError("connection dropped", request=request)
+        return response
+
+
+async def test_outcome_unknown_is_not_retried_and_says_how_to_check():
+    sb = Sandbox()
+    transport = _DropAnswers(httpx2.ASGITransport(app=sb.app))
+    from aural_mcp.api import AuralClient
+
+    async with (
+        AuralClient(sb.create_key(), base_url=SANDBOX_URL, transport=transport) as client,
+        Client(build_server(Settings(), client=client)) as mcp,
+    ):
+        out = await _error(mcp, "create_interview", {"title": "Ambiguous"})
+        assert transport.posts == 1  # never repeated
+        assert out.startswith("The outcome is unknown")
+        assert "It was not retried" in out and "`list_interviews` (look for the title 'Ambiguous'" in out
+        listed = await mcp.call_tool("list_interviews", {})
+        assert "Ambiguous" in text(listed)  # it did take effect
+
+
+async def test_unauthorized_and_missing_key_explain_the_fix():
+    sb = Sandbox()
+    async with (
+        sandbox_client(sb, key="dlv_" + "x" * 32) as client,
+        Client(build_server(Settings(), client=client)) as mcp,
+    ):
+        out = await _error(mcp, "get_usage", {})
+    assert "The API key was rejected" in out and "AURAL_API_KEY" in out and "x" * 32 not in out
+
+    async with Client(build_server(Settings(api_key=None))) as mcp:
+        out = await _error(mcp, "get_usage", {})
+    assert "not configured" in out and "AURAL_API_KEY" in out and "--sandbox" in out
+
+
+async def test_unexpected_failure_is_a_short_generic_error(caplog):
+    class Broken(httpx2.AsyncBaseTransport):
+        async def handle_async_request(self, request):
+            raise ZeroDivisionError("secret detail dlv_" + "s" * 32)
+
+    settings = Settings(api_key="dlv_" + "s" * 32, base_url=SANDBOX_URL)
+    async with Client(build_server(settings, transport=Broken())) as mcp:
+        out = await _error(mcp, "get_usage", {})
+    assert "unexpected error inside aural-mcp" in out
+    assert "secret" not in out and "s" * 32 not in out
+    assert "ZeroDivisionError" in out
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "Traceback" in logged and "s" * 32 not in logged
