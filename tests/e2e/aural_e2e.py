@@ -16,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,7 +208,35 @@ def first_id(result: Any) -> str:
     return found[0]
 
 
-async def run_lifecycle(client: Any, seen: Seen | None = None, *, simulate: bool = True) -> dict[str, Any]:
+Simulator = Callable[[Any, Seen, str, str, str], Awaitable[str]]
+
+
+async def simulate_with_tool(client: Any, seen: Seen, interview_id: str, name: str, status: str) -> str:
+    """The sandbox-only `simulate_session` tool (present with `serve --sandbox`)."""
+    args = {"interviewId": interview_id, "participantName": name, "status": status, "seed": 7}
+    return first_id(await call_ok(client, seen, "simulate_session", args))
+
+
+def simulate_over_http(api_url: str, key: str) -> Simulator:
+    """The sandbox's own simulate endpoint, for servers pointed at a separate `aural-mcp sandbox`."""
+
+    async def simulate(client: Any, seen: Seen, interview_id: str, name: str, status: str) -> str:
+        root = api_url.removesuffix("/api/v1")
+        async with httpx2.AsyncClient(timeout=10) as http:
+            r = await http.post(
+                f"{root}/sandbox/interviews/{interview_id}/simulate",
+                json={"participantName": name, "status": status, "seed": 7},
+                headers={"Authorization": f"Bearer {key}"},
+            )
+        r.raise_for_status()
+        return r.json()["data"]["id"]
+
+    return simulate
+
+
+async def run_lifecycle(
+    client: Any, seen: Seen | None = None, *, simulate: Simulator = simulate_with_tool
+) -> dict[str, Any]:
     """create → questions → publish → candidates → simulate → sessions → transcript → archive."""
     seen = seen or Seen()
     tools = {t.name for t in seen.add(await client.list_tools()).tools}
@@ -251,18 +279,7 @@ async def run_lifecycle(client: Any, seen: Seen | None = None, *, simulate: bool
     session_ids: list[str] = []
     if simulate:
         for i, status in enumerate(("COMPLETED", "IN_PROGRESS")):
-            sim = await call_ok(
-                client,
-                seen,
-                "simulate_session",
-                {
-                    "interviewId": interview_id,
-                    "participantName": cands[i]["name"],
-                    "status": status,
-                    "seed": 7,
-                },
-            )
-            session_ids.append(first_id(sim))
+            session_ids.append(await simulate(client, seen, interview_id, cands[i]["name"], status))
         sessions = await call_ok(client, seen, "list_sessions", {"interviewId": interview_id})
         for sid in session_ids:
             assert sid in text_of(sessions)
