@@ -163,7 +163,9 @@ async def walk(walker: Walk, check: Callable[[bool, str], None]) -> dict[str, in
         },
     )
     interview_id = _one_id(created, "interview")
-    added = await walker.call("add_questions", {"interviewId": interview_id, "questions": QUESTIONS})
+    added = await walker.call(
+        "add_questions", {"interviewId": interview_id, "questions": QUESTIONS}, lines=len(QUESTIONS) + 1
+    )
     check(
         len(find_ids(added)) >= len(QUESTIONS) or "3" in result_text(added), "add_questions added 3 questions"
     )

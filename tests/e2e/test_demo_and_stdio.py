@@ -1,0 +1,158 @@
+"""`aural-mcp demo` end to end, and stdio hygiene: nothing but JSON-RPC ever reaches stdout."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import time
+
+import pytest
+from aural_e2e import AURAL, base_env
+
+DEMO_STEPS = [
+    "get_usage",
+    "create_interview",
+    "add_questions",
+    "publish_interview",
+    "add_candidates",
+    "simulate_session",
+    "list_sessions",
+    "get_session",
+    "read resource aural://sessions/",
+    "get_session_report",
+    "archive_interview",
+]
+
+
+def test_demo_walks_the_lifecycle() -> None:
+    started = time.monotonic()
+    done = subprocess.run([*AURAL, "demo"], capture_output=True, text=True, timeout=60, env=base_env())
+    elapsed = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    positions = [out.find(step) for step in DEMO_STEPS]
+    assert all(p >= 0 for p in positions), [s for s, p in zip(DEMO_STEPS, positions, strict=True) if p < 0]
+    assert positions == sorted(positions)
+    assert out.count("simulate_session(") == 2
+    assert "SINGLE_CHOICE" in out and "CODING" in out and "OPEN_ENDED" in out
+    assert "Done in" in out and "FAILED" not in out
+    assert "Traceback" not in out + done.stderr
+    assert elapsed < 30
+
+
+@pytest.mark.anyio
+async def test_demo_reports_a_broken_server() -> None:
+    from aural_mcp.demo import run
+
+    out = io.StringIO()
+    code = "import sys; sys.stderr.write('boom: cannot start\\n'); sys.exit(3)"
+    rc = await run(out, command=[sys.executable, "-c", code])
+    assert rc == 1
+    text = out.getvalue()
+    assert "aural-mcp demo FAILED" in text
+    assert "boom: cannot start" in text  # the server's stderr is shown to help
+
+
+NOISY_SERVER = """
+import os, sys
+import aural_mcp.server.app as app
+
+original = app.build_server
+
+def noisy(settings):
+    print("NOISE: a library printed during start-up")
+    server = original(settings)
+
+    @server.tool()
+    def shout() -> str:
+        '''Print to stdout three ways.'''
+        print("NOISE: print() in a tool")
+        sys.stdout.write("NOISE: sys.stdout.write in a tool\\n")
+        sys.stdout.flush()
+        os.write(1, b"NOISE: os.write(1) in a tool\\n")
+        return "shouted"
+
+    return server
+
+app.build_server = noisy
+from aural_mcp.cli import main
+sys.exit(main(["serve", "--sandbox"]))
+"""
+
+
+def rpc(i: int, method: str, params: dict | None = None) -> str:
+    msg = {"jsonrpc": "2.0", "id": i, "method": method}
+    if params is not None:
+        msg["params"] = params
+    return json.dumps(msg)
+
+
+def test_stdio_stdout_carries_only_json_rpc() -> None:
+    lines = [
+        rpc(
+            1,
+            "initialize",
+            {
+                "protocolVersion": "2025-06-18",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        ),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        rpc(2, "tools/list", {}),
+        rpc(3, "tools/call", {"name": "shout", "arguments": {}}),
+        rpc(4, "tools/call", {"name": "get_usage", "arguments": {}}),
+        "this is not json",
+        rpc(5, "tools/call", {"name": "get_interview", "arguments": {"interviewId": 42}}),
+        rpc(6, "resources/read", {"uri": "aural://nope"}),
+        rpc(7, "ping"),
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", NOISY_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=base_env(AURAL_MCP_LOG_LEVEL="DEBUG"),
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(("\n".join(lines) + "\n").encode())
+        proc.stdin.flush()
+        replies: dict[int, dict] = {}
+        raw_lines: list[bytes] = []
+        deadline = time.monotonic() + 30
+        while 7 not in replies and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            raw_lines.append(line)
+            message = json.loads(line)  # every stdout line is JSON …
+            assert message.get("jsonrpc") == "2.0"  # … and JSON-RPC
+            if "id" in message and message["id"] is not None:
+                replies[message["id"]] = message
+        proc.stdin.close()
+        proc.wait(timeout=10)
+        rest = proc.stdout.read()
+        stderr = proc.stderr.read().decode() if proc.stderr else ""
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not rest.strip(), rest
+    assert set(replies) >= {1, 2, 3, 4, 5, 6, 7}, replies.keys()
+    assert replies[3]["result"]["content"][0]["text"] == "shouted"
+    assert not replies[4]["result"].get("isError")
+    assert replies[5]["result"]["isError"] is True or "error" in replies[5]
+    assert "error" in replies[6] or replies[6].get("result", {}).get("isError")
+    assert replies[7]["result"] == {}
+    assert not any(b"NOISE" in line for line in raw_lines)
+    for noise in (
+        "during start-up",
+        "print() in a tool",
+        "sys.stdout.write in a tool",
+        "os.write(1) in a tool",
+    ):
+        assert noise in stderr, noise  # diverted to stderr, not lost
+    assert proc.returncode == 0
