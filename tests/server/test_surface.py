@@ -1,0 +1,120 @@
+"""The public tool surface: one tool per operation, annotations, schemas, filtering, and a snapshot.
+
+Update the snapshot deliberately with `UPDATE_SNAPSHOTS=1 pytest tests/server/test_surface.py`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+from mcp.client import Client
+
+from aural_mcp import operations
+from aural_mcp.server.app import INSTRUCTIONS, build_server
+from aural_mcp.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
+ALL = {op.name for op in operations.OPERATIONS}
+
+
+async def _tools(**settings) -> list[dict]:
+    async with Client(build_server(Settings(api_key="dlv_" + "k" * 32, **settings))) as client:
+        listed = await client.list_tools()
+    return [t.model_dump(by_alias=True, mode="json", exclude_none=True) for t in listed.tools]
+
+
+async def test_every_operation_has_exactly_one_tool_with_all_four_annotations():
+    tools = await _tools()
+    names = [t["name"] for t in tools]
+    assert sorted(names) == sorted(ALL) and len(names) == len(set(names)) == 20
+    for t in tools:
+        op = operations.get(t["name"])
+        ann = t["annotations"]
+        assert {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint", "title"} <= set(ann), t[
+            "name"
+        ]
+        assert (ann["readOnlyHint"], ann["destructiveHint"], ann["idempotentHint"], ann["openWorldHint"]) == (
+            op.read_only,
+            op.destructive,
+            op.idempotent,
+            op.open_world,
+        )
+        assert t["description"] == op.full_description and t["title"] == op.summary
+        assert "outputSchema" not in t
+
+
+async def test_input_schemas_are_flat_objects_with_the_registry_arguments():
+    for t in await _tools():
+        schema = t["inputSchema"]
+        op = operations.get(t["name"])
+        assert schema["type"] == "object" and schema["additionalProperties"] is False
+        assert not {"anyOf", "oneOf", "allOf"} & set(schema), t["name"]
+        assert list(schema["properties"]) == [a.name for a in op.args]
+        assert schema.get("required", []) == [a.name for a in op.args if a.required]
+    by_name = {t["name"]: t for t in await _tools()}
+    assert by_name["end_sessions"]["inputSchema"]["properties"]["dryRun"]["default"] is True
+    q = by_name["add_questions"]["inputSchema"]["properties"]["questions"]["items"]["properties"]["type"]
+    assert q["enum"] == list(operations.QUESTION_TYPES)
+
+
+async def test_tools_list_snapshot():
+    tools = await _tools(sandbox=True)
+    current = json.dumps(tools, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+        SNAPSHOT.write_text(current, encoding="utf-8")
+    assert current == SNAPSHOT.read_text(encoding="utf-8"), (
+        "tools/list changed; if deliberate, run UPDATE_SNAPSHOTS=1 pytest tests/server/test_surface.py"
+    )
+
+
+async def test_tool_list_stays_inside_the_token_budget_estimate():
+    """A cheap guard (chars/4, an estimate); bench/ counts real o200k tokens (budget 4,000 / 7,000)."""
+    tools = await _tools(sandbox=True)
+    visible = [{k: t[k] for k in ("name", "description", "inputSchema")} for t in tools]
+    compact = dict(separators=(",", ":"), ensure_ascii=False)
+    assert len(json.dumps(visible, **compact)) / 4 <= 4_000
+    assert len(json.dumps({"tools": tools}, **compact)) / 4 <= 7_000
+
+
+async def test_simulate_session_only_with_the_sandbox():
+    names = {t["name"] for t in await _tools(sandbox=True)}
+    assert names == ALL | {"simulate_session"}
+    sim = next(t for t in await _tools(sandbox=True) if t["name"] == "simulate_session")
+    assert sim["annotations"] == {
+        "title": "Simulate a session (sandbox)",
+        "readOnlyHint": False,
+        "destructiveHint": False,
+        "idempotentHint": False,
+        "openWorldHint": False,
+    }
+    assert "Sandbox only" in sim["description"]
+
+
+async def test_toolsets_and_read_only_narrow_the_list():
+    names = {t["name"] for t in await _tools(toolsets=["sessions", "usage"])}
+    assert names == {"list_sessions", "get_session", "get_session_report", "end_sessions", "get_usage"}
+    names = {t["name"] for t in await _tools(read_only=True)}
+    assert names == {op.name for op in operations.OPERATIONS if op.read_only}
+    assert "end_sessions" not in names and "create_interview" not in names
+    names = {t["name"] for t in await _tools(sandbox=True, toolsets=["sandbox"])}
+    assert names == {"simulate_session"}
+    names = {t["name"] for t in await _tools(sandbox=True, read_only=True)}
+    assert "simulate_session" not in names
+
+
+def test_unknown_toolset_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown toolset.*intervews.*choose from interviews"):
+        build_server(Settings(toolsets=["intervews"]))
+
+
+async def test_server_identity_and_five_line_instructions():
+    async with Client(build_server(Settings(api_key="dlv_" + "k" * 32))) as client:
+        info = client.server_info
+        assert info.name == "aural-mcp" and info.version
+        assert client.instructions == INSTRUCTIONS
+    assert len(INSTRUCTIONS.splitlines()) == 5
