@@ -89,14 +89,15 @@ def key_problem(key: str | None) -> str | None:
     Only what the API itself would reject (or what is certainly a copy-paste accident) counts:
     the API checks the `dlv_` prefix, so an unusual length is accepted here (see `key_warning`).
     """
+    key = (key or "").strip()  # a trailing newline from a file is harmless: the SDK strips it
     if not key:
         return "AURAL_API_KEY is not set"
-    if key != key.strip() or any(c.isspace() or ord(c) < 32 for c in key):
-        return "AURAL_API_KEY contains spaces, quotes or line breaks"
-    if key[:1] in "'\"" or key[-1:] in "'\"":
-        return "AURAL_API_KEY contains spaces, quotes or line breaks"
     if key.lower().startswith("bearer"):
         return "AURAL_API_KEY must be the key alone, without 'Bearer '"
+    if key[:1] in "'\"" or key[-1:] in "'\"":
+        return "AURAL_API_KEY is wrapped in quotes; remove them"
+    if any(c.isspace() or ord(c) < 32 for c in key):
+        return "AURAL_API_KEY contains spaces or line breaks; copy the key again"
     if "REPLACE" in key or "<" in key or "your" in key.lower():
         return "AURAL_API_KEY is still the placeholder from `aural-mcp config`; put your real key there"
     if not key.startswith(KEY_PREFIX):
