@@ -61,6 +61,18 @@ def sse_any() -> Iterator[Proc]:
         yield server
 
 
+@pytest.fixture(scope="module", autouse=True)
+def http() -> Iterator[httpx2.Client]:
+    """One client for the module: creating one per request costs more than the request."""
+    global HTTP
+    with httpx2.Client(timeout=5) as client:
+        HTTP = client
+        yield client
+
+
+HTTP: httpx2.Client
+
+
 def endpoint_status(
     server: Proc, transport: str, headers: dict[str, str] | None = None, token: str | None = None
 ) -> int:
@@ -68,12 +80,11 @@ def endpoint_status(
     h = dict(headers or {})
     if token:
         h["Authorization"] = f"Bearer {token}"
-    with httpx2.Client(timeout=5) as http:
-        if transport == "http":
-            with http.stream("POST", server.url, json=INIT, headers={**JSON_HEADERS, **h}) as r:
-                return r.status_code
-        with http.stream("GET", server.url, headers={"Accept": "text/event-stream", **h}) as r:
+    if transport == "http":
+        with HTTP.stream("POST", server.url, json=INIT, headers={**JSON_HEADERS, **h}) as r:
             return r.status_code
+    with HTTP.stream("GET", server.url, headers={"Accept": "text/event-stream", **h}) as r:
+        return r.status_code
 
 
 def host(server: Proc, name: str) -> dict[str, str]:
@@ -118,9 +129,9 @@ def test_host_and_origin_are_validated(
         endpoint_status(server, transport, {"Origin": "http://127.0.0.1:6274"}, token) == 200
     )  # the Inspector
     # /healthz answers ok without a token, but not to a forged Host
-    r = httpx2.get(server.base + "/healthz")
+    r = HTTP.get(server.base + "/healthz")
     assert (r.status_code, r.text.strip()) == (200, "ok")
-    assert httpx2.get(server.base + "/healthz", headers={"Host": "evil.example"}).status_code == 421
+    assert HTTP.get(server.base + "/healthz", headers={"Host": "evil.example"}).status_code == 421
 
 
 def test_configured_hosts_and_origins_are_accepted(http_any: Proc) -> None:
@@ -139,18 +150,17 @@ def test_bearer_token_is_required(request: pytest.FixtureRequest, fixture: str) 
         {"Authorization": TOKEN},
         {"Authorization": f"Basic {TOKEN}"},
     ):
-        with httpx2.Client(timeout=5) as http:
-            if transport == "http":
-                r = http.post(server.url, json=INIT, headers={**JSON_HEADERS, **headers})
-            else:
-                r = http.get(server.url, headers=headers)
+        if transport == "http":
+            r = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, **headers})
+        else:
+            r = HTTP.get(server.url, headers=headers)
         assert r.status_code == 401, headers
         assert r.headers["www-authenticate"].startswith("Bearer")
         assert TOKEN not in r.text
     assert endpoint_status(server, transport, token=TOKEN) == 200
     # the SSE message endpoint is guarded too
     if transport == "sse":
-        r = httpx2.post(server.base + "/messages/?session_id=" + "0" * 32, json=INIT)
+        r = HTTP.post(server.base + "/messages/?session_id=" + "0" * 32, json=INIT)
         assert r.status_code == 401
 
 
@@ -164,7 +174,7 @@ def test_oversized_bodies_are_refused(request: pytest.FixtureRequest, fixture: s
     big = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * (1536 * 1024) + b'"}}'
     headers = {**JSON_HEADERS, "Authorization": f"Bearer {TOKEN}"}
     url = server.base + "/messages/?session_id=" + "0" * 32 if fixture == "sse_local" else server.url
-    r = httpx2.post(url, content=big, headers=headers, timeout=10)
+    r = HTTP.post(url, content=big, headers=headers, timeout=10)
     assert r.status_code == 413
 
     # streamed without a Content-Length: refused as well
@@ -172,9 +182,9 @@ def test_oversized_bodies_are_refused(request: pytest.FixtureRequest, fixture: s
         for _ in range(24):
             yield b"a" * 65536
 
-    r = httpx2.post(url, content=chunks(), headers=headers, timeout=10)
+    r = HTTP.post(url, content=chunks(), headers=headers, timeout=10)
     assert r.status_code == 413
-    assert httpx2.get(server.base + "/healthz").status_code == 200  # still serving
+    assert HTTP.get(server.base + "/healthz").status_code == 200  # still serving
 
 
 @pytest.mark.parametrize(
