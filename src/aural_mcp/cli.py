@@ -27,23 +27,42 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     serve = sub.add_parser("serve", help="run the MCP server (stdio by default)")
-    serve.add_argument("--transport", choices=TRANSPORTS, default="stdio")
+    serve.add_argument(
+        "--transport",
+        choices=TRANSPORTS,
+        default=None,
+        help="stdio (default); sse (GET /sse, POST /messages/); http (Streamable HTTP at /mcp)",
+    )
     serve.add_argument("--host", default=None, help="HTTP bind address (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8765)")
+    serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8765; 0 picks a free one)")
     serve.add_argument("--stateless", action="store_true", help="Streamable HTTP without sessions")
     serve.add_argument(
-        "--auth-token", default=None, help="bearer token clients must send (or AURAL_MCP_TOKEN)"
+        "--auth-token",
+        default=None,
+        help="bearer token HTTP clients must send; prefer AURAL_MCP_TOKEN (flags show in ps)",
     )
     serve.add_argument(
-        "--allowed-hosts", type=_csv, default=None, help="extra Host values to accept, comma-separated"
+        "--allowed-hosts",
+        type=_csv,
+        default=None,
+        help="extra Host values to accept, comma-separated (or AURAL_MCP_ALLOWED_HOSTS)",
     )
-    serve.add_argument("--allowed-origins", type=_csv, default=None, help="extra Origin values to accept")
+    serve.add_argument(
+        "--allowed-origins",
+        type=_csv,
+        default=None,
+        help="extra Origin values to accept, comma-separated (or AURAL_MCP_ALLOWED_ORIGINS)",
+    )
     serve.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
     serve.add_argument("--read-only", action="store_true", help="hide every tool that writes")
     serve.add_argument("--sandbox", action="store_true", help="serve against an in-process sandbox")
     serve.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     serve.add_argument("--rate-limit", default=None, help="client pacing N/SECONDS (or AURAL_RATE_LIMIT)")
-    serve.add_argument("--log-level", default=None, help="stderr log level (default WARNING)")
+    serve.add_argument(
+        "--log-level",
+        default=None,
+        help="stderr log level: DEBUG, INFO, WARNING (default), ERROR (or AURAL_MCP_LOG_LEVEL)",
+    )
 
     sandbox = sub.add_parser("sandbox", help="run the local Aural API sandbox")
     sandbox.add_argument("--host", default="127.0.0.1")
