@@ -398,12 +398,37 @@ def _body_schema(op: Operation) -> dict[str, Any] | None:
     if not body:
         return None
     if op.body_list_arg:
-        return copy.deepcopy(op.arg(op.body_list_arg).json_schema())
-    props = {a.name: copy.deepcopy(a.json_schema()) for a in body}
+        return _int4_bounds(copy.deepcopy(op.arg(op.body_list_arg).json_schema()))
+    props = {a.name: _int4_bounds(copy.deepcopy(a.json_schema())) for a in body}
     schema: dict[str, Any] = {"type": "object", "properties": props}
     required = [a.name for a in body if a.required]
     if required:
         schema["required"] = required
+    return schema
+
+
+INT4_MAX = 2**31 - 1
+ORDER_MAX = 1_000_000
+
+
+def _int4_bounds(schema: Any) -> Any:
+    """Integer request fields are Postgres `integer` columns: document their upper bound, since a
+    larger value is a database error (500) on the real API and in the sandbox."""
+    if isinstance(schema, dict):
+        props = schema.get("properties")
+        if isinstance(props, dict) and isinstance(props.get("order"), dict):
+            # Automatic order continues after the highest one, so an order near the integer limit
+            # makes later appends fail; keep documented orders far below it.
+            props["order"].setdefault("maximum", ORDER_MAX)
+        types = schema.get("type")
+        if types == "integer" or (isinstance(types, list) and "integer" in types):
+            schema.setdefault("minimum", -INT4_MAX - 1)
+            schema.setdefault("maximum", INT4_MAX)
+        for value in schema.values():
+            _int4_bounds(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _int4_bounds(value)
     return schema
 
 

@@ -123,6 +123,11 @@ async def test_all_or_nothing_and_extras(client):
     assert q["showIf"] == {"q": 1} and q["allowedFileTypes"] == ["pdf"] and q["probeThreshold"] == 3
     r = await post_q(client, iv["id"], {"text": "frac", "probeThreshold": 2.5})
     assert err(r)[:2] == (500, "INTERNAL_ERROR")
+    # integer columns are Postgres int4: out of range is a database error, as is auto-order past it
+    r = await post_q(client, iv["id"], {"text": "big", "order": 2**31})
+    assert err(r) == (500, "INTERNAL_ERROR", 'value "2147483648" is out of range for type integer')
+    assert (await post_q(client, iv["id"], {"text": "max", "order": 2**31 - 1})).status_code == 200
+    assert err(await post_q(client, iv["id"], {"text": "next"}))[:2] == (500, "INTERNAL_ERROR")
 
 
 async def test_access_check_a_and_json(client, sb):

@@ -259,7 +259,21 @@ def _zod_question_extras(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+INT4 = (-(2**31), 2**31 - 1)
+INT_COLUMNS = ("order", "timeLimitSeconds", "timeLimitMinutes", "graduationYear", "probeThreshold")
+
+
+def int4_check(row: dict[str, Any]) -> dict[str, Any]:
+    """Postgres `integer` columns: out-of-range values are a database error (500)."""
+    for name in INT_COLUMNS:
+        v = row.get(name)
+        if isinstance(v, int) and not isinstance(v, bool) and not INT4[0] <= v <= INT4[1]:
+            raise db_error(f'value "{js.js_string(v)}" is out of range for type integer')
+    return row
+
+
 def _store_extras(extras: dict[str, Any]) -> dict[str, Any]:
+    int4_check(extras)
     pt = extras.get("probeThreshold")
     if pt is not None and not js.is_json_int(pt):
         raise db_error(f'invalid input syntax for type integer: "{js.js_string(pt)}"')
@@ -411,7 +425,7 @@ class Api:
         if body.get("followUpDepth") in FOLLOW_UP_DEPTHS:
             row["followUpDepth"] = body["followUpDepth"]
         row["timeLimitMinutes"] = int(tlm) if tlm is not None else None
-        self.store.save_interview(row, insert=True)
+        self.store.save_interview(int4_check(row), insert=True)
         return {"data": row}
 
     def get_interview(self, ctx: Ctx, req: Req) -> Any:
@@ -484,7 +498,7 @@ class Api:
                 )
         row.update(changes)
         row["updatedAt"] = self.store.now()
-        self.store.save_interview(row)
+        self.store.save_interview(int4_check(row))
         return {"data": row}
 
     def archive_interview(self, ctx: Ctx, req: Req) -> Any:
@@ -811,7 +825,7 @@ class Api:
         self.check_plan(ctx, "session_hours")
         out = []
         for row in rows:
-            self.store.save_candidate(row, insert=True)
+            self.store.save_candidate(int4_check(row), insert=True)
             shaped = candidate_list_shape(row)
             shaped["updatedAt"] = row["updatedAt"]
             shaped["inviteUrl"] = invite_url(req.base_url, row["inviteToken"])
@@ -857,7 +871,7 @@ class Api:
         if row is None or row["interviewId"] != interview["id"]:
             raise not_found("Candidate not found.")
         row.update(changes)
-        self.store.save_candidate(row)
+        self.store.save_candidate(int4_check(row))
         keys = (
             "id",
             "interviewId",
