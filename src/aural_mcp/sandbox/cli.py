@@ -61,6 +61,7 @@ def main(args: argparse.Namespace) -> int:
     if faults:
         _out(f"Fault injection: rate {faults.rate}, kinds {','.join(faults.kinds)}, seed {faults.seed}")
 
+    _out("Press Ctrl+C to stop.")
     import uvicorn
 
     config = uvicorn.Config(sb.app, log_level="warning", access_log=False, lifespan="off", interface="asgi3")
