@@ -93,29 +93,29 @@ async def test_isolation_between_organizations():
         p = (await c.post(f"/sandbox/interviews/{iv['id']}/practices", json={})).json()["data"]
         before = (await c.get(f"/api/v1/interviews/{iv['id']}")).json()["data"]
         c.headers.update(ha)
-        I = f"/api/v1/interviews/{iv['id']}"
+        base = f"/api/v1/interviews/{iv['id']}"
         expect = [
-            ("GET", I, None, 404, "Interview not found."),
-            ("PATCH", I, {"title": "pwned"}, 404, "Interview not found."),
-            ("DELETE", I, None, 404, "Interview not found."),
-            ("POST", I + "/publish", None, 404, "Interview not found."),
-            ("GET", I + "/questions", None, 403, "No access to this interview"),
-            ("POST", I + "/questions", {"text": "x"}, 403, "No access to this interview"),
+            ("GET", base, None, 404, "Interview not found."),
+            ("PATCH", base, {"title": "pwned"}, 404, "Interview not found."),
+            ("DELETE", base, None, 404, "Interview not found."),
+            ("POST", base + "/publish", None, 404, "Interview not found."),
+            ("GET", base + "/questions", None, 403, "No access to this interview"),
+            ("POST", base + "/questions", {"text": "x"}, 403, "No access to this interview"),
             ("PATCH", f"/api/v1/questions/{q['id']}", {"text": "pwned"}, 403, "No access to this question"),
             ("DELETE", f"/api/v1/questions/{q['id']}", None, 403, "No access to this question"),
-            ("GET", I + "/candidates", None, 403, "You do not have access to this interview"),
-            ("POST", I + "/candidates", {"name": "x"}, 403, "You do not have access to this interview"),
+            ("GET", base + "/candidates", None, 403, "You do not have access to this interview"),
+            ("POST", base + "/candidates", {"name": "x"}, 403, "You do not have access to this interview"),
             (
                 "PATCH",
-                I + f"/candidates/{cand['id']}",
+                base + f"/candidates/{cand['id']}",
                 {"name": "x"},
                 403,
                 "You do not have access to this interview",
             ),
-            ("GET", I + "/sessions", None, 403, "You do not have access to this interview"),
+            ("GET", base + "/sessions", None, 403, "You do not have access to this interview"),
             (
                 "POST",
-                I + "/sessions/end",
+                base + "/sessions/end",
                 {"ids": [s["id"]], "dryRun": False},
                 403,
                 "You do not have access to this interview",
@@ -128,7 +128,7 @@ async def test_isolation_between_organizations():
                 403,
                 "You do not have access to this interview",
             ),
-            ("GET", I + "/practices", None, 403, "You do not have access to this interview"),
+            ("GET", base + "/practices", None, 403, "You do not have access to this interview"),
             ("GET", f"/api/v1/practices/{p['session']['id']}", None, 404, "Practice not found."),
             (
                 "POST",
