@@ -297,3 +297,42 @@ async def test_raw_request_is_relative_to_the_root():
     assert str(req.url) == f"http://api.test/sandbox/interviews/{iid}/simulate"
     assert req.method == "POST" and rec.body() == {"participantName": "Ada"}
     assert req.headers["authorization"].startswith("Bearer dlv_")
+
+
+async def test_values_brought_to_their_declared_json_types():
+    """Truthiness quirk (§10.9): the string "false" would mean true, so it is sent as a boolean."""
+    iid = uid()
+    c, rec = client(lambda r: ok([{"id": uid()}]) if r.method == "POST" else ok({"id": iid}))
+    await c.call(
+        "add_questions",
+        {
+            "interviewId": iid,
+            "questions": [{"text": "true", "required": "false", "followUpEnabled": "TRUE", "order": "3"}],
+        },
+    )
+    assert rec.body() == [{"text": "true", "required": False, "followUpEnabled": True, "order": 3}]
+    await c.add_questions(iid, {"text": "Q", "isRequired": "false"})
+    assert rec.body() == [{"text": "Q", "required": False}]
+    await c.call("end_sessions", {"interviewId": iid, "ids": '["a", "b"]', "dryRun": "false"})
+    assert rec.body() == {"ids": ["a", "b"], "dryRun": False}
+    await c.call("create_interview", {"title": "42", "timeLimitMinutes": "30", "chatEnabled": "maybe"})
+    assert rec.body() == {
+        "title": "42",
+        "timeLimitMinutes": 30,
+        "chatEnabled": "maybe",
+    }  # API judges the rest
+    await c.call("update_question", {"questionId": iid, "probeOnShort": "false", "order": "x"})
+    assert rec.body() == {"followUpEnabled": False, "order": "x"}
+
+
+async def test_transport_error_says_whether_a_write_may_have_applied():
+    def answer(request):
+        raise httpx2.ReadError("reset", request=request)
+
+    c, _ = client(answer, max_retries=1)
+    with pytest.raises(errors.TransportError) as info:
+        await c.update_interview(uid(), title="x")
+    assert info.value.may_have_applied is True and "safe to repeat" in str(info.value)
+    with pytest.raises(errors.TransportError) as info:
+        await c.get_usage()
+    assert info.value.may_have_applied is False

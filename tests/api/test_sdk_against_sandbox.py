@@ -370,6 +370,10 @@ async def test_question_quirks(w: World):
         # the SDK sends real booleans for the renamed fields, so truthiness (§10.9) never bites
         q = await c.update_question(qs[0].id, isRequired=False, probeOnShort=False)
         assert (q.isRequired, q.probeOnShort) == (False, False)
+        # ... nor do booleans that arrive as text (MCP clients sometimes send them so)
+        args = {"interviewId": iv.id, "questions": '[{"text": "S", "required": "false"}]'}
+        (s,) = (await c.call("add_questions", args))["data"]
+        assert s["isRequired"] is False
 
 
 async def test_candidate_quirks(w: World):

@@ -104,6 +104,46 @@ def _short(text: str, n: int = 60) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
+def _decode_json_text(value: Any, kinds: Any) -> Any:
+    """Arrays and objects that arrive as JSON text (some MCP clients send them so) are decoded."""
+    if isinstance(value, str) and value.strip()[:1] in ("[", "{"):
+        try:
+            decoded = _json.loads(value)
+        except ValueError:
+            return value
+        if isinstance(decoded, kinds):
+            return decoded
+    return value
+
+
+_INT_TEXT = re.compile(r"^-?\d+$")
+
+
+def _normalize(value: Any, schema: dict[str, Any]) -> Any:
+    """Bring a value to the JSON type its registry schema declares, where that is unambiguous.
+
+    The API reads booleans by truthiness on questions (the string "false" means true, contract
+    §10.9) and rejects numeric strings elsewhere, so "true"/"false" and integer text are sent as
+    real JSON booleans and integers; arrays and objects sent as JSON text are decoded. Nothing
+    else is changed: the API's own validation stays the judge.
+    """
+    types = _types(schema)
+    if isinstance(value, str) and "string" not in types:
+        kinds = tuple(k for t, k in (("array", list), ("object", dict)) if t in types)
+        if kinds:
+            value = _decode_json_text(value, kinds)
+        elif "boolean" in types and value.strip().lower() in ("true", "false"):
+            return value.strip().lower() == "true"
+        elif "integer" in types and _INT_TEXT.match(value.strip()):
+            return int(value.strip())
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [_normalize(v, schema["items"]) for v in value]
+    if isinstance(value, dict) and isinstance(schema.get("properties"), dict):
+        props = schema["properties"]
+        return {k: _normalize(v, props[k]) if k in props else v for k, v in value.items()}
+    return value
+
+
 def _rename_question(item: Any) -> Any:
     """Accept the read names (`isRequired`, `probeOnShort`) as aliases of the request names."""
     if not isinstance(item, dict):
@@ -292,6 +332,8 @@ class AuralClient:
             raise ValueError(f"unknown operation {name!r}; known operations: {known}") from None
 
     def _build(self, op: Operation, args: dict[str, Any]) -> tuple[str, str, dict[str, str], Any, bool]:
+        if op.name == "update_question":
+            args = _rename_question(args)
         known = {a.name for a in op.args}
         body_args = op.args_in("body")
         unknown = [k for k in args if k not in known]
@@ -330,41 +372,24 @@ class AuralClient:
             return op.method, path, params, None, False
 
         if op.body_list_arg:
-            items = self._decode_json_text(args[op.body_list_arg], ("array", "object"))
+            items = _decode_json_text(args[op.body_list_arg], list | dict)
             if isinstance(items, dict):
                 items = [items]
             if op.name == "add_questions" and isinstance(items, list):
                 items = [_rename_question(i) for i in items]
-            return op.method, path, params, items, True
+            return op.method, path, params, _normalize(items, op.arg(op.body_list_arg).schema), True
 
         body: dict[str, Any] = {}
         for a in body_args:
             if a.name not in args:
                 continue
             value = args[a.name]
-            types = _types(a.schema)
-            if value is None and "null" not in types:
+            if value is None and "null" not in _types(a.schema):
                 continue  # None means "not given" where the API gives null no meaning
-            body[a.name] = self._decode_json_text(value, tuple(types & {"array", "object"}))
+            body[a.name] = _normalize(value, a.schema)
         for name in unknown:  # passed through: the API ignores what it does not know
             body[name] = args[name]
-        if op.name == "update_question":
-            body = _rename_question(body)
         return op.method, path, params, body, True
-
-    @staticmethod
-    def _decode_json_text(value: Any, structured: tuple[str, ...]) -> Any:
-        """Arrays and objects that arrive as JSON text (some MCP clients send them so) are decoded."""
-        if structured and isinstance(value, str) and value.strip()[:1] in ("[", "{"):
-            try:
-                decoded = _json.loads(value)
-            except ValueError:
-                return value
-            if isinstance(decoded, list) and "array" in structured:
-                return decoded
-            if isinstance(decoded, dict) and "object" in structured:
-                return decoded
-        return value
 
     @staticmethod
     def _check_text(op: Operation, args: dict[str, Any]) -> str:
@@ -459,11 +484,13 @@ class AuralClient:
                         if may_have_applied and method != "GET"
                         else ""
                     )
-                    raise errors.TransportError(
+                    failed = errors.TransportError(
                         f"Could not reach the Aural API at {self.base_url} after {attempt} "
                         f"attempt{'s' if attempt > 1 else ''} ({reason}).{note}",
                         operation=label,
                     )
+                    failed.may_have_applied = bool(note)
+                    raise failed
                 await anyio.sleep(self._backoff(attempt))
                 continue
 

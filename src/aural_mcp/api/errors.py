@@ -104,9 +104,15 @@ class ServerError(APIError):
 
 
 class TransportError(AuralError):
-    """The request could not be completed over the network and was safe to report as failed."""
+    """The request could not be completed over the network and was safe to report as failed.
+
+    `may_have_applied` is True when an attempt of an idempotent write (PATCH, DELETE, publish,
+    bulk end) may have reached the server before the connection failed: repeating it is safe,
+    but it may already have taken effect.
+    """
 
     code = "TRANSPORT"
+    may_have_applied: bool = False
 
 
 class OutcomeUnknownError(AuralError):
