@@ -256,3 +256,15 @@ async def test_idempotent_raw_request_is_retried():
     c, rec = client(flaky([httpx2.ReadError], lambda r: ok({"ok": True})))
     assert await c.raw_request("GET", "/sandbox/health", idempotent=True) == {"data": {"ok": True}}
     assert rec.count == 2
+
+
+async def test_outcome_unknown_check_reads_json_text_items():
+    c, rec = client(flaky([httpx2.ReadError], lambda r: ok([])))
+    iid = uid()
+    with pytest.raises(errors.OutcomeUnknownError) as info:
+        await c.call("add_questions", {"interviewId": iid, "questions": '[{"text": "Why Go?"}]'})
+    assert rec.count == 1
+    assert (
+        info.value.check
+        == f"call list_questions for interview {iid} and look for 'Why Go?' before adding them again"
+    )

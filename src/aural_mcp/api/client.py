@@ -399,9 +399,11 @@ class AuralClient:
                 f"call list_interviews and look for the title '{_short(args.get('title', ''))}' "
                 "before creating it again"
             )
-        items = args.get(op.body_list_arg or "", [])
+        items = _decode_json_text(args.get(op.body_list_arg or "", []), list | dict)
         if isinstance(items, dict):
             items = [items]
+        if not isinstance(items, list):
+            items = []
         if op.name == "add_questions":
             texts = [_short(i.get("text", ""), 40) for i in items if isinstance(i, dict)][:3]
             what = f" and look for {', '.join(repr(t) for t in texts)}" if texts else ""

@@ -20,11 +20,15 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
     SerializationInfo,
     WithJsonSchema,
 )
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
 
 __all__ = [
     "AiTone",
@@ -168,31 +172,40 @@ Timestamp = Annotated[
 ]
 
 
-def _lenient_enum(enum: type[Enum]) -> Any:
-    def validate(value: Any) -> Any:
-        if isinstance(value, enum):
+class _LenientEnum:
+    """Annotated metadata: validate into `enum`, or keep a value this SDK does not know yet."""
+
+    def __init__(self, enum: type[Enum]) -> None:
+        self.enum = enum
+
+    def _validate(self, value: Any) -> Any:
+        if isinstance(value, self.enum):
             return value
         try:
-            return enum(value)
+            return self.enum(value)
         except ValueError:
-            return value  # a value this SDK does not know yet: keep the raw value
+            return value
 
-    return Annotated[
-        enum,
-        PlainValidator(validate),
-        PlainSerializer(_dump),
-        WithJsonSchema({"type": "string", "enum": [m.value for m in enum]}),
-    ]
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            self._validate,
+            serialization=core_schema.plain_serializer_function_ser_schema(_dump, info_arg=True),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "enum": [m.value for m in self.enum]}
 
 
-AiToneField = _lenient_enum(AiTone)
-FollowUpDepthField = _lenient_enum(FollowUpDepth)
-QuestionTypeField = _lenient_enum(QuestionType)
-SessionStatusField = _lenient_enum(SessionStatus)
-MessageRoleField = _lenient_enum(MessageRole)
-ContentTypeField = _lenient_enum(ContentType)
-InterviewModeField = _lenient_enum(InterviewMode)
-BulkItemStatusField = _lenient_enum(BulkItemStatus)
+AiToneField = Annotated[AiTone, _LenientEnum(AiTone)]
+FollowUpDepthField = Annotated[FollowUpDepth, _LenientEnum(FollowUpDepth)]
+QuestionTypeField = Annotated[QuestionType, _LenientEnum(QuestionType)]
+SessionStatusField = Annotated[SessionStatus, _LenientEnum(SessionStatus)]
+MessageRoleField = Annotated[MessageRole, _LenientEnum(MessageRole)]
+ContentTypeField = Annotated[ContentType, _LenientEnum(ContentType)]
+InterviewModeField = Annotated[InterviewMode, _LenientEnum(InterviewMode)]
+BulkItemStatusField = Annotated[BulkItemStatus, _LenientEnum(BulkItemStatus)]
 
 Number = int | float
 JSON = Any
@@ -219,8 +232,8 @@ class Interview(Model):
     videoEnabled: bool | None = None
     antiCheatingEnabled: bool | None = None
     aiName: str | None = None
-    aiTone: AiToneField | None = None  # type: ignore[valid-type]
-    followUpDepth: FollowUpDepthField | None = None  # type: ignore[valid-type]
+    aiTone: AiToneField | None = None
+    followUpDepth: FollowUpDepthField | None = None
     language: str | None = None
     timeLimitMinutes: Number | None = None
     isActive: bool | None = None
@@ -228,7 +241,7 @@ class Interview(Model):
     publicSlug: str | None = None
     projectId: str | None = None
     userId: str | None = None
-    mode: InterviewModeField | None = None  # type: ignore[valid-type]
+    mode: InterviewModeField | None = None
     createdAt: Timestamp | None = None
     updatedAt: Timestamp | None = None
 
@@ -273,7 +286,7 @@ class Question(Model):
     interviewId: str | None = None
     order: Number | None = None
     text: str | None = None
-    type: QuestionTypeField | None = None  # type: ignore[valid-type]
+    type: QuestionTypeField | None = None
     isRequired: bool | None = None
     probeOnShort: bool | None = None
     options: list[Any] | None = None
@@ -296,7 +309,7 @@ class Question(Model):
 
 class _SessionBase(Model):
     id: str | None = None
-    status: SessionStatusField | None = None  # type: ignore[valid-type]
+    status: SessionStatusField | None = None
     participantName: str | None = None
     participantEmail: str | None = None
     summary: str | None = None
@@ -318,9 +331,9 @@ class Message(Model):
 
     id: str | None = None
     sessionId: str | None = None
-    role: MessageRoleField | None = None  # type: ignore[valid-type]
+    role: MessageRoleField | None = None
     content: str | None = None
-    contentType: ContentTypeField | None = None  # type: ignore[valid-type]
+    contentType: ContentTypeField | None = None
     audioUrl: str | None = None
     audioDurationSeconds: Number | None = None
     transcription: str | None = None
@@ -369,7 +382,7 @@ class SessionReport(Model):
     interviewObjective: str | None = None
     participantName: str | None = None
     participantEmail: str | None = None
-    status: SessionStatusField | None = None  # type: ignore[valid-type]
+    status: SessionStatusField | None = None
     createdAt: Timestamp | None = None
     summary: str | None = None
     insights: JSON = None
@@ -386,7 +399,7 @@ class SessionReport(Model):
 
 class EndSessionsItem(Model):
     id: str | None = None
-    status: BulkItemStatusField | None = None  # type: ignore[valid-type]
+    status: BulkItemStatusField | None = None
     reason: str | None = None
 
 
