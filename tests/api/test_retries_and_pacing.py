@@ -268,3 +268,23 @@ async def test_outcome_unknown_check_reads_json_text_items():
         info.value.check
         == f"call list_questions for interview {iid} and look for 'Why Go?' before adding them again"
     )
+
+
+async def test_refused_connection_over_real_loopback_is_retried_then_reported():
+    """Nothing listens on the port: a connect error, so even a create may be retried (nothing was sent)."""
+    import socket
+
+    from aural_mcp.api import AuralClient
+
+    from .helpers import KEY
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    async with AuralClient(
+        KEY, base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=2, backoff_base=0.01, timeout=2
+    ) as c:
+        with pytest.raises(errors.TransportError) as info:
+            await c.create_interview("never sent")
+        assert "after 3 attempts" in str(info.value) and "ConnectError" in str(info.value)
+        assert info.value.may_have_applied is False

@@ -223,7 +223,8 @@ class AuralClient:
             transport=transport,
             timeout=httpx2.Timeout(timeout),
             follow_redirects=False,
-            trust_env=transport is None,
+            # proxy settings from the environment never apply to a loopback sandbox
+            trust_env=transport is None and parts.hostname not in ("127.0.0.1", "localhost", "::1"),
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
         )
 
