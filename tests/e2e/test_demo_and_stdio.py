@@ -121,6 +121,7 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
         proc.stdin.write(("\n".join(lines) + "\n").encode())
         proc.stdin.flush()
         replies: dict[int, dict] = {}
+        unaddressed: list[dict] = []
         raw_lines: list[bytes] = []
         deadline = time.monotonic() + 30
         while 7 not in replies and time.monotonic() < deadline:
@@ -132,6 +133,8 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
             assert message.get("jsonrpc") == "2.0"  # … and JSON-RPC
             if "id" in message and message["id"] is not None:
                 replies[message["id"]] = message
+            elif "error" in message:
+                unaddressed.append(message)
         proc.stdin.close()
         proc.wait(timeout=10)
         rest = proc.stdout.read()
@@ -147,6 +150,7 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
     assert replies[5]["result"]["isError"] is True or "error" in replies[5]
     assert "error" in replies[6] or replies[6].get("result", {}).get("isError")
     assert replies[7]["result"] == {}
+    assert [m["error"]["code"] for m in unaddressed] == [-32700]  # "this is not json" got a parse error
     assert not any(b"NOISE" in line for line in raw_lines)
     for noise in (
         "during start-up",
