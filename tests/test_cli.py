@@ -144,6 +144,7 @@ def test_doctor_unreachable(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
         ({}, ["--sandbox", "--log-level", "loud"], "log level"),
         ({}, ["--sandbox", "--transport", "http", "--host", "0.0.0.0"], "refusing to listen on 0.0.0.0"),
         ({}, ["--sandbox", "--transport", "sse", "--port", "70000"], "between 0 and 65535"),
+        ({}, ["--sandbox", "--toolsets", "interviews,nope"], "unknown toolset(s) nope"),
     ],
 )
 def test_serve_refuses_bad_configuration(

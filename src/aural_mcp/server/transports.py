@@ -176,6 +176,8 @@ def _build(settings: Settings) -> MCPServer:
         return build_server(settings)
     except ConfigurationError as exc:
         raise ConfigError(f"{exc.message}. {KEY_HELP}") from None
+    except ValueError as exc:  # a setting build_server rejects, e.g. an unknown --toolsets name
+        raise ConfigError(str(exc)) from None
 
 
 def run_stdio(settings: Settings) -> int:
