@@ -2,7 +2,9 @@
 
 stdio is the default and the hot path (a client spawns one server per session), so this module
 imports nothing at the top that only the HTTP transports need: uvicorn, the socket set-up and the
-ASGI guard are loaded when an HTTP transport is chosen.
+ASGI guard are loaded when an HTTP transport is chosen. On stdio, stdout carries JSON-RPC only
+(fd 1 points at stderr while the server is built; the SDK keeps it there while serving), and
+lines that are not JSON-RPC, or longer than `max_body_bytes`, get a JSON-RPC error back.
 
 HTTP transports (both SSE and Streamable HTTP) sit behind one small ASGI guard, applied to every
 request before anything else:
