@@ -288,3 +288,30 @@ async def test_refused_connection_over_real_loopback_is_retried_then_reported():
             await c.create_interview("never sent")
         assert "after 3 attempts" in str(info.value) and "ConnectError" in str(info.value)
         assert info.value.may_have_applied is False
+
+
+async def test_stats_count_attempts_retries_429s_and_unknown_outcomes():
+    reads = flaky(
+        [httpx2.Response(503), err(429, "RATE_LIMITED", "m", retry_after=0)], lambda r: ok({"plan": "x"})
+    )
+
+    def answer(request):
+        if request.method == "POST":
+            raise httpx2.ReadError("reset", request=request)
+        return reads(request)
+
+    c, _ = client(answer)
+    await c.get_usage()  # 503, 429, then ok
+    with pytest.raises(errors.OutcomeUnknownError):
+        await c.create_interview("T")  # ReadError: not repeated
+    assert c.stats == {"requests": 4, "retries": 2, "rate_limited": 1, "outcome_unknown": 1}
+
+
+async def test_unexpected_response_shape_is_an_sdk_error():
+    c, _ = client(lambda r: ok({"plan": "x"}))  # no id where an interview is expected
+    with pytest.raises(errors.ServerError) as info:
+        await c.get_interview(uid())
+    assert info.value.code == "INVALID_RESPONSE" and "InterviewDetail" in str(info.value)
+    c2, _ = client(lambda r: ok(["not", "objects"]))
+    with pytest.raises(errors.ServerError):
+        await c2.list_questions(uid())

@@ -434,6 +434,7 @@ async def test_burst_of_three_windows_all_succeed(mode):
                 for _ in range(30):
                     tg.start_soon(one)
             elapsed = time.monotonic() - start
+            assert c.stats["rate_limited"] == 0 and c.stats["requests"] == 30
         assert len(results) == 30
         assert elapsed >= 2.0
         assert env.sb.stats["rate_limited"] == 0  # pacing kept the sandbox from ever answering 429

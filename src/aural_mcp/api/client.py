@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import anyio
 import httpx2
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from .. import operations
 from ..operations import Operation
@@ -219,6 +219,8 @@ class AuralClient:
         self.max_backoff = max_backoff
         self.max_retry_wait = max_retry_wait
         self.pacer = Pacer(rate_limit, rate_window)
+        # Counters for monitoring and tests: attempts sent, retries, 429 answers, unknown outcomes.
+        self.stats: dict[str, int] = {"requests": 0, "retries": 0, "rate_limited": 0, "outcome_unknown": 0}
         self._http = httpx2.AsyncClient(
             transport=transport,
             timeout=httpx2.Timeout(timeout),
@@ -455,6 +457,9 @@ class AuralClient:
         attempt = 0
         while True:
             attempt += 1
+            self.stats["requests"] += 1
+            if attempt > 1:
+                self.stats["retries"] += 1
             if keyed:
                 await self.pacer.acquire()
             failure: httpx2.TransportError | None = None
@@ -473,6 +478,7 @@ class AuralClient:
                 reason = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(failure).__name__, attempt)
                 if sent and not retry_safe:
+                    self.stats["outcome_unknown"] += 1
                     raise errors.OutcomeUnknownError(
                         f"The outcome is unknown: the request may have reached the server but no "
                         f"answer came back ({reason}); it was not repeated. To check: {check}.",
@@ -500,9 +506,14 @@ class AuralClient:
             status = response.status_code
             log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
             if 200 <= status < 300:
-                return self._decode(response, label=label, retry_safe=retry_safe, check=check)
+                try:
+                    return self._decode(response, label=label, retry_safe=retry_safe, check=check)
+                except errors.OutcomeUnknownError:
+                    self.stats["outcome_unknown"] += 1
+                    raise
 
             if status == 429:
+                self.stats["rate_limited"] += 1
                 err = errors.error_from_response(
                     status, response.content, dict(response.headers), operation=label
                 )
@@ -520,6 +531,7 @@ class AuralClient:
 
             if status in _RETRY_STATUSES:
                 if not retry_safe:
+                    self.stats["outcome_unknown"] += 1
                     raise errors.OutcomeUnknownError(
                         f"The outcome is unknown: a proxy answered {status}, and the request may "
                         f"have reached the API; it was not repeated. To check: {check}.",
@@ -586,36 +598,36 @@ class AuralClient:
     ) -> models.Page[models.InterviewListItem]:
         """One page, most recently updated first. The boundary item repeats on the next page."""
         payload = await self.call("list_interviews", {"limit": limit, "cursor": cursor})
-        return models.Page[models.InterviewListItem].model_validate(payload)
+        return _validate(models.Page[models.InterviewListItem], payload)
 
     async def get_interview(self, interview_id: str) -> models.InterviewDetail:
-        return models.InterviewDetail.model_validate(
-            await self._data("get_interview", {"interviewId": interview_id})
+        return _validate(
+            models.InterviewDetail, await self._data("get_interview", {"interviewId": interview_id})
         )
 
     async def create_interview(self, title: str, **fields: Any) -> models.Interview:
         """Create an interview (invite-only, with a slug). Fields use the API's names (aiTone, ...)."""
         data = await self._data("create_interview", {"title": title, **fields})
-        return models.Interview.model_validate(data)
+        return _validate(models.Interview, data)
 
     async def update_interview(self, interview_id: str, **fields: Any) -> models.Interview:
         """Change the given fields; a None value clears a nullable field (description, timeLimitMinutes...)."""
         data = await self._data("update_interview", {"interviewId": interview_id, **fields})
-        return models.Interview.model_validate(data)
+        return _validate(models.Interview, data)
 
     async def archive_interview(self, interview_id: str) -> models.ArchiveResult:
         data = await self._data("archive_interview", {"interviewId": interview_id})
-        return models.ArchiveResult.model_validate(data)
+        return _validate(models.ArchiveResult, data)
 
     async def publish_interview(self, interview_id: str) -> models.PublishResult:
         data = await self._data("publish_interview", {"interviewId": interview_id})
-        return models.PublishResult.model_validate(data)
+        return _validate(models.PublishResult, data)
 
     # --- questions ------------------------------------------------------------------------------
 
     async def list_questions(self, interview_id: str) -> list[models.Question]:
         data = await self._data("list_questions", {"interviewId": interview_id})
-        return [models.Question.model_validate(q) for q in data or []]
+        return [_validate(models.Question, q) for q in data or []]
 
     async def add_questions(
         self, interview_id: str, questions: list[dict[str, Any]] | dict[str, Any]
@@ -623,33 +635,33 @@ class AuralClient:
         """Add one question or many (all or nothing). `isRequired`/`probeOnShort` are accepted as
         aliases of the request names `required`/`followUpEnabled`."""
         data = await self._data("add_questions", {"interviewId": interview_id, "questions": questions})
-        return [models.Question.model_validate(q) for q in _as_list(data)]
+        return [_validate(models.Question, q) for q in _as_list(data)]
 
     async def update_question(self, question_id: str, **fields: Any) -> models.Question:
         data = await self._data("update_question", {"questionId": question_id, **fields})
-        return models.Question.model_validate(data)
+        return _validate(models.Question, data)
 
     async def delete_question(self, question_id: str) -> models.DeleteResult:
         data = await self._data("delete_question", {"questionId": question_id})
-        return models.DeleteResult.model_validate(data)
+        return _validate(models.DeleteResult, data)
 
     # --- candidates -----------------------------------------------------------------------------
 
     async def list_candidates(self, interview_id: str) -> list[models.Candidate]:
         data = await self._data("list_candidates", {"interviewId": interview_id})
-        return [models.Candidate.model_validate(c) for c in data or []]
+        return [_validate(models.Candidate, c) for c in data or []]
 
     async def add_candidates(
         self, interview_id: str, candidates: list[dict[str, Any]] | dict[str, Any]
     ) -> list[models.CandidateWithInviteUrl]:
         data = await self._data("add_candidates", {"interviewId": interview_id, "candidates": candidates})
-        return [models.CandidateWithInviteUrl.model_validate(c) for c in _as_list(data)]
+        return [_validate(models.CandidateWithInviteUrl, c) for c in _as_list(data)]
 
     async def update_candidate(self, interview_id: str, candidate_id: str, **fields: Any) -> models.Candidate:
         data = await self._data(
             "update_candidate", {"interviewId": interview_id, "candidateId": candidate_id, **fields}
         )
-        return models.Candidate.model_validate(data)
+        return _validate(models.Candidate, data)
 
     # --- sessions -------------------------------------------------------------------------------
 
@@ -659,14 +671,14 @@ class AuralClient:
         payload = await self.call(
             "list_sessions", {"interviewId": interview_id, "limit": limit, "cursor": cursor}
         )
-        return models.Page[models.SessionListItem].model_validate(payload)
+        return _validate(models.Page[models.SessionListItem], payload)
 
     async def get_session(self, session_id: str) -> models.SessionDetail:
-        return models.SessionDetail.model_validate(await self._data("get_session", {"sessionId": session_id}))
+        return _validate(models.SessionDetail, await self._data("get_session", {"sessionId": session_id}))
 
     async def get_session_report(self, session_id: str) -> models.SessionReport:
         data = await self._data("get_session_report", {"sessionId": session_id})
-        return models.SessionReport.model_validate(data)
+        return _validate(models.SessionReport, data)
 
     async def end_sessions(
         self, interview_id: str, ids: list[str], dry_run: bool = True
@@ -675,7 +687,7 @@ class AuralClient:
         data = await self._data(
             "end_sessions", {"interviewId": interview_id, "ids": list(ids), "dryRun": dry_run}
         )
-        return models.EndSessionsResult.model_validate(data)
+        return _validate(models.EndSessionsResult, data)
 
     # --- practices and usage ----------------------------------------------------------------
 
@@ -683,15 +695,13 @@ class AuralClient:
         self, interview_id: str, limit: int | None = None
     ) -> list[models.PracticeSummary]:
         data = await self._data("list_practices", {"interviewId": interview_id, "limit": limit})
-        return [models.PracticeSummary.model_validate(p) for p in data or []]
+        return [_validate(models.PracticeSummary, p) for p in data or []]
 
     async def get_practice(self, practice_id: str) -> models.PracticeReport:
-        return models.PracticeReport.model_validate(
-            await self._data("get_practice", {"practiceId": practice_id})
-        )
+        return _validate(models.PracticeReport, await self._data("get_practice", {"practiceId": practice_id}))
 
     async def get_usage(self) -> models.Usage:
-        return models.Usage.model_validate(await self._data("get_usage", {}))
+        return _validate(models.Usage, await self._data("get_usage", {}))
 
     # --- pagination -----------------------------------------------------------------------------
 
@@ -705,7 +715,7 @@ class AuralClient:
             page = await self.call("list_interviews", {"limit": page_size, "cursor": cursor})
             new = 0
             for raw in page.get("data") or []:
-                item = models.InterviewListItem.model_validate(raw)
+                item = _validate(models.InterviewListItem, raw)
                 if item.id in seen:
                     continue
                 seen.add(item.id)
@@ -728,7 +738,7 @@ class AuralClient:
             )
             current: set[str] = set()
             for raw in page.get("data") or []:
-                item = models.SessionListItem.model_validate(raw)
+                item = _validate(models.SessionListItem, raw)
                 current.add(item.id)
                 if item.id in previous:
                     continue
@@ -737,6 +747,21 @@ class AuralClient:
             if not next_cursor or next_cursor == cursor or not (current - previous):
                 return
             cursor, previous = next_cursor, current
+
+
+def _validate(model: type[M], data: Any) -> M:
+    """Validate an answer into its model; a shape no model accepts becomes an SDK error."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ())) or "the answer"
+        raise errors.ServerError(
+            f"The request succeeded (HTTP 200) but the answer does not have the shape of {model.__name__}: "
+            f"{where}: {first.get('msg', exc)}",
+            status=200,
+            code="INVALID_RESPONSE",
+        ) from None
 
 
 def _as_list(data: Any) -> list[Any]:
