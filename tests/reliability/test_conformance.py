@@ -43,18 +43,10 @@ RUNS: dict[str, list[str]] = {
     },
 }
 
-# Scenarios that fail because of aural-mcp itself (not because they need the suite's fixtures).
-# They are kept OUT of conformance-expected-failures.yml. Each is a strict xfail below (so the
-# fix turns it red until the entry is removed here), and is excused in the full runs only so
-# that those runs keep catching every other regression.
-KNOWN_SERVER_GAPS: dict[str, str] = {
-    "logging-set-level": "src/aural_mcp/server/app.py registers no `logging/setLevel` handler, so the server "
-    "declares no `logging` capability and answers -32601 Method not found; the suite (required for "
-    "2025-06-18 and 2025-11-25) sends logging/setLevel {level: info} and expects {}",
-    "resources-subscribe": "no `resources/subscribe` handler (the server declares subscribe: false) so it "
-    "answers -32601; the suite (required for 2025-11-25) subscribes to a URI and expects {}",
-    "resources-unsubscribe": "no `resources/unsubscribe` handler, -32601; the suite expects {}",
-}
+# Scenarios that fail because of aural-mcp itself (not because they need the suite's fixtures),
+# each with its cause. They never go in conformance-expected-failures.yml; a gap listed here is
+# excused in the full runs only so that those runs keep catching every other regression.
+KNOWN_SERVER_GAPS: dict[str, str] = {}  # none today: logging/setLevel and resources/subscribe are served
 
 _TIMESTAMP = re.compile(r"-\d{4}-\d{2}-\d{2}T[\d-]+Z$")
 
@@ -181,23 +173,3 @@ def test_conformance(run: str, conformance: ConformanceSuite, http_server, tmp_p
         f"conformance run {run} failed (exit {done.returncode}); unexpected failures or stale baseline "
         f"entries:\n{tail[-6000:]}\n--- server log ---\n{http_server.log()[-3000:]}"
     )
-
-
-@pytest.mark.parametrize("scenario", list(KNOWN_SERVER_GAPS))
-def test_known_server_gap(scenario: str, conformance: ConformanceSuite, http_server, tmp_path: Path) -> None:
-    """Strict xfail: turns red when the server is fixed, so the gap gets removed from the list."""
-    cmd = conformance.command(
-        "server",
-        "--url",
-        http_server.url,
-        "--scenario",
-        scenario,
-        "--spec-version",
-        "2025-11-25",
-        "-o",
-        str(tmp_path),
-    )
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, cwd=REPO, env=_env())
-    if done.returncode != 0:
-        pytest.xfail(f"{scenario}: {KNOWN_SERVER_GAPS[scenario]}")
-    pytest.fail(f"{scenario} passes now: remove it from KNOWN_SERVER_GAPS", pytrace=False)

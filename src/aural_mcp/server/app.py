@@ -19,6 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from aural_mcp import __version__
 from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import ConfigurationError
+from aural_mcp.server.subscriptions import Subscriptions
 from aural_mcp.settings import Settings
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ class Runtime:
         self._sandbox_key: str | None = None
         self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
         self.config_error: ConfigurationError | None = None
+        self.subscriptions = Subscriptions()
 
     @property
     def client(self) -> AuralClient:
@@ -125,7 +127,7 @@ def build_server(
     `settings` (with `transport` if given, e.g. an ASGITransport in tests), or against an
     in-process sandbox when `settings.sandbox`.
     """
-    from aural_mcp.server import prompts, resources, skills
+    from aural_mcp.server import prompts, resources, skills, subscriptions
     from aural_mcp.server.tools import build_tools
 
     runtime = Runtime(settings, client=client, transport=transport)
@@ -151,6 +153,7 @@ def build_server(
     )
     resources.register(server, runtime)
     prompts.register(server, runtime)
+    subscriptions.install(server, runtime.subscriptions)
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
     return server
 

@@ -24,6 +24,7 @@ from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
 from aural_mcp.operations import QUESTION_EXTRA_FIELDS, Operation
+from aural_mcp.server.subscriptions import publish_changes
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -301,7 +302,7 @@ class SchemaTool(Tool):
                 f"Invalid arguments for `{self.name}`:\n{lines}\nFix them and call again.", error=True
             )
         try:
-            return await self.fn(checked)
+            result = await self.fn(checked)
         except Exception:  # the handler maps every expected failure itself; this is a bug
             logger.exception("tool %s failed unexpectedly", self.name)
             return text_result(
@@ -309,6 +310,9 @@ class SchemaTool(Tool):
                 "Nothing suggests the request was wrong; try once more, and report it if it persists.",
                 error=True,
             )
+        if not result.is_error and not (self.annotations and self.annotations.read_only_hint):
+            await publish_changes(self.name, checked, result, context)
+        return result
 
 
 def make_tool(
