@@ -68,6 +68,7 @@ class LiveServer:
 
     def __init__(self, app: Any) -> None:
         self.sock = socket.socket()
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
@@ -110,11 +111,13 @@ class SandboxProcess:
         self.key: str | None = None
         self.base = ""
         self.output: list[str] = []
+        self.stderr_path = Path(f"{db}.stderr")
 
     def start(self) -> SandboxProcess:
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.stderr_file = open(self.stderr_path, "w")  # noqa: SIM115 - closed in kill()
         self.proc = subprocess.Popen(
-            self.args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env
+            self.args, stdout=subprocess.PIPE, stderr=self.stderr_file, text=True, env=env
         )
         deadline = time.monotonic() + 20
         assert self.proc.stdout is not None
@@ -151,3 +154,7 @@ class SandboxProcess:
             self.proc.wait(timeout=10)
             if self.proc.stdout:
                 self.proc.stdout.close()
+            self.stderr_file.close()
+
+    def stderr(self) -> str:
+        return self.stderr_path.read_text()

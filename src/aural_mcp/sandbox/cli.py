@@ -14,6 +14,14 @@ def _out(text: str = "") -> None:
     sys.stdout.flush()
 
 
+def _quiet_injected_drops(record: object) -> bool:
+    """Injected connection drops are intended: keep their tracebacks out of the log."""
+    from aural_mcp.sandbox.faults import DroppedConnection
+
+    exc = getattr(record, "exc_info", None)
+    return not (exc and isinstance(exc[1], DroppedConnection))
+
+
 def main(args: argparse.Namespace) -> int:
     from aural_mcp.sandbox.app import Sandbox
     from aural_mcp.sandbox.faults import FaultSpec
@@ -40,6 +48,9 @@ def main(args: argparse.Namespace) -> int:
 
     sock = socket.socket(socket.AF_INET6 if ":" in args.host else socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Accepted connections inherit TCP_NODELAY; without it keep-alive requests wait ~40 ms on
+    # Nagle + delayed ACK when uvicorn is handed a pre-bound socket.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         sock.bind((args.host, args.port))
     except OSError as e:
@@ -62,7 +73,11 @@ def main(args: argparse.Namespace) -> int:
         _out(f"Fault injection: rate {faults.rate}, kinds {','.join(faults.kinds)}, seed {faults.seed}")
 
     _out("Press Ctrl+C to stop.")
+    import logging
+
     import uvicorn
+
+    logging.getLogger("uvicorn.error").addFilter(_quiet_injected_drops)
 
     config = uvicorn.Config(sb.app, log_level="warning", access_log=False, lifespan="off", interface="asgi3")
     server = uvicorn.Server(config)
