@@ -27,8 +27,16 @@ class PeerError(RuntimeError):
 class StdioPeer:
     """One stdio MCP server process. Always use as a context manager: the process is killed on exit."""
 
-    def __init__(self, argv: list[str], env: dict[str, str] | None = None, cwd: str | None = None):
+    def __init__(
+        self,
+        argv: list[str],
+        env: dict[str, str] | None = None,
+        cwd: str | None = None,
+        *,
+        kill: bool = False,
+    ):
         self.argv = argv
+        self.kill = kill  # on exit: SIGKILL at once instead of EOF and a wait (for start-up loops)
         self.env = env
         self.cwd = cwd
         self.proc: subprocess.Popen[bytes] | None = None
@@ -61,6 +69,8 @@ class StdioPeer:
         if proc is None:
             return
         try:
+            if self.kill:
+                proc.kill()
             if proc.stdin:
                 proc.stdin.close()
             proc.wait(timeout=3)
