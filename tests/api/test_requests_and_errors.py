@@ -128,6 +128,11 @@ async def test_success_body_that_is_not_json():
     with pytest.raises(errors.ServerError) as info:
         await c.get_usage()
     assert info.value.status == 200
+    c_empty, _ = client(lambda r: httpx2.Response(200, content=b""))
+    with pytest.raises(errors.ServerError):
+        await c_empty.get_usage()
+    with pytest.raises(errors.OutcomeUnknownError):
+        await c_empty.add_candidates(uid(), {"name": "Ada"})
     # a create whose 200 answer cannot be read: it probably happened, so the outcome is reported unknown
     with pytest.raises(errors.OutcomeUnknownError) as info2:
         await c.create_interview("Hello")

@@ -315,3 +315,18 @@ async def test_unexpected_response_shape_is_an_sdk_error():
     c2, _ = client(lambda r: ok(["not", "objects"]))
     with pytest.raises(errors.ServerError):
         await c2.list_questions(uid())
+
+
+@pytest.mark.parametrize(
+    ("failure", "reason"),
+    [
+        (httpx2.ReadError, "ReadError: simulated"),
+        (httpx2.Response(502, text="Bad Gateway"), "a proxy answered 502"),
+        (httpx2.Response(200, text="<html>"), "HTTP 200 with a body that is not a JSON object"),
+    ],
+)
+async def test_outcome_unknown_reason(failure, reason):
+    c, _ = client(flaky([failure], lambda r: ok({"id": uid()})))
+    with pytest.raises(errors.OutcomeUnknownError) as info:
+        await c.create_interview("T")
+    assert info.value.reason == reason

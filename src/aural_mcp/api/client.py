@@ -479,12 +479,14 @@ class AuralClient:
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(failure).__name__, attempt)
                 if sent and not retry_safe:
                     self.stats["outcome_unknown"] += 1
-                    raise errors.OutcomeUnknownError(
+                    unknown = errors.OutcomeUnknownError(
                         f"The outcome is unknown: the request may have reached the server but no "
                         f"answer came back ({reason}); it was not repeated. To check: {check}.",
                         check=check or "",
                         operation=label,
                     )
+                    unknown.reason = reason
+                    raise unknown
                 may_have_applied = may_have_applied or sent
                 final = isinstance(failure, httpx2.LocalProtocolError | httpx2.UnsupportedProtocol)
                 if final or attempt > self.max_retries:
@@ -532,13 +534,15 @@ class AuralClient:
             if status in _RETRY_STATUSES:
                 if not retry_safe:
                     self.stats["outcome_unknown"] += 1
-                    raise errors.OutcomeUnknownError(
+                    unknown = errors.OutcomeUnknownError(
                         f"The outcome is unknown: a proxy answered {status}, and the request may "
                         f"have reached the API; it was not repeated. To check: {check}.",
                         check=check or "",
                         status=status,
                         operation=label,
                     )
+                    unknown.reason = f"a proxy answered {status}"
+                    raise unknown
                 may_have_applied = True
                 if attempt <= self.max_retries:
                     await anyio.sleep(max(self._backoff(attempt), self._retry_after(response)))
@@ -565,8 +569,6 @@ class AuralClient:
     def _decode(
         response: httpx2.Response, *, label: str, retry_safe: bool, check: str | None
     ) -> dict[str, Any]:
-        if not response.content:
-            return {}
         try:
             payload = _json.loads(response.content)
         except (ValueError, UnicodeDecodeError):
@@ -574,13 +576,15 @@ class AuralClient:
         if isinstance(payload, dict):
             return payload
         if not retry_safe:
-            raise errors.OutcomeUnknownError(
+            unknown = errors.OutcomeUnknownError(
                 f"The API answered {response.status_code} but the body is not a JSON object, so "
                 f"the outcome is unknown; it was not repeated. To check: {check}.",
                 check=check or "",
                 status=response.status_code,
                 operation=label,
             )
+            unknown.reason = f"HTTP {response.status_code} with a body that is not a JSON object"
+            raise unknown
         raise errors.ServerError(
             f"the API answered {response.status_code} with a body that is not a JSON object",
             status=response.status_code,

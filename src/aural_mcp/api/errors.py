@@ -122,6 +122,8 @@ class OutcomeUnknownError(AuralError):
     """
 
     code = "OUTCOME_UNKNOWN"
+    # What happened on the wire, e.g. "ReadError: connection reset" or "a proxy answered 502".
+    reason: str = ""
 
     def __init__(self, message: str, *, check: str, **kw: Any) -> None:
         super().__init__(message, **kw)
