@@ -422,3 +422,22 @@ async def test_usage(client, sb):
     }
     sb.create_key("VIEWER")
     assert (await client.get("/api/v1/usage")).json()["data"]["seats"]["used"] == 2
+
+
+async def test_simulate_scores_criteria_and_handles_no_questions(client, sb):
+    iv = await new_interview(client, assessmentCriteria=[{"name": "Testing", "description": "writes tests"}])
+    await client.post(f"/api/v1/interviews/{iv['id']}/publish")
+    empty = await simulate(client, iv["id"])
+    assert empty["status"] == "COMPLETED" and [m["role"] for m in empty["messages"]].count("USER") == 0
+    await add_questions(client, iv["id"], "How do you test an API?")
+    s = await simulate(client, iv["id"], answers=["I write tests first, because 3 bugs were found that way."])
+    (crit,) = s["insights"]["criteriaEvaluations"]
+    assert crit["name"] == "Testing" and 1 <= crit["score"] <= 10 and "Sandbox heuristic" in crit["rationale"]
+    assert s["insights"]["questionEvaluations"][0]["questionId"]
+    assert "sandbox" in s["summary"] and s["totalDurationSeconds"] > 0
+    # Python twin and bulk seeding
+    twin = sb.simulate_session(iv["id"], participantName="Py", seed=2)
+    assert (await client.get(f"/api/v1/sessions/{twin['id']}")).json()["data"] == twin
+    assert len(sb.seed_sessions(iv["id"], 5, status="IN_PROGRESS")) == 5
+    listed = (await client.get(f"/api/v1/interviews/{iv['id']}/sessions?limit=100")).json()["data"]
+    assert [s["status"] for s in listed[:5]] == ["IN_PROGRESS"] * 5 and len(listed) == 8

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -23,7 +24,7 @@ from starlette.routing import Route
 from aural_mcp.sandbox import simulate
 from aural_mcp.sandbox.auth import ApiError, Ctx, authenticate
 from aural_mcp.sandbox.faults import FaultInjector, FaultSpec, drop
-from aural_mcp.sandbox.handlers import PLANS, Api, Req, Unhandled, session_detail
+from aural_mcp.sandbox.handlers import Api, Req, Unhandled, practice_report, session_detail
 from aural_mcp.sandbox.ratelimit import FixedWindowLimiter
 from aural_mcp.sandbox.store import Store
 
@@ -109,6 +110,7 @@ class Sandbox:
         self.faults = FaultInjector(faults) if faults is not None and faults.rate > 0 else None
         self.public_url = public_url.rstrip("/") if public_url else None
         self._stats: dict[str, Any] = {"requests": 0, "api_requests": 0, "rate_limited": 0, "by_status": {}}
+        self._stats_lock = threading.Lock()
         self._openapi: dict[str, Any] | None = None
         routes = []
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
@@ -135,7 +137,8 @@ class Sandbox:
 
     @property
     def stats(self) -> dict[str, Any]:
-        out = json.loads(json.dumps(self._stats))
+        with self._stats_lock:
+            out = json.loads(json.dumps(self._stats))
         out["faults"] = dict(self.faults.counts) if self.faults else {}
         out["faults_total"] = sum(out["faults"].values())
         return out
@@ -230,18 +233,20 @@ class Sandbox:
         if scope["type"] != "http":
             await self._starlette(scope, receive, send)
             return
-        self._stats["requests"] += 1
         path = scope.get("path", "")
         keyed = path.startswith(API + "/") and path != API + "/openapi.json"
-        if keyed:
-            self._stats["api_requests"] += 1
+        with self._stats_lock:
+            self._stats["requests"] += 1
+            if keyed:
+                self._stats["api_requests"] += 1
 
         async def counting_send(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 status = str(message["status"])
-                self._stats["by_status"][status] = self._stats["by_status"].get(status, 0) + 1
-                if message["status"] == 429:
-                    self._stats["rate_limited"] += 1
+                with self._stats_lock:
+                    self._stats["by_status"][status] = self._stats["by_status"].get(status, 0) + 1
+                    if message["status"] == 429:
+                        self._stats["rate_limited"] += 1
             await send(message)
 
         kind = self.faults.pick() if keyed and self.faults else None
@@ -339,8 +344,6 @@ class Sandbox:
         interview = ctx.checked_interview(req.params["id"], "B")
         body = req.json("Invalid JSON body.") if req.body.strip() else {}
         row = simulate.simulate_practice(self.store, interview, ctx.user_id, body)
-        from aural_mcp.sandbox.handlers import practice_report
-
         return {"data": practice_report(self.store, row)}
 
     async def openapi(self, request: Request) -> Response:
@@ -384,7 +387,3 @@ class Sandbox:
             interview.get("title") or "Interview",
             f"<h1>{title}</h1><p>Hello {who}, this is your personal invitation.</p>",
         )
-
-
-def plans() -> tuple[str, ...]:
-    return tuple(PLANS)
