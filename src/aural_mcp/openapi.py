@@ -442,6 +442,20 @@ def _error_responses() -> dict[str, Any]:
     return out
 
 
+def _property_hints(schemas: dict[str, Any]) -> None:
+    """The request-side x-llm-hints of the API's own document (contract §9)."""
+    schemas["CandidateCreate"]["x-llm-hint"] = (
+        "Send an array to add many. name may be empty; email is lower-cased and not validated here; "
+        "duplicates are not detected."
+    )
+    schemas["InterviewCreate"]["properties"]["timeLimitMinutes"]["x-llm-hint"] = (
+        "A JSON integer >= 1; numeric strings are rejected."
+    )
+    schemas["QuestionCreate"]["properties"]["order"]["x-llm-hint"] = (
+        "Omit to append after the highest order; orders are never renumbered and duplicates are allowed."
+    )
+
+
 def build_openapi() -> dict[str, Any]:
     """The OpenAPI 3.1 document (a fresh dict each call)."""
     schemas = _schemas()
@@ -492,6 +506,7 @@ def build_openapi() -> dict[str, Any]:
         if not entry["parameters"]:
             del entry["parameters"]
         paths.setdefault(op.path, {})[op.method.lower()] = entry
+    _property_hints(schemas)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
