@@ -537,15 +537,16 @@ def fig_latency(servers: Servers, calls: int) -> dict[str, Any]:
             ours_call()
             fast_call()
         loop.run_until_complete(sdk_block(20, None))
-        blocks = 5
-        per_block = max(1, calls // blocks)
-        for _ in range(blocks):  # interleaved blocks so drift hits all three alike
-            for fn, key in ((ours_call, "ours"), (fast_call, "fastmcp")):
-                for _ in range(per_block):
-                    t0 = time.perf_counter()
-                    fn()
-                    timings[key].append(time.perf_counter() - t0)
-            loop.run_until_complete(sdk_block(per_block, timings["sdk"]))
+        for i in range(calls):  # round robin, one call each, so load changes hit all three alike
+            for k in range(3):
+                key = ("ours", "fastmcp", "sdk")[(i + k) % 3]
+                if key == "sdk":
+                    loop.run_until_complete(sdk_block(1, timings["sdk"]))  # timed inside the coroutine
+                    continue
+                fn = ours_call if key == "ours" else fast_call
+                t0 = time.perf_counter()
+                fn()
+                timings[key].append(time.perf_counter() - t0)
     s = {k: summary(v) for k, v in timings.items()}
     return {
         "seconds": s,
@@ -1256,8 +1257,8 @@ def detail_sections(res: dict[str, Any]) -> list[list[str]]:
         lines = [
             "## 3. Per-call latency",
             "",
-            f"`get_interview` on the small interview, {s['ours']['n']} timed calls each after 20 warm-up calls, in 5 "
-            "interleaved blocks. MCP calls are raw JSON-RPC lines over the server's stdio (no client library in the "
+            f"`get_interview` on the small interview, {s['ours']['n']} timed calls each after 20 warm-up calls, "
+            "round robin (one call each in turn, the first rotating). MCP calls are raw JSON-RPC lines over the server's stdio (no client library in the "
             f"timing); FastMCP's tool is `{f['fastmcp_tool']}`; the SDK call is `AuralClient.get_interview` in this process.",
             "",
             "| path | median | p95 | min |",
