@@ -58,7 +58,8 @@ def test_the_tokenizer_is_real_o200k() -> None:
 
 
 def test_all_twenty_tools_are_counted(tools: list[dict]) -> None:
-    assert len(tools) == 20, [t["name"] for t in tools]
+    # The budget covers the full list; it must keep holding when tools are added.
+    assert len(tools) >= 20, [t["name"] for t in tools]
 
 
 def test_whole_tool_list_within_budget(counts: dict) -> None:
