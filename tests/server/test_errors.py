@@ -147,3 +147,35 @@ async def test_unexpected_failure_is_a_short_generic_error(caplog):
     assert "ZeroDivisionError" in out
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "Traceback" in logged and "s" * 32 not in logged
+
+
+class _DropPatchAnswers(httpx2.AsyncBaseTransport):
+    """Applies every PATCH, then loses each answer: the client retries and gives up."""
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self.inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "PATCH":
+            raise httpx2.RemoteProtocolError("connection dropped", request=request)
+        return response
+
+
+async def test_a_lost_answer_to_an_idempotent_write_says_it_may_have_applied():
+    sb = Sandbox()
+    from aural_mcp.api import AuralClient
+
+    transport = _DropPatchAnswers(httpx2.ASGITransport(app=sb.app))
+    async with (
+        AuralClient(
+            sb.create_key(), base_url=SANDBOX_URL, transport=transport, max_retries=1, backoff_base=0.01
+        ) as c,
+        Client(build_server(Settings(), client=c)) as mcp,
+    ):
+        created = await mcp.call_tool("create_interview", {"title": "Before"})
+        iid = created.structured_content["data"]["id"]
+        out = await _error(mcp, "update_interview", {"interviewId": iid, "title": "After"})
+        assert "may already have taken effect" in out and "Nothing was changed" not in out
+        got = await mcp.call_tool("get_interview", {"interviewId": iid})
+        assert "After" in text(got)  # it did apply

@@ -8,11 +8,10 @@ from typing import Any
 import anyio
 import pytest
 from mcp.client import Client
+from tests.server.conftest import call, setup_interview
 
 from aural_mcp.server.app import build_server
 from aural_mcp.settings import Settings
-
-from tests.server.conftest import call, setup_interview
 
 pytestmark = pytest.mark.anyio
 

@@ -72,8 +72,9 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
         check = _CHECKS.get(op_name, "").format_map(_Default({"title": "", **args}))
         how = check or exc.check
         also = f" ({exc.check})" if check and exc.check and exc.check != check else ""
+        why = exc.reason or (f"HTTP {exc.status}" if exc.status else "the connection failed")
         return (
-            f"The outcome is unknown: the request may have reached Aural but no answer came back ({exc.message}). "
+            f"The outcome is unknown: the request may have reached Aural but no usable answer came back ({why}). "
             f"It was not retried. Check with {how}{also} before trying again, so nothing is created twice."
         )
     if isinstance(exc, PlanLimitExceededError):
@@ -124,6 +125,12 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
         )
         return f"Aural had an internal error ({api}). {safe}"
     if isinstance(exc, TransportError):
+        if exc.may_have_applied:
+            return (
+                f"The connection to the Aural API failed after the request was sent ({exc.message}), so it may "
+                "already have taken effect. This call is safe to repeat; read the current state first if it "
+                "matters. If it keeps failing, check the network and AURAL_BASE_URL (`aural-mcp doctor`)."
+            )
         return (
             f"Could not reach the Aural API ({exc.message}). Nothing was changed. Check AURAL_BASE_URL and the "
             "network (`aural-mcp doctor`), then try again."
