@@ -888,7 +888,10 @@ def write_results(res: dict[str, Any]) -> None:
     w("")
     w(
         f"Machine: {m['cpu']}, {m['cores']} cores, {m['memory']} RAM, {m['os']}; Python {m['python']}, "
-        f"Node {m['node']}, mcp {m['mcp']}, FastMCP {res.get('fastmcp_version', '?')} (from its own venv)."
+        f"Node {m['node']}, mcp {m['mcp']}, FastMCP {res.get('fastmcp_version', '?')} (from its own venv). "
+        f"Load average (1/5/15 min) at the start {'/'.join(f'{x:.1f}' for x in res['load_start'])}, at the end "
+        f"{'/'.join(f'{x:.1f}' for x in res['load_end'])}: the machine is shared with other sessions' work, so "
+        "every comparison is interleaved and taken in the same run."
     )
     w("")
     w(
@@ -1405,6 +1408,7 @@ def main(argv: list[str] | None = None) -> int:
     CACHE.mkdir(exist_ok=True)
     res: dict[str, Any] = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), "figures": {}}
     res["machine"] = machine_info()
+    res["load_start"] = os.getloadavg()
     with contextlib.ExitStack() as stack:
         log("set-up: tokenizer, FastMCP venv, sandbox")
         tokenizer.ensure_installed()
@@ -1452,6 +1456,7 @@ def main(argv: list[str] | None = None) -> int:
                 except Exception as exc:
                     res["profile"] = {"error": str(exc)}
     res["elapsed_s"] = time.perf_counter() - t_start
+    res["load_end"] = os.getloadavg()
     write_results(res)
     log(f"wrote {RESULTS_MD.relative_to(ROOT)} in {res['elapsed_s']:.0f} s")
     failed = [k for k, v in res["figures"].items() if "error" in v]
