@@ -109,38 +109,29 @@ def invite_url(base: str, invite_token: str) -> str:
     return f"{base}/i/invite/{quote(invite_token, safe='')}"
 
 
+# The session fields both shapes share, in the API's order (contract §6.3, §6.4).
+_SESSION_FIELDS = (
+    "id",
+    "status",
+    "participantName",
+    "participantEmail",
+    "summary",
+    "insights",
+    "themes",
+    "sentiment",
+    "totalDurationSeconds",
+    "createdAt",
+)
+
+
 def session_list_shape(row: dict[str, Any], msg_count: int) -> dict[str, Any]:
-    keys = (
-        "id",
-        "status",
-        "participantName",
-        "participantEmail",
-        "summary",
-        "insights",
-        "themes",
-        "sentiment",
-        "totalDurationSeconds",
-        "createdAt",
-        "updatedAt",
-    )
-    out = {k: row.get(k) for k in keys}
+    out = {k: row.get(k) for k in (*_SESSION_FIELDS, "updatedAt")}
     out["_count"] = {"messages": msg_count}
     return out
 
 
 def session_detail(store: Store, row: dict[str, Any]) -> dict[str, Any]:
-    keys = (
-        "id",
-        "status",
-        "participantName",
-        "participantEmail",
-        "summary",
-        "insights",
-        "themes",
-        "sentiment",
-        "totalDurationSeconds",
-        "createdAt",
-    )
+    keys = _SESSION_FIELDS
     out = {k: row.get(k) for k in keys}
     out["messages"] = [
         {"id": m["id"], "role": m["role"], "content": m["content"], "timestamp": m["timestamp"]}

@@ -78,6 +78,14 @@ def _fail(runtime: Runtime, op: str, args: dict[str, Any], exc: AuralError) -> E
     return ResourceError(text)
 
 
+async def _read(runtime: Runtime, op: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The operation's `data`, or the resource error an agent can act on."""
+    try:
+        return (await runtime.client.call(op, args))["data"]
+    except AuralError as exc:
+        raise _fail(runtime, op, args, exc) from None
+
+
 async def openapi_document(runtime: Runtime) -> dict[str, Any]:
     """This package's OpenAPI document (derived from the registry), else the API's own."""
     try:
@@ -112,12 +120,8 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     )
     async def interview(interviewId: str) -> str:  # noqa: N803 - the API's name
         _check_id("interviewId", interviewId, "list_interviews")
-        args = {"interviewId": interviewId}
-        try:
-            env = await runtime.client.call("get_interview", args)
-        except AuralError as exc:
-            raise _fail(runtime, "get_interview", args, exc) from None
-        return render.interview_markdown(env["data"]) + "\n"
+        data = await _read(runtime, "get_interview", {"interviewId": interviewId})
+        return render.interview_markdown(data) + "\n"
 
     @server.resource(
         "aural://sessions/{sessionId}",
@@ -127,12 +131,8 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     )
     async def session(sessionId: str) -> str:  # noqa: N803
         _check_id("sessionId", sessionId, "list_sessions")
-        args = {"sessionId": sessionId}
-        try:
-            env = await runtime.client.call("get_session", args)
-        except AuralError as exc:
-            raise _fail(runtime, "get_session", args, exc) from None
-        text = render.session_markdown(env["data"], transcript_limit=0)
+        data = await _read(runtime, "get_session", {"sessionId": sessionId})
+        text = render.session_markdown(data, transcript_limit=0)
         return text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n"
 
     @server.resource(
@@ -143,12 +143,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     )
     async def transcript(sessionId: str) -> str:  # noqa: N803
         _check_id("sessionId", sessionId, "list_sessions")
-        args = {"sessionId": sessionId}
-        try:
-            env = await runtime.client.call("get_session", args)
-        except AuralError as exc:
-            raise _fail(runtime, "get_session", args, exc) from None
-        data = env["data"]
+        data = await _read(runtime, "get_session", {"sessionId": sessionId})
         interviewer, questions = None, None
         iv_id = (data.get("interview") or {}).get("id")
         if iv_id:
