@@ -386,6 +386,9 @@ def our_server_ready() -> bool:
 # ---------------------------------------------------------------- 1. cold start
 
 
+COLD_START_BUDGET_S = 80.0
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time a live process has used so far (/proc/PID/stat), in seconds."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -412,8 +415,12 @@ def fig_cold_start(servers: Servers, rounds: int) -> dict[str, Any]:
     times: dict[str, list[float]] = {name: [] for name in contenders}
     cpu: dict[str, list[float]] = {name: [] for name in contenders}
     names = list(contenders)
-    for r in range(rounds):
+    started = time.monotonic()
+    r = 0
+    # At least `rounds`; more (up to 3x) while the figure's time budget lasts, when the machine is quiet.
+    while r < rounds or (r < 3 * rounds and time.monotonic() - started < COLD_START_BUDGET_S):
         order = names[r % len(names) :] + names[: r % len(names)]  # rotate who goes first
+        r += 1
         for name in order:
             wall, used = cold_start_once(*contenders[name])
             times[name].append(wall)
@@ -948,8 +955,8 @@ def not_met_notes(res: dict[str, Any]) -> list[str]:
             f"{bare * 1000:.0f} ms here. To close it: open the AuralClient lazily on the first tool call "
             f"(`src/aural_mcp/server/app.py`, `Runtime.acquire`) and import `aural_mcp.api.models` lazily "
             f"(`src/aural_mcp/api/__init__.py`, `src/aural_mcp/api/client.py`). Both are other owners' files, "
-            f"reported rather than edited. On this shared, loaded 2-core machine the wall-time figure moves by "
-            f"±10% between runs; the CPU-time ratio is the steadier one."
+            f"reported rather than edited. On this shared, loaded 2-core machine the ratio to bare moved between "
+            f'1.05× and 1.22× across six runs on the day this was written (see "What we tried").'
         )
     f = _fig(res, "latency")
     if f and f["vs_fastmcp"] > g["latency_vs_fastmcp"]:
@@ -1189,7 +1196,8 @@ def detail_sections(res: dict[str, Any]) -> list[list[str]]:
         lines = [
             "## 1. Cold start",
             "",
-            f"Spawn → `initialize` result over stdio, {s['ours']['n']} rounds interleaved (the first in each round rotates), "
+            f"Spawn → `initialize` result over stdio, {s['ours']['n']} rounds interleaved (the first in each round rotates; "
+            f"at least 12, more while {COLD_START_BUDGET_S:.0f} s last), "
             "after one discarded warm-up each. Our server is the installed `aural-mcp serve` console script with a key and "
             "the sandbox URL; the bare server is `bench/baselines/bare_server.py`; FastMCP is "
             "`bench/baselines/fastmcp_openapi_server.py` (banner and update check off).",
