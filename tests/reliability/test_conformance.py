@@ -41,7 +41,12 @@ RUNS: dict[str, list[str]] = {
         f"{s}@2025-11-25": ["--scenario", s, "--spec-version", "2025-11-25", "--force"]
         for s in SKILLS_SCENARIOS
     },
+    # The 2026-07-28 protocol is stateless by design; run it against `serve --stateless` too.
+    # (Handshake-era runs are not repeated there: without sessions there is no standalone GET
+    # stream, so `server-sse-multiple-streams` has nothing to test.)
+    "2026-07-28@stateless": ["--suite", "all", "--spec-version", "2026-07-28"],
 }
+STATELESS_RUNS = {"2026-07-28@stateless"}
 
 # Scenarios that fail because of aural-mcp itself (not because they need the suite's fixtures),
 # each with its cause. They never go in conformance-expected-failures.yml; a gap listed here is
@@ -62,6 +67,12 @@ def conformance() -> ConformanceSuite:
 @pytest.fixture(scope="module")
 def http_server(tmp_path_factory: pytest.TempPathFactory):
     with serve_http(tmp_path_factory.mktemp("conformance-server")) as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def stateless_http_server(tmp_path_factory: pytest.TempPathFactory):
+    with serve_http(tmp_path_factory.mktemp("conformance-stateless"), "--stateless") as server:
         yield server
 
 
@@ -125,7 +136,10 @@ def run_baseline(tmp_path: Path) -> Path:
 
 
 @pytest.mark.parametrize("run", list(RUNS))
-def test_conformance(run: str, conformance: ConformanceSuite, http_server, tmp_path: Path) -> None:
+def test_conformance(
+    run: str, conformance: ConformanceSuite, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    http_server = request.getfixturevalue("stateless_http_server" if run in STATELESS_RUNS else "http_server")
     out_dir = tmp_path / "results"
     cmd = conformance.command(
         "server",
