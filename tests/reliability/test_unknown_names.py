@@ -43,12 +43,6 @@ async def test_unknown_resource_is_invalid_params(server, mode: str) -> None:
         assert (await client.list_resources()).resources
 
 
-# mcp 2.3.0's MCPServer.get_prompt raises ValueError("Unknown prompt: …"), which reaches the wire
-# as error code 0 (handshake wire) or -32603 "Internal server error" (2026-07-28). Reported to the
-# server owner (src/aural_mcp/server/prompts.py or app.py can raise MCPError(-32602) first).
-@pytest.mark.xfail(
-    strict=True, reason="unknown prompt -> code 0 / -32603 instead of -32602 (SDK MCPServer.get_prompt)"
-)
 @pytest.mark.anyio
 @pytest.mark.parametrize("mode", WIRES)
 async def test_unknown_prompt_is_invalid_params(server, mode: str) -> None:

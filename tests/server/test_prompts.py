@@ -71,3 +71,13 @@ async def test_completions_for_interview_and_session_ids(mcp):
         PromptReference(type="ref/prompt", name="design_interview"), {"name": "role", "value": "x"}
     )
     assert other.completion.values == []
+
+
+async def test_a_missing_prompt_argument_is_invalid_params_naming_it(mcp):
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INVALID_PARAMS
+
+    with pytest.raises(MCPError) as caught:
+        await mcp.get_prompt("review_session", {})
+    assert caught.value.error.code == INVALID_PARAMS
+    assert "sessionId" in caught.value.error.message

@@ -12,7 +12,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver import MCPServer
-from mcp_types import Completion
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_PARAMS, Completion, GetPromptRequestParams
 
 from aural_mcp.api.errors import AuralError
 from aural_mcp.operations import QUESTION_TYPES
@@ -130,6 +131,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         title="Review one session",
         description="Review one candidate's session question by question, with a recommendation.",
     )(review_session)
+    _reject_bad_prompt_requests(server)
 
     @server.completion()
     async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
@@ -145,3 +147,32 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         except (AuralError, RuntimeError):
             return Completion(values=[], total=0, has_more=False)
         return Completion(values=values[:100], total=len(values), has_more=len(values) > 100)
+
+
+def _reject_bad_prompt_requests(server: MCPServer) -> None:
+    """An unknown prompt or a missing argument is the caller's error: -32602 naming what to fix.
+
+    MCPServer turns both into a plain ValueError, which reaches the wire as an internal error, so
+    prompts/get is checked first and then handed to MCPServer's own handler.
+    """
+    lowlevel = server._lowlevel_server  # no public hook to wrap a spec method
+    inner = server._handle_get_prompt
+
+    async def get_prompt(ctx: Any, params: GetPromptRequestParams) -> Any:
+        prompts = {p.name: p for p in await server.list_prompts()}
+        prompt = prompts.get(params.name)
+        if prompt is None:
+            known = ", ".join(sorted(prompts))
+            raise MCPError(
+                code=INVALID_PARAMS, message=f"Unknown prompt {params.name!r}; the prompts are {known}"
+            )
+        given = params.arguments or {}
+        missing = [a.name for a in prompt.arguments or [] if a.required and not given.get(a.name)]
+        if missing:
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"Prompt {params.name!r} needs the argument(s) {', '.join(missing)}",
+            )
+        return await inner(ctx, params)
+
+    lowlevel.add_request_handler("prompts/get", GetPromptRequestParams, get_prompt)
