@@ -997,7 +997,7 @@ def not_met_notes(res: dict[str, Any]) -> list[str]:
             f"- **Throughput** ({f['ratio']:.2f}× direct). The machine is CPU-bound (2 cores shared by the load "
             f"generator, the MCP server and the sandbox), so the ratio follows CPU per call: {mcp_total:.2f} ms "
             f"through MCP (client {c['mcp']['client']:.2f}, MCP server {c['mcp']['mcp_server']:.2f}, sandbox "
-            f"{c['mcp']['sandbox']:.2f}) against {direct_total:.2f} ms direct, i.e. at best "
+            f"{c['mcp']['sandbox']:.2f}) against {direct_total:.2f} ms direct, i.e. about "
             f"{direct_total / mcp_total:.2f}×. A profile of the MCP server under this load puts most of its time in "
             "the mcp SDK's Streamable HTTP machinery (anyio memory streams and task groups of the stateful "
             "transport, SSE framing, pydantic validation of JSON-RPC messages) and in the second HTTP hop to the "
