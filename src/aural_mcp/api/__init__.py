@@ -7,8 +7,8 @@ from aural_mcp.api import AuralClient, errors, models
 No MCP imports here: the SDK stands on its own.
 """
 
-from . import errors, models
-from .client import DEFAULT_BASE_URL, AuralClient
+from . import errors
+from .client import DEFAULT_BASE_URL, AuralClient, models
 from .errors import (
     APIError,
     AuralError,

@@ -19,15 +19,18 @@ Reliability rules (contract §3, §10; issue 4):
 
 from __future__ import annotations
 
+import importlib.util
 import json as _json
 import logging
 import os
 import random
 import re
+import sys
 from collections.abc import AsyncIterator
 from datetime import date, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 import anyio
@@ -36,8 +39,29 @@ from pydantic import BaseModel, ValidationError
 
 from .. import operations
 from ..operations import Operation
-from . import errors, models
+from . import errors
 from .pacing import Pacer
+
+
+def _lazy_module(name: str) -> ModuleType:
+    """The module `name`, executed on first attribute access (the stdlib LazyLoader recipe)."""
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.find_spec(name)
+    assert spec is not None and spec.loader is not None
+    spec.loader = importlib.util.LazyLoader(spec.loader)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+if TYPE_CHECKING:
+    from . import models
+else:
+    # The typed methods need the models; `call()` (all an MCP server uses) does not. Building the
+    # model classes costs tens of ms at start-up, so the module loads on first attribute access.
+    models = _lazy_module("aural_mcp.api.models")
 
 __all__ = ["DEFAULT_BASE_URL", "AuralClient"]
 
@@ -221,14 +245,16 @@ class AuralClient:
         self.pacer = Pacer(rate_limit, rate_window)
         # Counters for monitoring and tests: attempts sent, retries, 429 answers, unknown outcomes.
         self.stats: dict[str, int] = {"requests": 0, "retries": 0, "rate_limited": 0, "outcome_unknown": 0}
-        self._http = httpx2.AsyncClient(
-            transport=transport,
-            timeout=httpx2.Timeout(timeout),
-            follow_redirects=False,
+        self._http_options: dict[str, Any] = {
+            "transport": transport,
+            "timeout": httpx2.Timeout(timeout),
+            "follow_redirects": False,
             # proxy settings from the environment never apply to a loopback sandbox
-            trust_env=transport is None and parts.hostname not in ("127.0.0.1", "localhost", "::1"),
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-        )
+            "trust_env": transport is None and parts.hostname not in ("127.0.0.1", "localhost", "::1"),
+            "headers": {"User-Agent": USER_AGENT, "Accept": "application/json"},
+        }
+        self._http_client: httpx2.AsyncClient | None = None
+        self._closed = False
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -257,11 +283,23 @@ class AuralClient:
         await self.aclose()
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        self._closed = True
+        if self._http_client is not None:
+            await self._http_client.aclose()
 
     @property
     def is_closed(self) -> bool:
-        return self._http.is_closed
+        return self._closed
+
+    @property
+    def _http(self) -> httpx2.AsyncClient:
+        # Built on first request, not in __init__: creating it loads the TLS trust store (tens of
+        # ms), which a stdio MCP server would otherwise pay before it can answer `initialize`.
+        if self._closed:
+            raise errors.ConfigurationError("this AuralClient is closed; create a new one.")
+        if self._http_client is None:
+            self._http_client = httpx2.AsyncClient(**self._http_options)
+        return self._http_client
 
     # --- the generic core ------------------------------------------------------------------
 
