@@ -56,8 +56,12 @@ def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _obj(props: dict[str, Any], required: list[str] | None = None, **extra: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {"type": "object", "properties": props, **extra}
+def _obj(
+    props: dict[str, Any], required: list[str] | None = None, *, hint: str | None = None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if hint is not None:
+        out["x-llm-hint"] = hint
     if required is None:
         required = list(props)
     if required:
@@ -152,7 +156,7 @@ def _schemas() -> dict[str, Any]:
     return {
         "AssessmentCriterion": _obj(
             {"name": STR, "description": STR},
-            **{"x-llm-hint": "Both name and description are required strings; extra keys are kept."},
+            hint="Both name and description are required strings; extra keys are kept.",
         ),
         "QuestionType": {"type": "string", "enum": list(QUESTION_TYPES)},
         "Interview": _obj(interview),
@@ -179,7 +183,7 @@ def _schemas() -> dict[str, Any]:
         "DeleteResult": _obj({"id": UUID, "deleted": {"const": True}}),
         "Session": _obj(
             {**session_common, "updatedAt": TS, "_count": _obj({"messages": INT})},
-            **{"x-llm-hint": "insights and sentiment are objects (or null), themes a string array."},
+            hint="insights and sentiment are objects (or null), themes a string array.",
         ),
         "Message": _obj(
             {
@@ -195,7 +199,7 @@ def _schemas() -> dict[str, Any]:
                 "messages": {"type": "array", "items": _ref("Message")},
                 "interview": _obj({"id": UUID, "title": NULL_STR, "objective": NULL_STR}),
             },
-            **{"x-llm-hint": "SYSTEM messages are navigation, not speech. No updatedAt or _count here."},
+            hint="SYSTEM messages are navigation, not speech. No updatedAt or _count here.",
         ),
         "SessionReport": _obj(
             {
@@ -398,7 +402,8 @@ def _body_schema(op: Operation) -> dict[str, Any] | None:
     if not body:
         return None
     if op.body_list_arg:
-        return _int4_bounds(copy.deepcopy(op.arg(op.body_list_arg).json_schema()))
+        array: dict[str, Any] = _int4_bounds(copy.deepcopy(op.arg(op.body_list_arg).json_schema()))
+        return array
     props = {a.name: _int4_bounds(copy.deepcopy(a.json_schema())) for a in body}
     schema: dict[str, Any] = {"type": "object", "properties": props}
     required = [a.name for a in body if a.required]

@@ -88,8 +88,20 @@ def _id(name: str, what: str) -> Arg:
     return Arg(name, "path", {"type": "string", "format": "uuid"}, f"{what} id (UUID)", required=True)
 
 
-def _str(name: str, description: str = "", *, nullable: bool = False, required: bool = False, **extra: Any) -> Arg:
-    schema: dict[str, Any] = {"type": ["string", "null"] if nullable else "string", **extra}
+def _str(
+    name: str,
+    description: str = "",
+    *,
+    nullable: bool = False,
+    required: bool = False,
+    default: str | None = None,
+    min_length: int | None = None,
+) -> Arg:
+    schema: dict[str, Any] = {"type": ["string", "null"] if nullable else "string"}
+    if min_length is not None:
+        schema["minLength"] = min_length
+    if default is not None:
+        schema["default"] = default
     return Arg(name, "body", schema, description, required)
 
 
@@ -143,10 +155,10 @@ def _interview_fields(*, create: bool) -> tuple[Arg, ...]:
         _bool("voiceEnabled", default=d(False)),
         _bool("videoEnabled", default=d(False)),
         _bool("antiCheatingEnabled", default=d(False)),
-        _str("aiName", "interviewer name", **({"default": "Aural"} if create else {})),
+        _str("aiName", "interviewer name", default="Aural" if create else None),
         _enum("aiTone", AI_TONES, default="PROFESSIONAL" if create else None),
         _enum("followUpDepth", FOLLOW_UP_DEPTHS, default="MODERATE" if create else None),
-        _str("language", "language code, e.g. en", **({"default": "en"} if create else {})),
+        _str("language", "language code, e.g. en", default="en" if create else None),
         Arg(
             "timeLimitMinutes",
             "body",
@@ -167,7 +179,11 @@ _QUESTION_PROPS: dict[str, Any] = {
     "options": {"type": "array", "items": {"type": "string"}, "description": "choice types"},
     "description": {"type": "string"},
     "timeLimitSeconds": {"type": "integer", "minimum": 1},
-    "starterCode": {"type": "object", "additionalProperties": {"type": "string"}, "description": "CODING: language -> code"},
+    "starterCode": {
+        "type": "object",
+        "additionalProperties": {"type": "string"},
+        "description": "CODING: language -> code",
+    },
     "allowFileUpload": {"type": "boolean"},
     "allowedFileTypes": {"type": "array", "items": {"type": "string"}},
 }
@@ -196,7 +212,14 @@ def _nullable(props: dict[str, Any], keep: tuple[str, ...] = ()) -> tuple[Arg, .
         s = {k: v for k, v in schema.items() if k not in ("default",)}
         if name not in keep:
             s["type"] = [s["type"], "null"]
-        out.append(Arg(name, "body", {k: v for k, v in s.items() if k != "description"}, schema.get("description", "")))
+        out.append(
+            Arg(
+                name,
+                "body",
+                {k: v for k, v in s.items() if k != "description"},
+                schema.get("description", ""),
+            )
+        )
     return tuple(out)
 
 
@@ -255,7 +278,7 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Create an interview in the key's first project. Next: add_questions, then publish_interview.",
         llm_hint="It starts invite-only with a slug; publishing opens it. Not safe to repeat: after an unknown "
         "outcome, look for the title with list_interviews first.",
-        args=(_str("title", required=True, minLength=1), *_interview_fields(create=True)),
+        args=(_str("title", required=True, min_length=1), *_interview_fields(create=True)),
         retry_safe=False,
     ),
     Operation(
@@ -268,7 +291,7 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Update an interview",
         description="Change an interview's settings; only the fields you send change.",
         llm_hint="Invalid aiTone or followUpDepth is rejected here (create would default it).",
-        args=(_id("interviewId", "interview"), _str("title", minLength=1), *_interview_fields(create=False)),
+        args=(_id("interviewId", "interview"), _str("title", min_length=1), *_interview_fields(create=False)),
         destructive=True,
         idempotent=True,
     ),
@@ -494,7 +517,12 @@ OPERATIONS: tuple[Operation, ...] = (
             Arg(
                 "ids",
                 "body",
-                {"type": "array", "minItems": 1, "maxItems": 100, "items": {"type": "string", "minLength": 1}},
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 100,
+                    "items": {"type": "string", "minLength": 1},
+                },
                 "session ids",
                 required=True,
             ),

@@ -63,7 +63,7 @@ else:
     # model classes costs tens of ms at start-up, so the module loads on first attribute access.
     models = _lazy_module("aural_mcp.api.models")
 
-__all__ = ["DEFAULT_BASE_URL", "AuralClient"]
+__all__ = ["DEFAULT_BASE_URL", "AuralClient", "models"]
 
 log = logging.getLogger("aural_mcp.api")
 
@@ -463,7 +463,7 @@ class AuralClient:
 
     def _backoff(self, attempt: int) -> float:
         base = min(self.max_backoff, self.backoff_base * (2 ** (attempt - 1)))
-        return base * (0.5 + random.random() / 2)
+        return float(base * (0.5 + random.random() / 2))
 
     async def _send(
         self,
@@ -796,7 +796,7 @@ def _validate(model: type[M], data: Any) -> M:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0] if exc.errors() else {}
+        first: dict[str, Any] = dict(exc.errors()[0]) if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ())) or "the answer"
         raise errors.ServerError(
             f"The request succeeded (HTTP 200) but the answer does not have the shape of {model.__name__}: "

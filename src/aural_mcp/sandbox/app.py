@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Message
 
 from aural_mcp.sandbox import simulate
 from aural_mcp.sandbox.auth import ApiError, Ctx, authenticate
@@ -138,7 +139,7 @@ class Sandbox:
     @property
     def stats(self) -> dict[str, Any]:
         with self._stats_lock:
-            out = json.loads(json.dumps(self._stats))
+            out: dict[str, Any] = json.loads(json.dumps(self._stats))
         out["faults"] = dict(self.faults.counts) if self.faults else {}
         out["faults_total"] = sum(out["faults"].values())
         return out
@@ -240,7 +241,7 @@ class Sandbox:
             if keyed:
                 self._stats["api_requests"] += 1
 
-        async def counting_send(message: dict[str, Any]) -> None:
+        async def counting_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status = str(message["status"])
                 with self._stats_lock:
@@ -259,7 +260,7 @@ class Sandbox:
             await drop(send, "before")
         elif kind == "drop_after":
 
-            async def swallow(message: dict[str, Any]) -> None:
+            async def swallow(message: Message) -> None:
                 return None
 
             await self._starlette(scope, receive, swallow)
@@ -293,7 +294,8 @@ class Sandbox:
 
     def _endpoint(self, name: str, kind: str) -> Callable[[Request], Awaitable[Response]]:
         if kind == "public":
-            return getattr(self, name)
+            public: Callable[[Request], Awaitable[Response]] = getattr(self, name)
+            return public
         sandbox_op = kind == "sandbox"
         op = getattr(self, name) if sandbox_op else getattr(self.api, name)
 

@@ -551,9 +551,10 @@ class Api:
                 order = counter
                 counter = order + 1
             else:
-                order = js.as_int(js.js_number(item["order"]))
-                if order is None or order < 0:
+                parsed = js.as_int(js.js_number(item["order"]))
+                if parsed is None or parsed < 0:
                     raise bad_request("order must be a non-negative integer")
+                order = parsed
                 counter = max(counter, order + 1)
             options = item.get("options")
             if options is not None and not (

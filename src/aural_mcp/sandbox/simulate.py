@@ -412,7 +412,7 @@ def seed_sessions(store: Store, interview_id: str, n: int, status: str = "COMPLE
     for i in range(n):
         sid = new_id()
         created = store.now()
-        row = {
+        row: dict[str, Any] = {
             "id": sid,
             "interviewId": interview_id,
             "candidateId": None,

@@ -149,7 +149,8 @@ class Store:
 
     def one(self, sql: str, *params: Any) -> sqlite3.Row | None:
         with self.lock:
-            return self.conn.execute(sql, params).fetchone()
+            row: sqlite3.Row | None = self.conn.execute(sql, params).fetchone()
+            return row
 
     def all(self, sql: str, *params: Any) -> list[sqlite3.Row]:
         with self.lock:
@@ -232,9 +233,10 @@ class Store:
         return [r["id"] for r in rows]
 
     def project_role(self, project_id: str, user_id: str) -> str | None:
-        return self.scalar(
+        role = self.scalar(
             "SELECT role FROM project_members WHERE project_id=? AND user_id=?", project_id, user_id
         )
+        return None if role is None else str(role)
 
     def seat_count(self, org_id: str) -> int:
         return int(self.scalar("SELECT COUNT(*) FROM memberships WHERE org_id=?", org_id))

@@ -133,7 +133,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     )(review_session)
     _reject_bad_prompt_requests(server)
 
-    @server.completion()
+    @server.completion()  # type: ignore[untyped-decorator, no-untyped-call]  # untyped in the SDK
     async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
         name = argument.name
         if name not in ("interviewId", "sessionId"):

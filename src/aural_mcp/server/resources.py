@@ -81,7 +81,8 @@ def _fail(runtime: Runtime, op: str, args: dict[str, Any], exc: AuralError) -> E
 async def _read(runtime: Runtime, op: str, args: dict[str, Any]) -> dict[str, Any]:
     """The operation's `data`, or the resource error an agent can act on."""
     try:
-        return (await runtime.client.call(op, args))["data"]
+        data: dict[str, Any] = (await runtime.client.call(op, args))["data"]
+        return data
     except AuralError as exc:
         raise _fail(runtime, op, args, exc) from None
 

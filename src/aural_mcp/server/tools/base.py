@@ -63,7 +63,7 @@ def input_schema(op: Operation) -> dict[str, Any]:
     return schema
 
 
-def annotations(op: Operation) -> ToolAnnotations:
+def tool_annotations_of(op: Operation) -> ToolAnnotations:
     return ToolAnnotations(
         title=op.summary,
         read_only_hint=op.read_only,
@@ -302,7 +302,7 @@ class SchemaTool(Tool):
                 f"Invalid arguments for `{self.name}`:\n{lines}\nFix them and call again.", error=True
             )
         try:
-            result = await self.fn(checked)
+            result: CallToolResult = await self.fn(checked)
         except Exception:  # the handler maps every expected failure itself; this is a bug
             logger.exception("tool %s failed unexpectedly", self.name)
             return text_result(
@@ -331,6 +331,7 @@ def make_tool(
         description=description,
         parameters=schema,
         fn_metadata=_PLACEHOLDER_METADATA,
+        context_kwarg=None,
         is_async=True,
         annotations=tool_annotations,
     )
@@ -342,6 +343,6 @@ def operation_tool(op: Operation, handler: Handler) -> SchemaTool:
         title=op.summary,
         description=op.full_description,
         schema=input_schema(op),
-        tool_annotations=annotations(op),
+        tool_annotations=tool_annotations_of(op),
         handler=handler,
     )
