@@ -13,7 +13,11 @@ from tests.server.conftest import call, setup_interview
 from aural_mcp.server.app import build_server
 from aural_mcp.settings import Settings
 
-pytestmark = pytest.mark.anyio
+# These methods exist for clients on protocols before 2026-07-28; the SDK warns that they are legacy.
+pytestmark = [
+    pytest.mark.anyio,
+    pytest.mark.filterwarnings("ignore::mcp.shared.exceptions.MCPDeprecationWarning"),
+]
 
 
 async def test_a_write_through_the_server_notifies_subscribers_of_the_interview():
