@@ -833,18 +833,7 @@ print(json.dumps({
 
 def profile_startup_pieces(servers: Servers, runs: int = 3) -> dict[str, Any]:
     """Wall time of each start-up step in a fresh interpreter, median of `runs`."""
-    samples: list[dict[str, Any]] = []
-    for _ in range(runs):
-        proc = subprocess.run(
-            [sys.executable, "-c", STARTUP_PIECES],
-            capture_output=True,
-            text=True,
-            env=servers.sandbox.server_env(),
-            timeout=60,
-        )
-        if proc.returncode != 0:
-            raise RuntimeError(proc.stderr[-800:])
-        samples.append(json.loads(proc.stdout))
+    samples: list[dict[str, Any]] = [_run_json(STARTUP_PIECES, servers) for _ in range(runs)]
     out: dict[str, Any] = {}
     for k, v in samples[0].items():
         out[k] = v if isinstance(v, bool) else statistics.median(x[k] for x in samples)
@@ -867,6 +856,11 @@ def profile_build(servers: Servers) -> list[tuple[str, float, float]]:
         "rows.sort(key=lambda r: -r[2])\n"
         "import json; print(json.dumps(rows[:15]))\n"
     )
+    return [tuple(r) for r in _run_json(code, servers)]
+
+
+def _run_json(code: str, servers: Servers) -> Any:
+    """Run `code` in a fresh interpreter with the servers' environment; its stdout is JSON."""
     proc = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -876,7 +870,7 @@ def profile_build(servers: Servers) -> list[tuple[str, float, float]]:
     )
     if proc.returncode != 0:
         raise RuntimeError(proc.stderr[-800:])
-    return [tuple(r) for r in json.loads(proc.stdout)]
+    return json.loads(proc.stdout)
 
 
 # ---------------------------------------------------------------- report

@@ -272,12 +272,7 @@ def validate_options(body: Any) -> dict[str, Any]:
     for name in ("participantName", "participantEmail", "candidateId"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise bad_request(f"{name} must be a string.")
-    answers = body.get("answers")
-    if answers is not None and not (isinstance(answers, list) and all(isinstance(a, str) for a in answers)):
-        raise bad_request("answers must be an array of strings.")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise bad_request("seed must be an integer.")
+    answers, seed = _answers_and_seed(body)
     status = body.get("status", "COMPLETED")
     if status not in STATUSES:
         raise bad_request(f"status must be one of {', '.join(STATUSES)}.")
@@ -452,12 +447,7 @@ def simulate_practice(store: Store, interview: dict[str, Any], user_id: str, bod
         body = {}
     if not isinstance(body, dict):
         raise bad_request("Expected a JSON object.")
-    answers = body.get("answers")
-    if answers is not None and not (isinstance(answers, list) and all(isinstance(a, str) for a in answers)):
-        raise bad_request("answers must be an array of strings.")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise bad_request("seed must be an integer.")
+    answers, seed = _answers_and_seed(body)
     status = body.get("status", "COMPLETED")
     if status not in ("COMPLETED", "IN_PROGRESS"):
         raise bad_request("status must be COMPLETED or IN_PROGRESS.")
@@ -511,3 +501,14 @@ def simulate_practice(store: Store, interview: dict[str, Any], user_id: str, bod
             [(a["id"], pid, a["questionId"], dumps(a)) for a in attempts],
         )
     return row
+
+
+def _answers_and_seed(body: dict[str, Any]) -> tuple[list[str] | None, int | None]:
+    """The optional `answers` (strings) and `seed` (integer) of a simulate or practice body."""
+    answers = body.get("answers")
+    if answers is not None and not (isinstance(answers, list) and all(isinstance(a, str) for a in answers)):
+        raise bad_request("answers must be an array of strings.")
+    seed = body.get("seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
+        raise bad_request("seed must be an integer.")
+    return answers, seed
