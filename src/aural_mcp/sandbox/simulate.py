@@ -145,7 +145,39 @@ def _words(text: str) -> list[str]:
 
 
 def _keywords(text: str) -> list[str]:
-    return [w for w in _words(text) if w not in _STOP and len(w) > 3]
+    return [w for w in _words(text) if w not in _STOP and len(w) > 2]
+
+
+# Words that frame a question ("Describe a time you designed…") rather than name its subject.
+_PROMPT_WORDS = {
+    "describe",
+    "explain",
+    "tell",
+    "talk",
+    "walk",
+    "give",
+    "write",
+    "pick",
+    "choose",
+    "share",
+    "recent",
+    "time",
+    "example",
+    "designed",
+    "built",
+    "used",
+    "handled",
+    "approach",
+    "favourite",
+}
+# The generated answers' own filler: never a theme of what the candidate talked about.
+_CHOICE_ANSWER = "I choose {picks}, because it fits how I like to work."
+_CODING_ANSWER = "def solve(items):\n    # linear scan, O(n)\n    return sorted(set(items))"
+_TEMPLATE_WORDS = set(_words(" ".join((*_OPENERS, *_MIDDLES, *_ENDINGS, _CHOICE_ANSWER, _CODING_ANSWER))))
+
+
+def _topic_words(text: str) -> list[str]:
+    return [w for w in _keywords(text) if w not in _PROMPT_WORDS]
 
 
 def generated_answer(question: dict[str, Any], rng: random.Random) -> str:
@@ -155,15 +187,15 @@ def generated_answer(question: dict[str, Any], rng: random.Random) -> str:
         picks = (
             [rng.choice(options)] if qtype == "SINGLE_CHOICE" else rng.sample(options, k=min(2, len(options)))
         )
-        return f"I choose {', '.join(picks)}, because it fits how I like to work."
+        return _CHOICE_ANSWER.format(picks=", ".join(picks))
     if qtype == "CODING":
-        return "def solve(items):\n    # linear scan, O(n)\n    return sorted(set(items))"
-    topic = " ".join(_keywords(question.get("text", ""))[:3]) or "the problem"
-    length = rng.randint(1, 3)
-    parts = [f"{rng.choice(_OPENERS)} {rng.choice(_MIDDLES).format(topic=topic)}."]
-    for _ in range(length - 1):
-        parts.append(f"Then I {rng.choice(_MIDDLES).format(topic=topic)}.")
-    parts.append(rng.choice(_ENDINGS))
+        return _CODING_ANSWER
+    words = _topic_words(question.get("text", ""))[:3]
+    topic = "the " + " ".join(words) if words else "the problem"
+    first, *more = rng.sample(_MIDDLES, k=rng.randint(1, 3))  # distinct steps, never one said twice
+    parts = [f"{rng.choice(_OPENERS)} {first.format(topic=topic)}."]
+    parts += [f"Then I {middle.format(topic=topic)}." for middle in more]
+    parts.append(rng.choice(_ENDINGS).strip())
     return " ".join(p for p in parts if p).strip()
 
 
@@ -206,7 +238,7 @@ def analyse(interview: dict[str, Any], qa: list[tuple[dict[str, Any], str]], nam
                 "rationale": f"Sandbox heuristic: average answer score {avg}, {hits} criterion terms mentioned.",
             }
         )
-    counts = Counter(w for w in _keywords(all_answers))
+    counts = Counter(w for w in _topic_words(all_answers) if w not in _TEMPLATE_WORDS)
     themes = [w for w, _ in counts.most_common(4)]
     pos = sum(1 for w in _words(all_answers) if w in _POSITIVE)
     neg = sum(1 for w in _words(all_answers) if w in _NEGATIVE)
