@@ -386,6 +386,11 @@ def _end_sessions(args: dict[str, Any], data: Any, cursor: Any) -> str:
         lines.append(f"- `{r.get('id')}`: {r.get('status')}{reason}")
     if dry and counts.get("eligible"):
         lines.append("\nNext: call end_sessions again with the same ids and dryRun false to end them.")
+    if not dry and counts.get("skipped"):
+        lines.append(
+            "\nSkipped sessions were not in progress: already ended (perhaps by an earlier attempt of this "
+            "call), abandoned, or not in this interview. get_session shows each one's status."
+        )
     return "\n".join(lines)
 
 
