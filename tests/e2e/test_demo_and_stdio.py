@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import select
 import subprocess
 import sys
 import time
@@ -160,3 +161,36 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
     ):
         assert noise in stderr, noise  # diverted to stderr, not lost
     assert proc.returncode == 0
+
+
+def test_a_client_that_stops_reading_gets_a_quiet_exit() -> None:
+    """The client closes its end of stdout mid-session: the server ends with 0 and no traceback."""
+    proc = subprocess.Popen(
+        [*AURAL, "serve", "--sandbox"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=base_env(),
+    )
+    try:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        hello = {
+            "protocolVersion": "2025-11-25",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        }
+        proc.stdin.write((rpc(1, "initialize", hello) + "\n").encode())
+        proc.stdin.flush()
+        assert select.select([proc.stdout], [], [], 30)[0], "no answer to initialize"
+        assert json.loads(proc.stdout.readline())["id"] == 1
+        proc.stdout.close()  # the client stops reading
+        proc.stdin.write((rpc(2, "tools/list") + "\n").encode())
+        proc.stdin.flush()
+        time.sleep(0.5)
+        proc.stdin.close()
+        assert proc.wait(timeout=20) == 0
+        assert "Traceback" not in proc.stderr.read().decode()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()

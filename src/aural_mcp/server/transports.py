@@ -185,9 +185,9 @@ def _build(settings: Settings) -> MCPServer:
 def run_stdio(settings: Settings) -> int:
     """Serve over stdin/stdout. Nothing but JSON-RPC may reach stdout.
 
-    While the server is built (imports, registries, a sandbox), fd 1 points at stderr so a stray
-    print from any library cannot corrupt the stream; the SDK's stdio transport then claims fd 1
-    for the wire and keeps it diverted to stderr while serving.
+    From start to exit fd 1 points at stderr, so a stray print from any library (while the server
+    is built or while it serves) cannot corrupt the stream; the protocol is written to a private
+    duplicate of the original fd 1 (`_WireWriter`).
     """
     import anyio
 
@@ -196,16 +196,46 @@ def run_stdio(settings: Settings) -> int:
     os.dup2(2, 1)
     try:
         server = _build(settings)
+        try:
+            anyio.run(serve_stdio, server, settings.max_body_bytes, _WireWriter(wire))
+        except* (BrokenPipeError, ConnectionResetError):  # the client went away: nothing left to do
+            pass
     finally:
         sys.stdout.flush()
         os.dup2(wire, 1)
         os.close(wire)
-    with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client went away
-        anyio.run(serve_stdio, server, settings.max_body_bytes)
     return 0
 
 
-async def serve_stdio(server: MCPServer, max_line_bytes: int) -> None:
+class _WireWriter:
+    """The protocol's stdout: a private copy of fd 1, written directly.
+
+    fd 1 itself stays pointed at stderr while serving, so a stray print cannot reach the wire.
+    Each message is written whole with os.write, without the thread hop per write and flush of
+    the SDK's file wrapper: a message is one small write to a pipe the client is reading.
+    """
+
+    def __init__(self, fd: int) -> None:
+        self._fd = fd
+
+    async def write(self, text: str) -> int:
+        import anyio
+
+        data = memoryview(text.encode("utf-8"))
+        while data:
+            try:
+                written = os.write(self._fd, data)
+            except BlockingIOError:  # an inherited non-blocking pipe that is full: let the client read
+                await anyio.sleep(0.005)
+                continue
+            data = data[written:]
+        return len(text)
+
+    async def flush(self) -> None:
+        return None
+
+
+async def serve_stdio(server: MCPServer, max_line_bytes: int, stdout: Any = None) -> None:
     """`MCPServer.run_stdio_async`, plus answers to lines that are not JSON-RPC.
 
     The SDK's stdio transport drops a line it cannot parse without a reply, and reads lines of
@@ -221,7 +251,7 @@ async def serve_stdio(server: MCPServer, max_line_bytes: int) -> None:
     lowlevel = server._lowlevel_server  # MCPServer.run_stdio_async does the same; it takes no streams
     errors_in, errors_out = anyio.create_memory_object_stream[SessionMessage](32)
     stdin = _GuardedStdin(sys.stdin.buffer, max_line_bytes, errors_in)
-    async with stdio_server(stdin=stdin) as (read_stream, write_stream):  # type: ignore[arg-type]
+    async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):  # type: ignore[arg-type]
 
         async def forward_errors() -> None:
             async with errors_out:
