@@ -57,6 +57,15 @@ def test_config_sandbox_has_no_key(capsys: pytest.CaptureFixture[str]) -> None:
     assert "env" not in entry
 
 
+def test_config_sandbox_db_is_made_absolute(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = run(capsys, "config", "cursor", "--sandbox", "--sandbox-db", "rehearsal.db")
+    args = json.loads(out)["mcpServers"]["aural"]["args"]
+    assert code == 0 and args[-3:] == ["--sandbox", "--sandbox-db", str(tmp_path / "rehearsal.db")]
+
+
 def test_config_claude_code_is_a_command_line(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, err = run(capsys, "config", "claude-code")
     words = shlex.split(out)
@@ -174,7 +183,7 @@ def test_serve_flags_map_into_settings() -> None:
             "serve", "--transport", "http", "--host", "::1", "--port", "9000", "--stateless", "--auth-token", "t0k",
             "--allowed-hosts", "a.example,b.example", "--allowed-origins", "https://a.example", "--toolsets",
             "interviews,usage", "--read-only", "--sandbox", "--base-url", "http://127.0.0.1:1/api/v1",
-            "--rate-limit", "10/1", "--log-level", "info",
+            "--rate-limit", "10/1", "--log-level", "info", "--sandbox-db", "/tmp/sb.db",
         ]
     )  # fmt: skip
     s = settings_from_args(
@@ -186,7 +195,11 @@ def test_serve_flags_map_into_settings() -> None:
     assert s.toolsets == ["interviews", "usage"] and s.read_only and s.sandbox
     assert s.base_url == "http://127.0.0.1:1/api/v1"
     assert (s.rate_limit, s.rate_window, s.log_level) == (10, 1.0, "INFO")
+    assert s.sandbox_db == "/tmp/sb.db"
+    from_env = settings_from_args(build_parser().parse_args(["serve"]), env={"AURAL_SANDBOX_DB": "x.db"})
+    assert from_env.sandbox_db == "x.db"
     defaults = settings_from_args(build_parser().parse_args(["serve"]), env={})
+    assert defaults.sandbox_db is None
     assert (defaults.transport, defaults.host, defaults.port, defaults.stateless) == (
         "stdio",
         "127.0.0.1",

@@ -56,6 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
     serve.add_argument("--read-only", action="store_true", help="hide every tool that writes")
     serve.add_argument("--sandbox", action="store_true", help="serve against an in-process sandbox")
+    serve.add_argument(
+        "--sandbox-db", default=None, help="keep the sandbox's data in this SQLite file (or AURAL_SANDBOX_DB)"
+    )
     serve.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     serve.add_argument("--rate-limit", default=None, help="client pacing N/SECONDS (or AURAL_RATE_LIMIT)")
     serve.add_argument(
@@ -83,6 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print ready-to-paste client configuration")
     config.add_argument("client", choices=CLIENTS)
     config.add_argument("--sandbox", action="store_true", help="configure the server to use the sandbox")
+    config.add_argument("--sandbox-db", default=None, help="with --sandbox: keep its data in this SQLite file")
     config.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
     config.add_argument("--read-only", action="store_true", help="hide every tool that writes")
     config.add_argument("--name", default="aural", help="the server's name in the client (default aural)")

@@ -52,6 +52,7 @@ class Settings:
     toolsets: list[str] | None = None  # None = all
     read_only: bool = False
     sandbox: bool = False  # serve against an in-process sandbox
+    sandbox_db: str | None = None  # its SQLite file; None keeps it in memory (gone at exit)
     log_level: str = "WARNING"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
 
@@ -72,6 +73,7 @@ class Settings:
             s.allowed_origins = [o.strip() for o in env["AURAL_MCP_ALLOWED_ORIGINS"].split(",") if o.strip()]
         if env.get("AURAL_MCP_MAX_BODY_BYTES"):
             s.max_body_bytes = int(env["AURAL_MCP_MAX_BODY_BYTES"])
+        s.sandbox_db = env.get("AURAL_SANDBOX_DB") or None
         if env.get("AURAL_MCP_LOG_LEVEL"):
             s.log_level = env["AURAL_MCP_LOG_LEVEL"].upper()
         names = {f.name for f in fields(cls)}

@@ -149,3 +149,17 @@ async def test_practice_report(mcp):
 
 def mcp_server_runtime(client):
     return client.server.runtime
+
+
+async def test_a_sandbox_db_file_keeps_interviews_across_server_runs(tmp_path):
+    from mcp.client import Client
+
+    from aural_mcp.server.app import build_server
+    from aural_mcp.settings import Settings
+
+    settings = Settings(sandbox=True, sandbox_db=str(tmp_path / "sandbox.db"))
+    async with Client(build_server(settings)) as first:
+        await call(first, "create_interview", {"title": "Kept between runs"})
+    async with Client(build_server(settings)) as second:  # a new server, as after a client restart
+        listed = await call(second, "list_interviews", {})
+    assert "Kept between runs" in text(listed)

@@ -75,9 +75,10 @@ class Runtime:
         from aural_mcp.sandbox import Sandbox
 
         if self.sandbox is None:  # one sandbox per server, kept across connections
-            db = getattr(self.settings, "sandbox_db", None) or ":memory:"
             self.sandbox = Sandbox(
-                db_path=db, rate_limit=self.settings.rate_limit, rate_window=self.settings.rate_window
+                db_path=self.settings.sandbox_db or ":memory:",
+                rate_limit=self.settings.rate_limit,
+                rate_window=self.settings.rate_window,
             )
             self._sandbox_key = self.sandbox.create_key()
         return AuralClient(

@@ -38,6 +38,8 @@ def serve_args(args: argparse.Namespace) -> list[str]:
     out = ["serve"]
     if getattr(args, "sandbox", False):
         out.append("--sandbox")
+        if getattr(args, "sandbox_db", None):  # absolute: clients start servers in any directory
+            out += ["--sandbox-db", str(Path(args.sandbox_db).expanduser().absolute())]
     if getattr(args, "toolsets", None):
         out += ["--toolsets", ",".join(args.toolsets)]
     if getattr(args, "read_only", False):

@@ -61,7 +61,16 @@ class ConfigError(Exception):
 def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
     """Flags win over the environment (AURAL_*), which wins over defaults."""
     overrides: dict[str, Any] = {}
-    for name in ("transport", "host", "port", "auth_token", "allowed_hosts", "allowed_origins", "toolsets"):
+    for name in (
+        "transport",
+        "host",
+        "port",
+        "auth_token",
+        "allowed_hosts",
+        "allowed_origins",
+        "toolsets",
+        "sandbox_db",
+    ):
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
