@@ -28,3 +28,18 @@ def test_read_only_operations_are_gets_and_creates_are_not_retry_safe():
             assert not op.retry_safe and not op.idempotent, op.name
         if op.read_only:
             assert op.idempotent and not op.destructive, op.name
+
+
+def test_is_uuid_takes_the_whole_string_only() -> None:
+    good = "0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b"
+    assert operations.is_uuid(good)
+    assert operations.is_uuid(good.upper())
+    for bad in (good + "\n", " " + good, good[:-1], good + "0", None, 7, ""):
+        assert not operations.is_uuid(bad), repr(bad)
+
+
+def test_show_input_echoes_at_most_100_characters() -> None:
+    shown = operations.show_input("x" * 5000)
+    assert len(shown) <= operations.SHOWN_INPUT_CHARS
+    assert shown.startswith('"xxx') and shown.endswith("…")
+    assert operations.show_input([1, "a"]) == '[1, "a"]'

@@ -11,6 +11,8 @@ Argument names are the API's own field names (camelCase). Path ids are named `in
 
 from __future__ import annotations
 
+import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -23,6 +25,19 @@ QUESTION_TYPES = ("OPEN_ENDED", "SINGLE_CHOICE", "MULTIPLE_CHOICE", "CODING", "W
 SESSION_STATUSES = ("IN_PROGRESS", "COMPLETED", "ABANDONED")
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+_UUID = re.compile(UUID_PATTERN.strip("^$"))
+SHOWN_INPUT_CHARS = 100  # at most this much of a bad value is echoed back in an error
+
+
+def is_uuid(value: Any) -> bool:
+    """A canonical 8-4-4-4-12 hex UUID, the whole string (no trailing newline, unlike `$`)."""
+    return isinstance(value, str) and _UUID.fullmatch(value) is not None
+
+
+def show_input(value: Any, limit: int = SHOWN_INPUT_CHARS) -> str:
+    """Bad input as an error shows it: JSON-quoted, at most `limit` characters."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 _NO_DEFAULT: Any = object()
 

@@ -70,7 +70,6 @@ log = logging.getLogger("aural_mcp.api")
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 USER_AGENT = "aural-mcp-python"
 
-_UUID_RE = re.compile(operations.UUID_PATTERN)
 _KEY_RE = re.compile(r"^dlv_[!-~]+$")  # the prefix, then visible ASCII only (no spaces, no newlines)
 
 # Which tool lists the ids of each path argument (for error messages that say how to fix them).
@@ -90,10 +89,6 @@ _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, htt
 _RETRY_STATUSES = frozenset({502, 503, 504})
 
 M = TypeVar("M", bound=BaseModel)
-
-
-def _is_uuid(value: Any) -> bool:
-    return isinstance(value, str) and bool(_UUID_RE.match(value))
 
 
 def _json_default(value: Any) -> Any:
@@ -393,7 +388,7 @@ class AuralClient:
                 raise errors.BadRequestError(
                     f"{a.name} is required; {source} shows the ids", operation=op.name
                 )
-            if not _is_uuid(value):
+            if not operations.is_uuid(value):
                 raise errors.BadRequestError(
                     f"{a.name} must be a UUID like 3f2b8c1e-9a4d-4e6f-8b1a-2c3d4e5f6a7b; {source} shows the ids"
                     + ("" if "dlv_" in str(value) else f" (got {_short(repr(value), 50)})"),

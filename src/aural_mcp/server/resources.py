@@ -7,7 +7,6 @@ carries the same files at `aural_mcp/docs/`. The skill itself is served by `skil
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from aural_mcp.api.errors import AuralError, NotFoundError
+from aural_mcp.operations import is_uuid
 from aural_mcp.server import render
 from aural_mcp.server.tools.errors import explain, redact
 
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 _PACKAGE_DOCS = Path(__file__).resolve().parent.parent / "docs"  # aural_mcp/docs in a wheel
 _REPO_ROOT = Path(__file__).resolve().parents[3]  # src/aural_mcp/server/resources.py -> repo
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
 DOCS = {
     "llms.txt": (
@@ -65,7 +64,7 @@ def _doc_reader(name: str) -> Any:
 
 
 def _check_id(name: str, value: str, source: str) -> None:
-    if not _UUID_RE.match(value):
+    if not is_uuid(value):
         raise MCPError(
             code=INVALID_PARAMS, message=f"`{name}` must be a UUID (got {value!r}); `{source}` shows the ids"
         )

@@ -23,12 +23,11 @@ from mcp.server.mcpserver.tools import Tool
 from mcp.server.mcpserver.utilities.func_metadata import func_metadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 
-from aural_mcp.operations import QUESTION_EXTRA_FIELDS, Operation
+from aural_mcp.operations import QUESTION_EXTRA_FIELDS, Operation, is_uuid
 from aural_mcp.server.subscriptions import publish_changes
 
 logger = logging.getLogger("aural_mcp.server")
 
-_UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _INT_RE = re.compile(r"^-?\d+$")
 
@@ -176,7 +175,7 @@ def _check(
         if len(value.strip()) < schema.get("minLength", 0):
             problems.append(f"`{path}` must not be empty")
         fmt = schema.get("format")
-        if fmt == "uuid" and not _UUID_RE.match(value):
+        if fmt == "uuid" and not is_uuid(value):
             source = ID_SOURCES.get(path)
             where = f"; `{source}` shows the ids" if source else ""
             problems.append(
