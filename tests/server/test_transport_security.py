@@ -7,14 +7,8 @@ from typing import Any
 import httpx2
 import pytest
 
-from aural_mcp.server.transports import (
-    ConfigError,
-    HTTPGuard,
-    allowed_hosts,
-    allowed_origins,
-    check_settings,
-    transport_security,
-)
+from aural_mcp.server.http import HTTPGuard, allowed_hosts, allowed_origins, transport_security
+from aural_mcp.server.transports import ConfigError, check_settings
 from aural_mcp.settings import Settings, is_loopback, key_problem, mask_secret
 
 pytestmark = pytest.mark.anyio

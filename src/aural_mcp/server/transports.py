@@ -1,32 +1,14 @@
-"""`aural-mcp serve`: the MCP server over stdio, SSE or Streamable HTTP.
+"""`aural-mcp serve`: settings from flags and environment, start-up checks, logging, dispatch.
 
-stdio is the default and the hot path (a client spawns one server per session), so this module
-imports nothing at the top that only the HTTP transports need: uvicorn, the socket set-up and the
-ASGI guard are loaded when an HTTP transport is chosen. On stdio, stdout carries JSON-RPC only
-(fd 1 points at stderr while the server is built; the SDK keeps it there while serving), and
-lines that are not JSON-RPC, or longer than `max_body_bytes`, get a JSON-RPC error back.
-
-HTTP transports (both SSE and Streamable HTTP) sit behind one small ASGI guard, applied to every
-request before anything else:
-
-1. Host must be one of the allowed hosts (421 otherwise) and Origin, when present, one of the
-   allowed origins (403 otherwise): DNS-rebinding protection, on whatever address we are bound to.
-2. `GET /healthz` answers `ok` (no token needed; it reveals nothing).
-3. With a bearer token configured, `Authorization: Bearer <token>` is required (401 with a
-   `WWW-Authenticate` header otherwise), compared in constant time.
-4. Request bodies over `max_body_bytes` are refused with 413 (the SDK's own limit, set lower).
-
-The SDK's `TransportSecuritySettings` is passed the same allowed hosts and origins, so its check
-stays on behind ours. Binding a non-loopback address without a token is refused at start-up.
+The transports themselves live in `server.stdio` (the default and the hot path, which imports
+nothing that only HTTP needs) and `server.http` (SSE and Streamable HTTP behind one ASGI guard);
+each is imported only when chosen.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import os
-import re
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -34,17 +16,12 @@ from aural_mcp.settings import Settings, is_loopback, key_problem, parse_rate_li
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcp.server.mcpserver import MCPServer
-    from mcp.server.transport_security import TransportSecuritySettings
 
 log = logging.getLogger("aural_mcp.transports")
 
 EXIT_CONFIG = 2  # bad configuration: nothing was started
 EXIT_RUNTIME = 1  # started, then failed
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-SSE_PATH = "/sse"
-SSE_MESSAGE_PATH = "/messages/"
-HTTP_PATH = "/mcp"
-HEALTH_PATH = "/healthz"
 KEY_HELP = (
     "Set AURAL_API_KEY=dlv_… (a key from the Aural dashboard, Settings → API Keys), "
     "or try `aural-mcp serve --sandbox` to run against a local sandbox with no account."
@@ -153,7 +130,7 @@ def configure_logging(settings: Settings) -> None:
     root.setLevel(settings.log_level)
 
 
-def _say(text: str) -> None:
+def say(text: str) -> None:
     print(f"aural-mcp: {text}", file=sys.stderr, flush=True)
 
 
@@ -165,21 +142,25 @@ def main(args: argparse.Namespace) -> int:
         settings = settings_from_args(args)
         check_settings(settings)
     except ConfigError as exc:
-        _say(str(exc))
+        say(str(exc))
         return EXIT_CONFIG
     configure_logging(settings)
     try:
         if settings.transport == "stdio":
+            from aural_mcp.server.stdio import run_stdio
+
             return run_stdio(settings)
+        from aural_mcp.server.http import run_http
+
         return run_http(settings)
     except ConfigError as exc:
-        _say(str(exc))
+        say(str(exc))
         return EXIT_CONFIG
     except KeyboardInterrupt:
         return 0
 
 
-def _build(settings: Settings) -> MCPServer:
+def build_for_serve(settings: Settings) -> MCPServer:
     from aural_mcp.api.errors import ConfigurationError
     from aural_mcp.server.app import build_server
 
@@ -189,381 +170,3 @@ def _build(settings: Settings) -> MCPServer:
         raise ConfigError(f"{exc.message}. {KEY_HELP}") from None
     except ValueError as exc:  # a setting build_server rejects, e.g. an unknown --toolsets name
         raise ConfigError(str(exc)) from None
-
-
-def run_stdio(settings: Settings) -> int:
-    """Serve over stdin/stdout. Nothing but JSON-RPC may reach stdout.
-
-    From start to exit fd 1 points at stderr, so a stray print from any library (while the server
-    is built or while it serves) cannot corrupt the stream; the protocol is written to a private
-    duplicate of the original fd 1 (`_WireWriter`).
-    """
-    import anyio
-
-    sys.stdout.flush()
-    wire = os.dup(1)
-    os.dup2(2, 1)
-    try:
-        server = _build(settings)
-        try:
-            anyio.run(serve_stdio, server, settings.max_body_bytes, _WireWriter(wire))
-        except* (BrokenPipeError, ConnectionResetError):  # the client went away: nothing left to do
-            pass
-    finally:
-        sys.stdout.flush()
-        os.dup2(wire, 1)
-        os.close(wire)
-    return 0
-
-
-class _WireWriter:
-    """The protocol's stdout: a private copy of fd 1, written directly.
-
-    fd 1 itself stays pointed at stderr while serving, so a stray print cannot reach the wire.
-    Each message is written whole with os.write, without the thread hop per write and flush of
-    the SDK's file wrapper: a message is one small write to a pipe the client is reading.
-    """
-
-    def __init__(self, fd: int) -> None:
-        self._fd = fd
-
-    async def write(self, text: str) -> int:
-        import anyio
-
-        data = memoryview(text.encode("utf-8"))
-        while data:
-            try:
-                written = os.write(self._fd, data)
-            except BlockingIOError:  # an inherited non-blocking pipe that is full: let the client read
-                await anyio.sleep(0.005)
-                continue
-            data = data[written:]
-        return len(text)
-
-    async def flush(self) -> None:
-        return None
-
-
-async def serve_stdio(server: MCPServer, max_line_bytes: int, stdout: Any = None) -> None:
-    """`MCPServer.run_stdio_async`, plus answers to lines that are not JSON-RPC.
-
-    The SDK's stdio transport drops a line it cannot parse without a reply, and reads lines of
-    any length. Here stdin is read by `_GuardedStdin`: a line over `max_line_bytes` is refused
-    with -32600 (read and discarded in chunks, never held whole), a line that is not JSON gets
-    -32700 (parse error) and JSON that is not a JSON-RPC message gets -32600 (invalid request),
-    with `"id": null` as JSON-RPC 2.0 says. Only valid messages reach the SDK.
-    """
-    import anyio
-    from mcp.server.stdio import stdio_server
-    from mcp.shared.message import SessionMessage
-
-    lowlevel = server._lowlevel_server  # MCPServer.run_stdio_async does the same; it takes no streams
-    errors_in, errors_out = anyio.create_memory_object_stream[SessionMessage](32)
-    stdin = _GuardedStdin(sys.stdin.buffer, max_line_bytes, errors_in)
-    async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):  # type: ignore[arg-type]
-
-        async def forward_errors() -> None:
-            async with errors_out:
-                async for message in errors_out:
-                    try:
-                        await write_stream.send(message)
-                    except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-                        return
-
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(forward_errors)
-            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
-            tg.cancel_scope.cancel()
-
-
-class _GuardedStdin:
-    """Async iterator of valid JSON-RPC lines from a binary stream; answers the others."""
-
-    _ID = re.compile(rb'^\s*\{\s*"jsonrpc"\s*:\s*"2\.0"\s*,\s*"id"\s*:\s*(-?\d{1,15}|"[^"\\]{0,200}")')
-    _CHUNK = 1 << 16
-
-    def __init__(self, buffer: Any, limit: int, errors: Any) -> None:
-        self._buffer = buffer
-        self._limit = limit
-        self._errors = errors
-
-    def __aiter__(self) -> _GuardedStdin:
-        return self
-
-    async def __anext__(self) -> str:
-        import anyio
-
-        while True:
-            line = await anyio.to_thread.run_sync(self._buffer.readline, self._limit + 1)
-            if not line:
-                self._errors.close()
-                raise StopAsyncIteration
-            if len(line) > self._limit and not line.endswith(b"\n"):
-                head = line[:512]
-                while line and not line.endswith(b"\n"):  # discard the rest of the line
-                    line = await anyio.to_thread.run_sync(self._buffer.readline, self._CHUNK)
-                await self._reply(
-                    -32600,
-                    f"Message too large: over {self._limit} bytes; send smaller requests",
-                    self._sniff_id(head),
-                )
-                continue
-            if not line.strip():
-                continue
-            checked = self._check(line)
-            if isinstance(checked, str):
-                return checked
-            await self._reply(*checked, None)
-
-    def _check(self, line: bytes) -> str | tuple[int, str]:
-        import json
-
-        from mcp_types import jsonrpc_message_adapter
-
-        try:
-            text = line.decode("utf-8")
-        except UnicodeDecodeError:
-            return -32700, "Parse error: the line is not valid UTF-8"
-        try:
-            message = jsonrpc_message_adapter.validate_json(text, by_name=False)
-        except ValueError:
-            pass
-        else:
-            # a request whose id is not a string or number would pass as a notification
-            if type(message).__name__ != "JSONRPCNotification" or "id" not in json.loads(text):
-                return text
-        try:
-            json.loads(text)
-        except ValueError:
-            return -32700, "Parse error: the line is not valid JSON"
-        return -32600, "Invalid Request: not a JSON-RPC 2.0 message (jsonrpc, id, method, params)"
-
-    def _sniff_id(self, head: bytes) -> int | str | None:
-        import json
-
-        match = self._ID.match(head)
-        return json.loads(match.group(1)) if match else None
-
-    async def _reply(self, code: int, message: str, request_id: int | str | None) -> None:
-        import anyio
-        from mcp.shared.message import SessionMessage
-        from mcp_types import ErrorData, JSONRPCError
-
-        log.info("stdio: answered a bad line with %d: %s", code, message)
-        error = JSONRPCError(jsonrpc="2.0", id=request_id, error=ErrorData(code=code, message=message))
-        with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
-            await self._errors.send(SessionMessage(error))
-
-
-# ---------------------------------------------------------------- HTTP transports
-
-
-def allowed_hosts(settings: Settings, port: int) -> list[str]:
-    """Host header values accepted: loopback names on our port, the bind address, configured extras."""
-    hosts = [f"{name}:{port}" for name in ("127.0.0.1", "localhost", "[::1]")]
-    if port == 80:
-        hosts += ["127.0.0.1", "localhost", "[::1]"]
-    bind = settings.host.strip()
-    if bind not in ("0.0.0.0", "::", "") and not is_loopback(bind):
-        hosts.append(f"[{bind}]:{port}" if ":" in bind else f"{bind}:{port}")
-    for extra in settings.allowed_hosts:
-        extra = extra.strip().lower()
-        hosts.append(extra)
-        has_port = "]:" in extra if extra.startswith("[") else ":" in extra
-        if not has_port:
-            hosts.append(f"{extra}:{port}")
-    return list(dict.fromkeys(hosts))
-
-
-def allowed_origins(settings: Settings) -> list[str]:
-    """Origin values accepted (browsers send one; other clients usually do not)."""
-    origins = [
-        f"{scheme}://{name}:*" for scheme in ("http", "https") for name in ("127.0.0.1", "localhost", "[::1]")
-    ]
-    origins += [
-        f"{scheme}://{name}" for scheme in ("http", "https") for name in ("127.0.0.1", "localhost", "[::1]")
-    ]
-    origins += [o.strip().rstrip("/").lower() for o in settings.allowed_origins if o.strip()]
-    return list(dict.fromkeys(origins))
-
-
-def _matches(value: str, allowed: list[str]) -> bool:
-    value = value.lower()
-    for pattern in allowed:
-        if value == pattern:
-            return True
-        if pattern.endswith(":*"):
-            base = pattern[:-2]
-            rest = value[len(base) + 1 :]
-            if value.startswith(base + ":") and rest.isdigit():
-                return True
-    return False
-
-
-def transport_security(settings: Settings, port: int) -> TransportSecuritySettings:
-    from mcp.server.transport_security import TransportSecuritySettings
-
-    return TransportSecuritySettings(
-        enable_dns_rebinding_protection=True,
-        allowed_hosts=allowed_hosts(settings, port),
-        allowed_origins=allowed_origins(settings),
-    )
-
-
-class HTTPGuard:
-    """ASGI middleware in front of the SDK app: Host/Origin, /healthz, bearer token."""
-
-    def __init__(
-        self,
-        app: Any,
-        *,
-        hosts: list[str],
-        origins: list[str],
-        token: str | None,
-    ) -> None:
-        self.app = app
-        self.hosts = hosts
-        self.origins = origins
-        self._token = token.encode() if token else None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            if scope["type"] == "websocket":  # nothing here speaks websocket
-                await send({"type": "websocket.close", "code": 1008})
-                return
-            await self.app(scope, receive, send)  # lifespan
-            return
-        headers = _headers(scope)
-        host = headers.get("host", "")
-        if not host or not _matches(host, self.hosts):
-            await _respond(send, 421, "Invalid Host header")
-            return
-        origin = headers.get("origin")
-        if origin is not None and not _matches(origin.rstrip("/"), self.origins):
-            await _respond(send, 403, "Invalid Origin header")
-            return
-        if scope["path"] == HEALTH_PATH:
-            if scope["method"] in ("GET", "HEAD"):
-                await _respond(send, 200, "ok", head=scope["method"] == "HEAD")
-            else:
-                await _respond(send, 405, "Method not allowed", extra=[(b"allow", b"GET, HEAD")])
-            return
-        if self._token is not None and not self._authorized(headers.get("authorization")):
-            await _respond(
-                send,
-                401,
-                "Unauthorized: send the server's bearer token as `Authorization: Bearer <token>`",
-                extra=[(b"www-authenticate", b'Bearer realm="aural-mcp"')],
-            )
-            return
-        await self.app(scope, receive, send)
-
-    def _authorized(self, header: str | None) -> bool:
-        import hmac
-
-        assert self._token is not None
-        if not header:
-            return False
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer":
-            return False
-        return hmac.compare_digest(value.strip().encode(), self._token)
-
-
-def _headers(scope: Any) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for key, value in scope.get("headers", ()):
-        name = key.decode("latin-1").lower()
-        if name not in out:  # first wins; duplicates of Host/Origin are not honoured twice
-            out[name] = value.decode("latin-1")
-    return out
-
-
-async def _respond(
-    send: Any, status: int, text: str, *, head: bool = False, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    body = (text + "\n").encode()
-    headers = [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-        (b"cache-control", b"no-store"),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
-    await send({"type": "http.response.body", "body": b"" if head else body})
-
-
-def build_http_app(server: MCPServer, settings: Settings, port: int) -> Any:
-    """The ASGI app for `settings.transport` ('sse' or 'http'), behind the guard."""
-    security = transport_security(settings, port)
-    if settings.transport == "sse":
-        inner = server.sse_app(
-            sse_path=SSE_PATH,
-            message_path=SSE_MESSAGE_PATH,
-            max_request_body_size=settings.max_body_bytes,
-            transport_security=security,
-            host=settings.host,
-        )
-    else:
-        inner = server.streamable_http_app(
-            streamable_http_path=HTTP_PATH,
-            stateless_http=settings.stateless,
-            max_request_body_size=settings.max_body_bytes,
-            transport_security=security,
-            host=settings.host,
-        )
-    return HTTPGuard(
-        inner, hosts=security.allowed_hosts, origins=security.allowed_origins, token=settings.auth_token
-    )
-
-
-def _bind(host: str, port: int) -> Any:
-    import socket
-
-    try:
-        infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as exc:
-        raise ConfigError(f"cannot resolve --host {host!r}: {exc.strerror}") from None
-    family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind(address)
-    except OSError as exc:
-        sock.close()
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}; choose another --port") from None
-    sock.set_inheritable(True)
-    return sock
-
-
-def run_http(settings: Settings) -> int:
-    import uvicorn
-
-    sock = _bind(settings.host, settings.port)
-    port = sock.getsockname()[1]
-    try:
-        server = _build(settings)
-        app = build_http_app(server, settings, port)
-        config = uvicorn.Config(
-            app,
-            log_config=None,
-            log_level=settings.log_level.lower(),
-            access_log=settings.log_level == "DEBUG",
-            lifespan="on",
-            server_header=False,
-            timeout_graceful_shutdown=3,
-        )
-        shown = f"[{settings.host}]" if ":" in settings.host else settings.host
-        path = SSE_PATH if settings.transport == "sse" else HTTP_PATH
-        kind = (
-            "SSE"
-            if settings.transport == "sse"
-            else "Streamable HTTP" + (" (stateless)" if settings.stateless else "")
-        )
-        auth = "bearer token required" if settings.auth_token else "no token"
-        _say(f"{kind} listening on http://{shown}:{port}{path} ({auth}; health: {HEALTH_PATH})")
-        if settings.host in ("0.0.0.0", "::"):
-            _say("accepting Host localhost/127.0.0.1/[::1] only; add others with --allowed-hosts")
-        uvicorn.Server(config).run(sockets=[sock])
-    finally:
-        sock.close()
-    return 0
