@@ -22,6 +22,7 @@ Location = Literal["path", "query", "body"]
 AI_TONES = ("CASUAL", "PROFESSIONAL", "FORMAL", "FRIENDLY")
 FOLLOW_UP_DEPTHS = ("LIGHT", "MODERATE", "DEEP")
 QUESTION_TYPES = ("OPEN_ENDED", "SINGLE_CHOICE", "MULTIPLE_CHOICE", "CODING", "WHITEBOARD", "RESEARCH")
+CHOICE_TYPES = ("SINGLE_CHOICE", "MULTIPLE_CHOICE")  # the question types that take `options`
 SESSION_STATUSES = ("IN_PROGRESS", "COMPLETED", "ABANDONED")
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -38,6 +39,7 @@ def show_input(value: Any, limit: int = SHOWN_INPUT_CHARS) -> str:
     """Bad input as an error shows it: JSON-quoted, at most `limit` characters."""
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 _NO_DEFAULT: Any = object()
 
@@ -188,16 +190,24 @@ def _interview_fields(*, create: bool) -> tuple[Arg, ...]:
 _QUESTION_PROPS: dict[str, Any] = {
     "text": {"type": "string", "minLength": 1},
     "type": {"type": "string", "enum": list(QUESTION_TYPES), "default": "OPEN_ENDED"},
-    "order": {"type": "integer", "minimum": 0, "description": "default: after the last"},
+    "order": {"type": "integer", "minimum": 0, "description": "position; default: after the last"},
     "required": {"type": "boolean", "default": True},
     "followUpEnabled": {"type": "boolean", "default": True, "description": "probe short answers"},
-    "options": {"type": "array", "items": {"type": "string"}, "description": "choice types"},
+    "options": {
+        "type": "array",
+        "minItems": 2,
+        "items": {"type": "string", "minLength": 1},
+        "description": "the choices, required for SINGLE_CHOICE/MULTIPLE_CHOICE only",
+    },
     "description": {"type": "string"},
     "timeLimitSeconds": {"type": "integer", "minimum": 1},
+    # The candidate page reads {language, code}; the API takes any object of strings, so a
+    # language -> code map is accepted too, but only the page's own shape is advertised.
     "starterCode": {
         "type": "object",
+        "properties": {"language": {"type": "string"}, "code": {"type": "string"}},
         "additionalProperties": {"type": "string"},
-        "description": "CODING: language -> code",
+        "description": "CODING only",
     },
     "allowFileUpload": {"type": "boolean"},
     "allowedFileTypes": {"type": "array", "items": {"type": "string"}},
@@ -220,8 +230,13 @@ _CANDIDATE_PROPS: dict[str, Any] = {
 }
 
 
-def _nullable(props: dict[str, Any], keep: tuple[str, ...] = ()) -> tuple[Arg, ...]:
-    """Body args from item properties, nullable (null clears) except for `keep`."""
+def _nullable(
+    props: dict[str, Any], keep: tuple[str, ...] = (), descriptions: dict[str, str] | None = None
+) -> tuple[Arg, ...]:
+    """Body args from item properties, nullable (null clears) except for `keep`.
+
+    `descriptions` replaces an item property's description where it would be wrong for an update.
+    """
     out = []
     for name, schema in props.items():
         s = {k: v for k, v in schema.items() if k not in ("default",)}
@@ -232,7 +247,7 @@ def _nullable(props: dict[str, Any], keep: tuple[str, ...] = ()) -> tuple[Arg, .
                 name,
                 "body",
                 {k: v for k, v in s.items() if k != "description"},
-                schema.get("description", ""),
+                (descriptions or {}).get(name, schema.get("description", "")),
             )
         )
     return tuple(out)
@@ -240,7 +255,14 @@ def _nullable(props: dict[str, Any], keep: tuple[str, ...] = ()) -> tuple[Arg, .
 
 def _question_update_args() -> tuple[Arg, ...]:
     keep = ("text", "type", "order", "required", "followUpEnabled", "allowFileUpload", "allowedFileTypes")
-    return _nullable(_QUESTION_PROPS, keep)
+    return _nullable(
+        _QUESTION_PROPS,
+        keep,
+        {
+            "order": "new position; the other questions keep theirs",
+            "options": "the choices; send with type SINGLE_CHOICE or MULTIPLE_CHOICE",
+        },
+    )
 
 
 INTERVIEWS = "interviews"
@@ -261,9 +283,17 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="List interviews",
         description="List interviews in the key's projects, most recently updated first. Use it to find an "
         "interviewId. Next: get_interview.",
-        llm_hint="Archived interviews are included (isActive false). Pass the returned cursor for the next page; "
-        "the boundary item repeats, so de-duplicate by id.",
-        args=(_LIMIT_100, Arg("cursor", "query", {"type": "string"}, "from the previous page")),
+        llm_hint="Archived interviews are included (isActive false). Pass the returned cursor for the next page "
+        "until it is null; pages do not overlap.",
+        args=(
+            _LIMIT_100,
+            Arg(
+                "cursor",
+                "query",
+                {"type": "string", "format": "uuid"},
+                "the cursor the previous page returned",
+            ),
+        ),
         read_only=True,
         idempotent=True,
         paginated=True,
@@ -291,8 +321,10 @@ OPERATIONS: tuple[Operation, ...] = (
         tag="Interviews",
         summary="Create an interview",
         description="Create an interview in the key's first project. Next: add_questions, then publish_interview.",
-        llm_hint="It starts invite-only with a slug; publishing opens it. Not safe to repeat: after an unknown "
-        "outcome, look for the title with list_interviews first.",
+        llm_hint="It starts invite-only: candidates added with add_candidates can take it at once, before any "
+        "publish. publish_interview opens the public link to anyone, and nothing closes it again. Invalid aiTone "
+        "or followUpDepth is rejected here (the API alone would silently use the default). Not safe to repeat: "
+        "after an unknown outcome, look for the title with list_interviews first.",
         args=(_str("title", required=True, min_length=1), *_interview_fields(create=True)),
         retry_safe=False,
     ),
@@ -305,7 +337,7 @@ OPERATIONS: tuple[Operation, ...] = (
         tag="Interviews",
         summary="Update an interview",
         description="Change an interview's settings; only the fields you send change.",
-        llm_hint="Invalid aiTone or followUpDepth is rejected here (create would default it).",
+        llm_hint="Invalid aiTone or followUpDepth is rejected, as in create_interview.",
         args=(_id("interviewId", "interview"), _str("title", min_length=1), *_interview_fields(create=False)),
         destructive=True,
         idempotent=True,
@@ -361,7 +393,9 @@ OPERATIONS: tuple[Operation, ...] = (
         tag="Questions",
         summary="Add questions",
         description="Add one or more questions to an interview, all or nothing. Next: publish_interview.",
-        llm_hint="Omit order to append. Not safe to repeat: after an unknown outcome, check list_questions.",
+        llm_hint="Omit order to append. SINGLE_CHOICE/MULTIPLE_CHOICE need options (a list of at least 2); "
+        "other types take none. Works on archived interviews, which candidates cannot start until "
+        "publish_interview. Not safe to repeat: after an unknown outcome, check list_questions.",
         args=(
             _id("interviewId", "interview"),
             Arg(
@@ -386,8 +420,10 @@ OPERATIONS: tuple[Operation, ...] = (
         toolset=QUESTIONS,
         tag="Questions",
         summary="Update a question",
-        description="Change a question; only the fields you send change.",
-        llm_hint="Changing order does not renumber the others.",
+        description="Change a question; only the fields you send change, null clears.",
+        llm_hint="Changing order does not renumber the others. options and a choice type go together: setting "
+        "type to SINGLE_CHOICE/MULTIPLE_CHOICE needs options (resend the current ones to keep them), and options "
+        "need that type in the same call, since the stored type is not read first.",
         args=(_id("questionId", "question"), *_question_update_args()),
         destructive=True,
         idempotent=True,
@@ -414,7 +450,7 @@ OPERATIONS: tuple[Operation, ...] = (
         toolset=CANDIDATES,
         tag="Candidates",
         summary="List candidates",
-        description="List an interview's candidates, newest first, with their invite links.",
+        description="List an interview's candidates, newest first, each with the personal invite URL to send them.",
         llm_hint="sessionId is set once a candidate opens the invite.",
         args=(_id("interviewId", "interview"),),
         read_only=True,
@@ -428,7 +464,8 @@ OPERATIONS: tuple[Operation, ...] = (
         toolset=CANDIDATES,
         tag="Candidates",
         summary="Add candidates",
-        description="Register 1-500 candidates; each gets a personal inviteUrl to send them.",
+        description="Register 1-500 candidates, each with a name or an email; each gets a personal inviteUrl to "
+        "send them.",
         llm_hint="Duplicates are not detected: check list_candidates before re-adding. Not safe to repeat after an "
         "unknown outcome.",
         args=(
@@ -482,7 +519,12 @@ OPERATIONS: tuple[Operation, ...] = (
         args=(
             _id("interviewId", "interview"),
             _LIMIT_100,
-            Arg("cursor", "query", {"type": "string", "format": "uuid"}, "from the previous page"),
+            Arg(
+                "cursor",
+                "query",
+                {"type": "string", "format": "uuid"},
+                "the cursor the previous page returned",
+            ),
         ),
         read_only=True,
         idempotent=True,
@@ -536,12 +578,17 @@ OPERATIONS: tuple[Operation, ...] = (
                     "type": "array",
                     "minItems": 1,
                     "maxItems": 100,
-                    "items": {"type": "string", "minLength": 1},
+                    "items": {"type": "string", "format": "uuid"},
                 },
-                "session ids",
+                "UUIDs of IN_PROGRESS sessions, from list_sessions",
                 required=True,
             ),
-            Arg("dryRun", "body", {"type": "boolean", "default": True}),
+            Arg(
+                "dryRun",
+                "body",
+                {"type": "boolean", "default": True},
+                "true (default): only preview which would end; false: end them",
+            ),
         ),
         destructive=True,
         idempotent=True,

@@ -2,8 +2,10 @@
 mutations *away* from it (wrong types, missing and extra fields, nulls, huge and unicode
 strings, NUL bytes, JSON-encoded strings).
 
-The tool schemas are small and flat (types, enums, bounds, formats, arrays of objects), so a
-compact generator here covers them without another dependency.
+The tool schemas are small and flat (types, enums, bounds, arrays of objects), so a compact
+generator here covers them without another dependency. The advertised schemas carry no `format`
+(Gemini rejects most formats): an id says "UUID" in its description, and a property named
+`email` is an email, so that is what is generated for them.
 """
 
 from __future__ import annotations
@@ -82,15 +84,19 @@ def _types(schema: dict[str, Any]) -> list[str]:
     return ["string"]
 
 
-def from_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+def is_uuid_field(schema: dict[str, Any]) -> bool:
+    return schema.get("format") == "uuid" or "UUID" in str(schema.get("description", ""))
+
+
+def from_schema(schema: dict[str, Any], name: str = "") -> st.SearchStrategy[Any]:
     """Values valid for `schema` (the subset of JSON Schema the tool schemas use)."""
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
-    options = [_for_type(t, schema) for t in _types(schema)]
+    options = [_for_type(t, schema, name) for t in _types(schema)]
     return st.one_of(*options) if len(options) > 1 else options[0]
 
 
-def _for_type(t: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
+def _for_type(t: str, schema: dict[str, Any], name: str = "") -> st.SearchStrategy[Any]:
     if t == "null":
         return st.none()
     if t == "boolean":
@@ -108,9 +114,9 @@ def _for_type(t: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         )
     if t == "string":
         fmt = schema.get("format")
-        if fmt == "uuid":
+        if is_uuid_field(schema):
             return st.uuids(version=4).map(str)
-        if fmt == "email":
+        if fmt == "email" or name == "email":
             return st.from_regex(r"\A[a-z0-9]{1,12}@[a-z0-9]{1,10}\.(com|org|dev)\Z")
         if fmt == "date":
             return st.dates().map(lambda d: d.isoformat())
@@ -138,8 +144,8 @@ def _for_type(t: str, schema: dict[str, Any]) -> st.SearchStrategy[Any]:
 def object_from_schema(schema: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
     props: dict[str, Any] = schema.get("properties", {})
     required = set(schema.get("required", []))
-    fixed = {name: from_schema(sub) for name, sub in props.items() if name in required}
-    optional = {name: from_schema(sub) for name, sub in props.items() if name not in required}
+    fixed = {name: from_schema(sub, name) for name, sub in props.items() if name in required}
+    optional = {name: from_schema(sub, name) for name, sub in props.items() if name not in required}
     return st.fixed_dictionaries(fixed, optional=optional)
 
 
@@ -251,7 +257,7 @@ def _out_of_range(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
         return st.sampled_from(_BIG_LISTS)
     if "string" in t and "enum" in schema:
         return st.sampled_from([v.lower() for v in schema["enum"]] + ["", "UNKNOWN"])
-    if schema.get("format") == "uuid":
+    if is_uuid_field(schema):
         return st.one_of(
             st.just(str(uuid.uuid4()).upper()), st.just(str(uuid.uuid4())[:-1]), st.just("not-a-uuid")
         )

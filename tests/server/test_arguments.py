@@ -76,7 +76,7 @@ def test_hidden_question_fields_are_accepted_but_unknown_ones_are_not():
 
 
 def test_bounds_and_types():
-    assert problems("add_candidates", {"interviewId": ID, "candidates": [{}] * 501}) == [
+    assert problems("add_candidates", {"interviewId": ID, "candidates": [{"name": "x"}] * 501}) == [
         "`candidates` takes at most 500 items (got 501); split the call"
     ]
     assert problems("list_practices", {"interviewId": ID, "limit": True}) == [

@@ -138,7 +138,7 @@ def _list_interviews(args: dict[str, Any], data: Any, cursor: Any) -> str:
         lines.append("No interviews yet. Next: create_interview.")
     if cursor:
         lines.append(
-            f"\nMore: call list_interviews with cursor `{cursor}` (the boundary item repeats; skip ids you have)."
+            f"\nMore: call list_interviews with cursor `{cursor}` for the next page."
         )
     else:
         lines.append("\nNext: get_interview with an interviewId.")
