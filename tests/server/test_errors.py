@@ -115,7 +115,7 @@ async def test_outcome_unknown_is_not_retried_and_says_how_to_check():
         out = await _error(mcp, "create_interview", {"title": "Ambiguous"})
         assert transport.posts == 1  # never repeated
         assert out.startswith("The outcome is unknown")
-        assert "It was not retried" in out and "`list_interviews` (look for the title 'Ambiguous'" in out
+        assert "It was not retried" in out and '`list_interviews` (look for the title "Ambiguous"' in out
         listed = await mcp.call_tool("list_interviews", {})
         assert "Ambiguous" in text(listed)  # it did take effect
 
@@ -179,3 +179,73 @@ async def test_a_lost_answer_to_an_idempotent_write_says_it_may_have_applied():
         assert "may already have taken effect" in out and "Nothing was changed" not in out
         got = await mcp.call_tool("get_interview", {"interviewId": iid})
         assert "After" in text(got)  # it did apply
+
+
+async def test_sandbox_errors_that_name_no_argument_carry_their_own_fix(mcp):
+    iid = (await setup_interview(mcp))["interviewId"]
+    added = await mcp.call_tool("add_candidates", {"interviewId": iid, "candidates": [{"name": "Ada"}]})
+    cid = added.structured_content["data"][0]["id"]
+    first = await mcp.call_tool("simulate_session", {"interviewId": iid, "candidateId": cid})
+    assert not first.is_error, text(first)
+    out = await _error(mcp, "simulate_session", {"interviewId": iid, "candidateId": cid})
+    assert "already has a session" in out and "simulate without `candidateId`" in out
+    out = await _error(mcp, "simulate_session", {"interviewId": iid, "candidateId": MISSING})
+    assert "`list_candidates` with this interviewId shows its candidates" in out
+    await mcp.call_tool("archive_interview", {"interviewId": iid})
+    out = await _error(mcp, "simulate_session", {"interviewId": iid})
+    assert "Call `publish_interview` to re-activate the interview" in out
+    assert "Fix the argument it names" not in out
+
+
+def _answering_400(message: str) -> httpx2.MockTransport:
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(400, json={"error": {"code": "BAD_REQUEST", "message": message}})
+
+    return httpx2.MockTransport(answer)
+
+
+ID = "0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b"
+BAD_REQUESTS = [
+    ("list_sessions", {"interviewId": ID, "cursor": ID}, "Invalid cursor", "omit it to start over"),
+    ("create_interview", {"title": "t"}, "No accessible project found for this API key.", "create a project"),
+    ("update_interview", {"interviewId": ID, "title": "t"}, "No valid fields to update.", "at least one field"),
+    ("update_candidate", {"interviewId": ID, "candidateId": ID, "email": "a@b.co"}, "Invalid email address",
+     "`email` must be a valid address"),
+    ("update_candidate", {"interviewId": ID, "candidateId": ID, "birthday": "2026-02-30"}, "Invalid ISO date",
+     "`birthday` must be a real calendar date"),
+    ("add_candidates", {"interviewId": ID, "candidates": [{"name": "a"}]}, "Maximum 500 candidates per request",
+     "at most 500 items"),
+    ("add_questions", {"interviewId": ID, "questions": [{"text": "a"}]}, "At least one question is required",
+     "at least one item"),
+    ("add_questions", {"interviewId": ID, "questions": [{"text": "a"}]}, "Invalid JSON body", "report it"),
+    ("update_question", {"questionId": ID, "text": "a"}, "Expected JSON object", "report it"),
+    ("add_candidates", {"interviewId": ID, "candidates": [{"name": "a"}]}, "Each candidate must be an object",
+     "report it"),
+    ("add_questions", {"interviewId": ID, "questions": [{"text": "a", "timeLimitSeconds": 5}]},
+     "Too small: expected number to be >0", "does not name the field; check the optional question fields"),
+    ("add_candidates", {"interviewId": ID, "candidates": [{"name": "a"}]},
+     "Invalid input: expected int, received number", "check the profile fields"),
+    ("end_sessions", {"interviewId": ID, "ids": [ID]}, "Too big: expected array to have <=100 items",
+     "check `ids` (1-100 session UUIDs)"),
+    ("update_interview", {"interviewId": ID, "aiTone": "CASUAL"}, "Invalid aiTone.", "Fix `aiTone`"),
+    ("add_questions", {"interviewId": ID, "questions": [{"text": "a"}]}, "options must be an array of strings",
+     "Fix `options`"),
+    ("get_usage", {}, "Something odd happened", "does not say which argument is wrong"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("tool", "args", "message", "fix"), BAD_REQUESTS)
+async def test_each_bad_request_message_gets_its_own_fix(tool, args, message, fix):
+    settings = Settings(api_key="dlv_" + "q" * 32, base_url=SANDBOX_URL)
+    async with Client(build_server(settings, transport=_answering_400(message))) as mcp:
+        out = await _error(mcp, tool, args)
+    assert out.startswith(f"Aural rejected the request (400 BAD_REQUEST: {message})"), out
+    assert fix in out, out
+    assert "Fix the argument it names" not in out
+
+
+async def test_a_huge_api_message_is_cut():
+    settings = Settings(api_key="dlv_" + "q" * 32, base_url=SANDBOX_URL)
+    async with Client(build_server(settings, transport=_answering_400("Z" * 100_000))) as mcp:
+        out = await _error(mcp, "get_usage", {})
+    assert "Z" * 300 not in out and len(out) < 800

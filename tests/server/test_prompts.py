@@ -29,11 +29,15 @@ async def test_design_interview_is_a_plan_using_the_tools(mcp):
     assert "OPEN_ENDED" in body
 
 
+IID = "0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b"
+SID = "1c8f7a2d-3e4b-4f6a-9bac-1d2e3f4a5b6c"
+
+
 async def test_review_prompts_name_the_ids_and_resources(mcp):
-    body = (await mcp.get_prompt("review_sessions", {"interviewId": "abc"})).messages[0].content.text
-    assert "list_sessions abc" in body and "get_session" in body and "transcript" in body
-    body = (await mcp.get_prompt("review_session", {"sessionId": "s1"})).messages[0].content.text
-    assert "aural://sessions/s1/transcript" in body and "get_session s1" in body
+    body = (await mcp.get_prompt("review_sessions", {"interviewId": IID})).messages[0].content.text
+    assert f"list_sessions {IID}" in body and "get_session" in body and "transcript" in body
+    body = (await mcp.get_prompt("review_session", {"sessionId": SID})).messages[0].content.text
+    assert f"aural://sessions/{SID}/transcript" in body and f"get_session {SID}" in body
 
 
 async def test_completions_for_interview_and_session_ids(mcp):
@@ -81,3 +85,37 @@ async def test_a_missing_prompt_argument_is_invalid_params_naming_it(mcp):
         await mcp.get_prompt("review_session", {})
     assert caught.value.error.code == INVALID_PARAMS
     assert "sessionId" in caught.value.error.message
+
+
+async def test_every_prompt_argument_has_a_description(mcp):
+    for prompt in (await mcp.list_prompts()).prompts:
+        for arg in prompt.arguments or []:
+            assert arg.description, (prompt.name, arg.name)
+    design = next(p for p in (await mcp.list_prompts()).prompts if p.name == "design_interview")
+    channels = next(a for a in design.arguments or [] if a.name == "channels")
+    assert "chat, voice, video" in channels.description
+
+
+async def _invalid(mcp, name: str, args: dict) -> str:
+    from mcp.shared.exceptions import MCPError
+    from mcp_types import INVALID_PARAMS
+
+    with pytest.raises(MCPError) as caught:
+        await mcp.get_prompt(name, args)
+    assert caught.value.error.code == INVALID_PARAMS
+    return caught.value.error.message
+
+
+async def test_invalid_prompt_argument_values_are_invalid_params_naming_the_allowed_values(mcp):
+    msg = await _invalid(mcp, "design_interview", {"role": "Backend", "channels": "phone"})
+    assert "`channels` takes chat, voice, video, comma-separated" in msg and '"phone"' in msg
+    msg = await _invalid(mcp, "design_interview", {"role": "   "})
+    assert "`role` must be a role name" in msg
+    msg = await _invalid(mcp, "review_sessions", {"interviewId": "abc"})
+    assert "`interviewId` must be a UUID from list_interviews" in msg
+    msg = await _invalid(mcp, "review_session", {"sessionId": SID + "\n"})
+    assert "`sessionId` must be a UUID from list_sessions" in msg
+    msg = await _invalid(mcp, "design_interview", {"role": "x" * 5000})
+    assert "x" * 101 not in msg
+    ok = await mcp.get_prompt("design_interview", {"role": "Backend", "channels": "Chat, voice"})
+    assert "Channels: Chat, voice" in ok.messages[0].content.text

@@ -9,22 +9,32 @@ title or participant name, so typing a name finds its id.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any
 
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, Completion, GetPromptRequestParams
+from pydantic import Field
 
 from aural_mcp.api.errors import AuralError
-from aural_mcp.operations import QUESTION_TYPES
+from aural_mcp.operations import QUESTION_TYPES, is_uuid, show_input
 
 if TYPE_CHECKING:
     from aural_mcp.server.app import Runtime
 
 _CACHE_SECONDS = 30.0  # completion look-ups are per keystroke; the API allows 60 calls a minute
+CHANNELS = ("chat", "voice", "video")
+_ROLE_CHARS = 200
+
+Role = Annotated[str, Field(description="the role to screen for, e.g. Backend engineer")]
+Focus = Annotated[str, Field(description="optional: skills or topics to weigh most, e.g. APIs, SQL")]
+Channels = Annotated[str, Field(description="comma-separated, any of chat, voice, video (default chat)")]
+InterviewId = Annotated[str, Field(description="interview id (UUID), from list_interviews")]
+SessionId = Annotated[str, Field(description="session id (UUID), from list_sessions")]
 
 
-def design_interview(role: str, focus: str = "", channels: str = "chat") -> str:
+def design_interview(role: Role, focus: Focus = "", channels: Channels = "chat") -> str:
     focus_line = f" Focus on: {focus}." if focus else ""
     return f"""Design and set up an Aural screening interview for the role: {role}.{focus_line}
 Channels: {channels} (chatEnabled / voiceEnabled / videoEnabled).
@@ -45,7 +55,7 @@ If a create returns "outcome unknown", check with list_interviews / list_questio
 Finish with a short summary: interview id, question list, url, and what I should do next."""
 
 
-def review_sessions(interviewId: str) -> str:  # noqa: N803 - the API's argument name
+def review_sessions(interviewId: InterviewId) -> str:  # noqa: N803 - the API's argument name
     return f"""Review the candidates of Aural interview {interviewId} and compare them.
 
 1. get_interview {interviewId}: read the objective, assessment criteria and questions.
@@ -59,7 +69,7 @@ def review_sessions(interviewId: str) -> str:  # noqa: N803 - the API's argument
 Do not change anything in Aural unless I ask."""
 
 
-def review_session(sessionId: str) -> str:  # noqa: N803
+def review_session(sessionId: SessionId) -> str:  # noqa: N803
     return f"""Review one Aural candidate session, {sessionId}.
 
 1. get_session {sessionId}: status, summary, themes, sentiment, insights and scores.
@@ -149,8 +159,38 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         return Completion(values=values[:100], total=len(values), has_more=len(values) > 100)
 
 
+def _check_design(args: dict[str, str]) -> str | None:
+    role = args.get("role", "")
+    if not role.strip() or len(role) > _ROLE_CHARS:
+        return f"`role` must be a role name of 1-{_ROLE_CHARS} characters (got {show_input(role)})"
+    channels = [c.strip().lower() for c in (args.get("channels") or "chat").split(",")]
+    wrong = [c for c in channels if c not in CHANNELS]
+    if wrong:
+        return (
+            f"`channels` takes {', '.join(CHANNELS)}, comma-separated, e.g. chat,voice "
+            f"(got {show_input(args.get('channels'))})"
+        )
+    return None
+
+
+def _check_id(name: str, source: str) -> Callable[[dict[str, str]], str | None]:
+    def check(args: dict[str, str]) -> str | None:
+        if is_uuid(args.get(name)):
+            return None
+        return f"`{name}` must be a UUID from {source} (got {show_input(args.get(name))})"
+
+    return check
+
+
+_ARGUMENT_CHECKS: dict[str, Callable[[dict[str, str]], str | None]] = {
+    "design_interview": _check_design,
+    "review_sessions": _check_id("interviewId", "list_interviews"),
+    "review_session": _check_id("sessionId", "list_sessions"),
+}
+
+
 def _reject_bad_prompt_requests(server: MCPServer) -> None:
-    """An unknown prompt or a missing argument is the caller's error: -32602 naming what to fix.
+    """An unknown prompt, a missing or an invalid argument is the caller's error: -32602 naming the fix.
 
     MCPServer turns both into a plain ValueError, which reaches the wire as an internal error, so
     prompts/get is checked first and then handed to MCPServer's own handler.
@@ -173,6 +213,10 @@ def _reject_bad_prompt_requests(server: MCPServer) -> None:
                 code=INVALID_PARAMS,
                 message=f"Prompt {params.name!r} needs the argument(s) {', '.join(missing)}",
             )
+        check = _ARGUMENT_CHECKS.get(params.name)
+        problem = check({k: str(v) for k, v in given.items()}) if check else None
+        if problem:
+            raise MCPError(code=INVALID_PARAMS, message=f"Prompt {params.name!r}: {problem}")
         return await inner(ctx, params)
 
     lowlevel.add_request_handler("prompts/get", GetPromptRequestParams, get_prompt)

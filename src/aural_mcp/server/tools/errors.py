@@ -7,6 +7,7 @@ here is retried (an ambiguous create least of all), and no text ever carries the
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
@@ -23,6 +24,7 @@ from aural_mcp.api.errors import (
     TransportError,
     UnauthorizedError,
 )
+from aural_mcp.operations import BY_NAME, show_input
 from aural_mcp.server.tools.base import ID_SOURCES
 
 logger = logging.getLogger("aural_mcp.server")
@@ -35,9 +37,11 @@ _KINDS = {
     "practiceId": "practice",
 }
 
+_API_MESSAGE_CHARS = 300  # the API's message is third-party text and may echo what it was sent
+
 # How to find out whether a create whose answer was lost took effect.
 _CHECKS = {
-    "create_interview": "`list_interviews` (look for the title {title!r} near the top)",
+    "create_interview": "`list_interviews` (look for the title {title} near the top)",
     "add_questions": "`list_questions` with interviewId {interviewId}",
     "add_candidates": "`list_candidates` with interviewId {interviewId}",
     "simulate_session": "`list_sessions` with interviewId {interviewId}",
@@ -46,7 +50,10 @@ _CHECKS = {
 
 def _api(exc: AuralError) -> str:
     status = f"{exc.status} " if exc.status is not None else ""
-    return f"{status}{exc.code}: {exc.message}"
+    message = str(exc.message)
+    if len(message) > _API_MESSAGE_CHARS:
+        message = message[: _API_MESSAGE_CHARS - 1] + "…"
+    return f"{status}{exc.code}: {message}"
 
 
 def _missing_id(op_name: str, args: dict[str, Any], message: str) -> tuple[str, str, str] | None:
@@ -69,7 +76,8 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
     """The isError text for an SDK error raised while running `op_name`."""
     api = _api(exc)
     if isinstance(exc, OutcomeUnknownError):
-        check = _CHECKS.get(op_name, "").format_map(_Default({"title": "", **args}))
+        shown = {**args, "title": show_input(args.get("title", ""))}
+        check = _CHECKS.get(op_name, "").format_map(_Default(shown))
         how = check or exc.check
         also = f" ({exc.check})" if check and exc.check and exc.check != check else ""
         why = exc.reason or (f"HTTP {exc.status}" if exc.status else "the connection failed")
@@ -141,23 +149,84 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
             "--sandbox to rehearse without an account) and restart the server."
         )
     if exc.code == "BAD_REQUEST" or exc.status == 400:
-        return f"Aural rejected the request ({api}). {_bad_request_hint(op_name, exc.message)}".rstrip()
+        return f"Aural rejected the request ({api}). {_bad_request_hint(op_name, str(exc.message))}"
     return f"Aural returned an error ({api})."
+
+
+_MALFORMED = (
+    "The request body was malformed, which aural-mcp should have prevented; call again, and report it "
+    "if it persists."
+)
+# 400 messages that name no argument (or name it in the API's words), with the fix for each. The
+# API's text varies across routes, so each pattern is a lower-case fragment.
+_BAD_REQUEST_FIXES: tuple[tuple[str, str], ...] = (
+    (
+        "cursor",
+        "Use the cursor returned by the previous page of the same interview, or omit it to start over.",
+    ),
+    (
+        "no accessible project",
+        "The key has no project to create in; create a project in Aural or use a key of another member.",
+    ),
+    ("no valid fields", "Send at least one field to change besides the id."),
+    (
+        "already has a session",
+        "That candidate already has a session; simulate without `candidateId`, or pick a candidate whose "
+        "sessionId is empty (`list_candidates`).",
+    ),
+    ("is archived", "Call `publish_interview` to re-activate the interview, then call again."),
+    ("not a candidate of this interview", "`list_candidates` with this interviewId shows its candidates."),
+    ("invalid iso date", "`birthday` must be a real calendar date YYYY-MM-DD, or null to clear it."),
+    ("invalid email", "`email` must be a valid address, or null to clear it."),
+    ("maximum 500", "Split the list into calls of at most 500 items."),
+    ("at least one", "Send at least one item in the list."),
+    ("invalid json", _MALFORMED),
+    ("expected json object", _MALFORMED),
+    ("expected a json object", _MALFORMED),
+    ("must be an object", _MALFORMED),
+)
+# The API's schema-library messages ("Too small: expected number to be >0") name no field.
+_UNNAMED_FIELD = re.compile(r"^(too small|too big|invalid input|invalid option|expected)\b", re.IGNORECASE)
+_UNNAMED_FIELD_FIXES = {
+    "add_questions": "the optional question fields (timeLimitSeconds an integer >= 1, probeThreshold an "
+    "integer, starterCode strings, allowFileUpload a boolean, allowedFileTypes strings)",
+    "update_question": "the optional question fields (timeLimitSeconds an integer >= 1, probeThreshold an "
+    "integer, starterCode strings, allowFileUpload a boolean, allowedFileTypes strings)",
+    "add_candidates": "the profile fields (birthday YYYY-MM-DD, graduationYear an integer, the others strings)",
+    "update_candidate": "the profile fields (birthday YYYY-MM-DD, graduationYear an integer, the others strings)",
+    "end_sessions": "`ids` (1-100 session UUIDs) and `dryRun` (a boolean)",
+}
 
 
 def _bad_request_hint(op_name: str, message: str) -> str:
     text = message.lower()
-    if "cursor" in text:
-        return "Use the cursor returned by the previous page of the same interview, or omit it to start over."
-    if "no accessible project" in text:
-        return (
-            "The key has no project to create in; create a project in Aural or use a key of another member."
-        )
-    if "no valid fields" in text:
-        return "Send at least one field to change besides the id."
-    if op_name == "update_candidate" and "email" in text:
-        return "`email` must be a valid address, or null to clear it."
-    return "Fix the argument it names and call again."
+    for fragment, fix in _BAD_REQUEST_FIXES:
+        if fragment in text:
+            return fix
+    if _UNNAMED_FIELD.match(message.strip()):
+        fields = _UNNAMED_FIELD_FIXES.get(op_name, "the arguments against this tool's schema")
+        return f"Aural's message does not name the field; check {fields}, then call again."
+    named = _argument_named(op_name, message)
+    if named:
+        return f"Fix `{named}` as the message says and call again."
+    return (
+        "Aural's message does not say which argument is wrong; compare the arguments with this tool's schema, "
+        "change the one that does not fit, and call again."
+    )
+
+
+def _argument_named(op_name: str, message: str) -> str | None:
+    """The argument (or list-item field) of `op_name` that the API's message names, if any."""
+    op = BY_NAME.get(op_name)
+    if op is None:
+        return None
+    names: list[str] = []
+    for arg in op.args:
+        names.append(arg.name)
+        item = arg.schema.get("items") or {}
+        names += list((item.get("properties") or {}) if isinstance(item, dict) else ())
+    words = set(re.findall(r"[A-Za-z]+", message))
+    return next((n for n in names if n in words), None)
 
 
 class _Default(dict[str, Any]):
