@@ -30,13 +30,6 @@ logger = logging.getLogger("aural_mcp.server")
 SERVER_NAME = "aural-mcp"
 SANDBOX_BASE_URL = "http://sandbox.local/api/v1"
 
-INSTRUCTIONS = """\
-Aural runs AI-led candidate interviews; these tools are its API. Route by intent:
-Set up: create_interview → add_questions → publish_interview (public url) → add_candidates (personal invite links).
-Results: list_sessions → get_session, or read aural://sessions/{sessionId}/transcript; scores and media in get_session_report.
-Ids come from list_interviews / list_questions / list_candidates; pass `cursor` for the next page; get_usage before bulk work.
-Pace ≤ 60 calls/min; end_sessions is a dry run unless dryRun is false; after an "outcome unknown" error check with a list tool before creating again. Guide: skill://aural-interviews/SKILL.md"""
-
 
 class Runtime:
     """The server's connection to Aural: one client, opened on first use, shared by connections."""
@@ -129,7 +122,8 @@ def build_server(
     in-process sandbox when `settings.sandbox`.
     """
     from aural_mcp.server import prompts, resources, skills, subscriptions
-    from aural_mcp.server.tools import build_tools
+    from aural_mcp.server.instructions import instructions_for
+    from aural_mcp.server.tools import build_tools, tool_names
 
     runtime = Runtime(settings, client=client, transport=transport)
 
@@ -145,7 +139,7 @@ def build_server(
     server: MCPServer = MCPServer(
         SERVER_NAME,
         title="Aural interviews",
-        instructions=INSTRUCTIONS,
+        instructions=instructions_for(tool_names(settings)),
         version=__version__,
         tools=list(build_tools(runtime)),
         extensions=[skills.SkillsExtension(skills.load_skills())],

@@ -137,9 +137,7 @@ def _list_interviews(args: dict[str, Any], data: Any, cursor: Any) -> str:
     if not data:
         lines.append("No interviews yet. Next: create_interview.")
     if cursor:
-        lines.append(
-            f"\nMore: call list_interviews with cursor `{cursor}` for the next page."
-        )
+        lines.append(f"\nMore: call list_interviews with cursor `{cursor}` for the next page.")
     else:
         lines.append("\nNext: get_interview with an interviewId.")
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from aural_mcp.server.tools.errors import explain, redact, unexpected
 
 if TYPE_CHECKING:
     from aural_mcp.server.app import Runtime
+    from aural_mcp.settings import Settings
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -128,6 +129,18 @@ def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
     return handler
 
 
+def _with_simulate(settings: Settings) -> bool:
+    wants_sandbox = settings.toolsets is None or SANDBOX_TOOLSET in settings.toolsets
+    return settings.sandbox and wants_sandbox and not settings.read_only
+
+
+def tool_names(settings: Settings) -> list[str]:
+    """The names of the tools a server with these settings lists, as `build_tools` builds them."""
+    check_toolsets(settings.toolsets)
+    names = [op.name for op in selected_operations(settings.toolsets, settings.read_only)]
+    return [*names, "simulate_session"] if _with_simulate(settings) else names
+
+
 def build_tools(runtime: Runtime) -> list[SchemaTool]:
     settings = runtime.settings
     check_toolsets(settings.toolsets)
@@ -135,8 +148,7 @@ def build_tools(runtime: Runtime) -> list[SchemaTool]:
         operation_tool(op, operation_handler(op, runtime))
         for op in selected_operations(settings.toolsets, settings.read_only)
     ]
-    wants_sandbox = settings.toolsets is None or SANDBOX_TOOLSET in settings.toolsets
-    if settings.sandbox and wants_sandbox and not settings.read_only:
+    if _with_simulate(settings):
         from aural_mcp.server.tools.sandbox import simulate_session_tool
 
         tools.append(simulate_session_tool(runtime))

@@ -1,0 +1,67 @@
+"""The server's instructions (shown to the model at `initialize`), generated from the enabled tools.
+
+A server started with `--read-only` or `--toolsets sessions` lists fewer tools; its instructions
+must never route the model to a tool it does not have. So every sentence that names tools is
+built from the tools that are enabled, and a sentence whose tools are all missing is left out.
+The resources (transcripts, the guide) are served whatever the toolsets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from aural_mcp import operations
+
+GUIDE = "skill://aural-interviews/SKILL.md"
+_SET_UP = (
+    ("create_interview", "create_interview"),
+    ("add_questions", "add_questions"),
+    ("publish_interview", "publish_interview (public url)"),
+    ("add_candidates", "add_candidates (personal invite links)"),
+)
+_ID_SOURCES = ("list_interviews", "list_questions", "list_candidates", "list_sessions")
+
+
+def instructions_for(tool_names: Iterable[str]) -> str:
+    """At most five short lines, naming only tools in `tool_names`."""
+    have = set(tool_names)
+    writes = sorted(n for n in have if n in operations.BY_NAME and not operations.get(n).read_only)
+    lines = ["Aural runs AI-led candidate interviews; these tools are its API. Route by intent:"]
+
+    set_up = [words for name, words in _SET_UP if name in have]
+    if set_up:
+        lines.append("Set up: " + " → ".join(set_up) + ".")
+    elif not writes and "simulate_session" not in have:
+        lines.append("This server is read-only: it cannot change anything in Aural.")
+
+    transcript = "aural://sessions/{sessionId}/transcript"
+    if "get_session" in have:
+        lead = "list_sessions → get_session" if "list_sessions" in have else "get_session"
+        results = [f"{lead} (transcript, summary, sentiment and scored insights), or read {transcript}"]
+    else:
+        results = [f"read {transcript}"]
+    if "get_session_report" in have:
+        results.append("recordings, screenshots and the anti-cheating log in get_session_report")
+    if "simulate_session" in have:
+        results.append("simulate_session plays a candidate (sandbox only)")
+    lines.append("Results: " + "; ".join(results) + ".")
+
+    ids = [name for name in _ID_SOURCES if name in have]
+    facts = []
+    if ids:
+        facts.append("Ids come from " + " / ".join(ids))
+    if any(operations.get(n).paginated for n in ids):
+        facts.append("pass `cursor` for the next page")
+    if "get_usage" in have and writes:
+        facts.append("get_usage before bulk work")
+    if facts:
+        lines.append("; ".join(facts) + ".")
+
+    rules = ["Pace ≤ 60 calls/min"]
+    if "end_sessions" in have:
+        rules.append("end_sessions is a dry run unless dryRun is false")
+    # Each create's toolset also has the list tool that shows whether it took effect.
+    if any(not operations.get(n).retry_safe for n in writes):
+        rules.append('after an "outcome unknown" error check with a list tool before creating again')
+    lines.append("; ".join(rules) + f". Guide: {GUIDE}")
+    return "\n".join(lines)
