@@ -3,6 +3,10 @@
 stdout carries only the snippet (so `aural-mcp config cursor > .cursor/mcp.json` works); where it
 goes and what to replace is said on stderr. The API key is never printed, not even when it is set
 in the environment: the snippet holds a placeholder (VS Code prompts for it instead).
+
+A snippet that could not start a working server is refused with one line on stderr and exit 2:
+an unknown toolset, `--sandbox-db` without `--sandbox` (serve would ignore the file), or the
+`sandbox` toolset without `--sandbox` (it would list no tools).
 """
 
 from __future__ import annotations
@@ -117,7 +121,33 @@ def render(client: str, args: argparse.Namespace) -> tuple[str, str]:
     return snippet, guide
 
 
+def problem(args: argparse.Namespace) -> str | None:
+    """Why these flags would configure a server that cannot work, or None."""
+    from aural_mcp.server.tools import SANDBOX_TOOLSET, check_toolsets
+
+    sandbox = bool(getattr(args, "sandbox", False))
+    toolsets = getattr(args, "toolsets", None)
+    if getattr(args, "sandbox_db", None) and not sandbox:
+        return "--sandbox-db only applies to the sandbox: add --sandbox, or drop --sandbox-db"
+    if toolsets is not None:
+        if not toolsets:
+            return "--toolsets needs at least one toolset, e.g. --toolsets interviews,sessions"
+        try:
+            check_toolsets(toolsets)
+        except ValueError as exc:
+            return f"--toolsets: {exc}"
+        if toolsets == [SANDBOX_TOOLSET] and not sandbox:
+            return (
+                "--toolsets sandbox lists tools only with --sandbox: add --sandbox, or choose other toolsets"
+            )
+    return None
+
+
 def main(args: argparse.Namespace) -> int:
+    wrong = problem(args)
+    if wrong:
+        print(f"aural-mcp config: {wrong}", file=sys.stderr)
+        return 2
     snippet, guide = render(args.client, args)
     print(snippet)
     sys.stdout.flush()
