@@ -322,9 +322,10 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Create an interview",
         description="Create an interview in the key's first project. Next: add_questions, then publish_interview.",
         llm_hint="It starts invite-only: candidates added with add_candidates can take it at once, before any "
-        "publish. publish_interview opens the public link to anyone, and nothing closes it again. Invalid aiTone "
-        "or followUpDepth is rejected here (the API alone would silently use the default). Not safe to repeat: "
-        "after an unknown outcome, look for the title with list_interviews first.",
+        "publish. publish_interview only opens the public link to anyone, and it never becomes invite-only "
+        "again (archive_interview stops the public link). Invalid aiTone or followUpDepth is rejected (the API "
+        "alone would silently use the default). Not safe to repeat: after an unknown outcome, look for the "
+        "title with list_interviews first.",
         args=(_str("title", required=True, min_length=1), *_interview_fields(create=True)),
         retry_safe=False,
     ),

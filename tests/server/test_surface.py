@@ -119,3 +119,21 @@ async def test_server_identity():
         info = client.server_info
         assert info.name == "aural-mcp" and info.version
         assert client.instructions  # generated from the enabled tools: tests/server/test_instructions.py
+
+
+async def test_descriptions_say_what_is_true():
+    tools = {t["name"]: t for t in await _tools(sandbox=True)}
+
+    def props(name: str) -> dict:
+        return tools[name]["inputSchema"]["properties"]
+
+    assert "invite URL" in tools["list_candidates"]["description"]
+    create = tools["create_interview"]["description"]
+    assert "can take it at once, before any publish" in create and "never becomes invite-only again" in create
+    order = props("update_question")["order"]["description"]
+    assert "after the last" not in order and "the other questions keep theirs" in order
+    assert "after the last" in props("add_questions")["questions"]["items"]["properties"]["order"]["description"]
+    assert "create would default" not in tools["update_interview"]["description"]
+    assert "UUIDs of IN_PROGRESS sessions, from list_sessions" in props("end_sessions")["ids"]["description"]
+    assert "true (default): only preview" in props("end_sessions")["dryRun"]["description"]
+    assert "options need that type in the same call" in tools["update_question"]["description"]
