@@ -14,6 +14,7 @@ from typing import Any
 
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # HTTP transports refuse larger request bodies (413)
+DEFAULT_SHUTDOWN_GRACE = 10.0
 KEY_PREFIX = "dlv_"
 KEY_LENGTH = 36  # dlv_ + 32 characters from [a-z0-9]
 _KEY_BODY = re.compile(r"[a-z0-9]{32}")
@@ -55,6 +56,7 @@ class Settings:
     sandbox_db: str | None = None  # its SQLite file; None keeps it in memory (gone at exit)
     log_level: str = "WARNING"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE  # stdio: seconds to finish running calls after stdin closes
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -74,6 +76,8 @@ class Settings:
         if env.get("AURAL_MCP_MAX_BODY_BYTES"):
             s.max_body_bytes = int(env["AURAL_MCP_MAX_BODY_BYTES"])
         s.sandbox_db = env.get("AURAL_SANDBOX_DB") or None
+        if env.get("AURAL_MCP_SHUTDOWN_GRACE"):
+            s.shutdown_grace = float(env["AURAL_MCP_SHUTDOWN_GRACE"])
         if env.get("AURAL_MCP_LOG_LEVEL"):
             s.log_level = env["AURAL_MCP_LOG_LEVEL"].upper()
         names = {f.name for f in fields(cls)}
