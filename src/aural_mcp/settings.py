@@ -18,6 +18,10 @@ DEFAULT_SHUTDOWN_GRACE = 10.0
 KEY_PREFIX = "dlv_"
 KEY_LENGTH = 36  # dlv_ + 32 characters from [a-z0-9]
 _KEY_BODY = re.compile(r"[a-z0-9]{32}")
+KEY_SOURCE = (
+    "set AURAL_API_KEY=dlv_… in the env of this server's entry in the MCP client's configuration; "
+    "keys are made in the Aural dashboard under Settings → API Keys"
+)
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 
 
@@ -140,3 +144,26 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def sandbox_db_problem(path: str) -> str | None:
+    """Why the sandbox cannot keep its data in `path`, or None. Opens the file as SQLite to know."""
+    import sqlite3
+
+    where = f"--sandbox-db / AURAL_SANDBOX_DB {path!r}"
+    if os.path.isdir(path):
+        return f"{where} is a folder; give a file path in it, e.g. {os.path.join(path, 'aural-sandbox.db')!r}"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"{where}: the folder {folder!r} does not exist; create it or choose another path"
+    try:
+        conn = sqlite3.connect(path, timeout=1)
+        try:
+            conn.execute("PRAGMA schema_version")  # "file is not a database" for any other file
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock: fails where the file cannot be written
+            conn.rollback()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return f"{where} cannot be used as the sandbox's SQLite file ({exc}); choose another path"
+    return None

@@ -20,7 +20,7 @@ from aural_mcp import __version__
 from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import ConfigurationError
 from aural_mcp.server.subscriptions import Subscriptions
-from aural_mcp.settings import Settings
+from aural_mcp.settings import KEY_SOURCE, Settings, key_problem
 
 if TYPE_CHECKING:
     from aural_mcp.sandbox import Sandbox
@@ -94,14 +94,18 @@ class Runtime:
         async with self._lock:
             if self._users == 0 and self._given_client is None:
                 stack = AsyncExitStack()
+                problem = None if self.settings.sandbox else key_problem(self.settings.api_key)
                 try:
+                    if problem:  # the SDK accepts some of these, the API refuses them all
+                        raise ConfigurationError(f"{problem} ({KEY_SOURCE})")
                     if self.settings.sandbox:
                         client = self._make_sandbox_client()
                     else:
                         client = AuralClient.from_settings(self.settings, transport=self._transport)
                 except ConfigurationError as exc:
                     # Serve anyway: every call then explains how to configure the key.
-                    logger.warning("Aural client not configured: %s", exc.message)
+                    if not problem:  # a key problem was reported once at start (`aural-mcp serve`)
+                        logger.warning("Aural client not configured: %s", exc.message)
                     self.config_error = exc
                 else:
                     self.config_error = None

@@ -12,7 +12,7 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from aural_mcp.settings import Settings, is_loopback, key_problem, parse_rate_limit
+from aural_mcp.settings import Settings, is_loopback, key_problem, parse_rate_limit, sandbox_db_problem
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcp.server.mcpserver import MCPServer
@@ -68,18 +68,23 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
 
 
 def check_settings(settings: Settings) -> None:
-    """Refuse configurations that cannot work or are unsafe, before anything starts."""
+    """Refuse configurations that cannot work or are unsafe, before anything starts.
+
+    A missing or malformed API key is not refused: the server starts, so the client can list its
+    tools, and every call answers with how to set the key (see `Runtime.acquire`); `main` says it
+    once on stderr. A client shows a server that exits at start only as "Connection closed".
+    """
     if settings.log_level not in LEVELS:
         raise ConfigError(f"log level {settings.log_level!r} must be one of {', '.join(LEVELS)}")
-    if not settings.sandbox:
-        problem = key_problem(settings.api_key)
+    if settings.sandbox and settings.sandbox_db and settings.sandbox_db != ":memory:":
+        problem = sandbox_db_problem(settings.sandbox_db)
         if problem:
-            raise ConfigError(f"{problem}. {KEY_HELP}")
-        if not settings.base_url.startswith(("http://", "https://")):
-            raise ConfigError(
-                f"the base URL must start with http:// or https://, for example https://aural-ai.com/api/v1 "
-                f"(got {settings.base_url!r} from --base-url or AURAL_BASE_URL)"
-            )
+            raise ConfigError(problem)
+    if not settings.sandbox and not settings.base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"the base URL must start with http:// or https://, for example https://aural-ai.com/api/v1 "
+            f"(got {settings.base_url!r} from --base-url or AURAL_BASE_URL)"
+        )
     if settings.transport == "stdio":
         return
     if not 0 <= settings.port <= 65535:
@@ -145,6 +150,9 @@ def main(args: argparse.Namespace) -> int:
         say(str(exc))
         return EXIT_CONFIG
     configure_logging(settings)
+    problem = None if settings.sandbox else key_problem(settings.api_key)
+    if problem:
+        say(f"{problem}. {KEY_HELP} Serving anyway: every tool call answers with how to set the key.")
     try:
         if settings.transport == "stdio":
             from aural_mcp.server.stdio import run_stdio
