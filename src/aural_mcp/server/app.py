@@ -132,7 +132,7 @@ def build_server(
     `settings` (with `transport` if given, e.g. an ASGITransport in tests), or against an
     in-process sandbox when `settings.sandbox`.
     """
-    from aural_mcp.server import prompts, resources, skills, subscriptions
+    from aural_mcp.server import client_logging, prompts, resources, skills, subscriptions
     from aural_mcp.server.tools import build_tools
 
     runtime = Runtime(settings, client=client, transport=transport)
@@ -159,6 +159,7 @@ def build_server(
     resources.register(server, runtime)
     prompts.register(server, runtime)
     subscriptions.install(server, runtime.subscriptions)
+    client_logging.install(server, [settings.api_key, settings.auth_token])
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
     return server
 

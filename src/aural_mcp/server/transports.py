@@ -128,6 +128,7 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     secrets = [s for s in (settings.api_key, settings.auth_token) if s]
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
+    handler.setLevel(settings.log_level)  # stays put when a client asks for more of our loggers
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
