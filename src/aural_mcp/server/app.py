@@ -136,6 +136,7 @@ def build_server(
     from aural_mcp.server.tools import build_tools
 
     runtime = Runtime(settings, client=client, transport=transport)
+    skills_extension = skills.SkillsExtension(skills.load_skills())
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
@@ -152,10 +153,11 @@ def build_server(
         instructions=INSTRUCTIONS,
         version=__version__,
         tools=list(build_tools(runtime)),
-        extensions=[skills.SkillsExtension(skills.load_skills())],
+        extensions=[skills_extension],
         lifespan=lifespan,
         log_level=_sdk_log_level(settings.log_level),
     )
+    skills.advertise_in_experimental(server, skills_extension)
     resources.register(server, runtime)
     prompts.register(server, runtime)
     subscriptions.install(server, runtime.subscriptions)
