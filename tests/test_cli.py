@@ -147,6 +147,35 @@ def test_doctor_unreachable(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
     [
         ({"AURAL_API_KEY": REAL_LOOKING_KEY}, ["--base-url", "ftp://x"], "http:// or https://"),
         ({"AURAL_API_KEY": REAL_LOOKING_KEY}, ["--rate-limit", "fast"], "N/SECONDS"),
+        ({"AURAL_RATE_LIMIT": "2/inf"}, ["--sandbox"], "rate limit '2/inf' (--rate-limit or AURAL_RATE_LIMIT)"),
+        ({"AURAL_RATE_LIMIT": "2/nan"}, ["--sandbox"], "rate limit '2/nan' (--rate-limit or AURAL_RATE_LIMIT)"),
+        ({}, ["--sandbox", "--rate-limit", "2/1e400"], "0 < SECONDS <= 86400"),
+        ({"AURAL_RATE_LIMIT": "0/60"}, ["--sandbox"], "needs N >= 1"),
+        ({"AURAL_TIMEOUT": "inf"}, ["--sandbox"], "AURAL_TIMEOUT='inf' must be a number of seconds, above 0"),
+        ({"AURAL_TIMEOUT": "nan"}, ["--sandbox"], "AURAL_TIMEOUT='nan' must be a number of seconds"),
+        ({"AURAL_TIMEOUT": "0"}, ["--sandbox"], "AURAL_TIMEOUT='0' must be a number of seconds"),
+        ({"AURAL_TIMEOUT": "-5"}, ["--sandbox"], "AURAL_TIMEOUT='-5' must be a number of seconds"),
+        ({"AURAL_TIMEOUT": "soon"}, ["--sandbox"], "AURAL_TIMEOUT='soon' must be a number of seconds"),
+        ({"AURAL_MCP_MAX_BODY_BYTES": "-1"}, ["--sandbox"], "AURAL_MCP_MAX_BODY_BYTES='-1' must be a whole number"),
+        ({"AURAL_MCP_MAX_BODY_BYTES": "10"}, ["--sandbox"], "of at least 1024"),
+        ({"AURAL_MCP_MAX_BODY_BYTES": "1MB"}, ["--sandbox"], "AURAL_MCP_MAX_BODY_BYTES='1MB'"),
+        ({"AURAL_MCP_SHUTDOWN_GRACE": "inf"}, ["--sandbox"], "AURAL_MCP_SHUTDOWN_GRACE='inf'"),
+        ({"AURAL_MCP_SHUTDOWN_GRACE": "-1"}, ["--sandbox"], "AURAL_MCP_SHUTDOWN_GRACE='-1'"),
+        (
+            {"AURAL_MCP_TOKEN": "x"},
+            ["--sandbox", "--transport", "http", "--host", "0.0.0.0"],
+            "must be at least 32 characters to listen on 0.0.0.0",
+        ),
+        (
+            {"AURAL_MCP_TOKEN": "a" * 31},
+            ["--sandbox", "--transport", "sse", "--host", "::"],
+            "at least 32 characters",
+        ),
+        (
+            {"AURAL_MCP_TOKEN": "jeton-secret-é" + "x" * 30},
+            ["--sandbox", "--transport", "http"],
+            "must be ASCII letters, digits and punctuation",
+        ),
         ({}, ["--sandbox", "--log-level", "loud"], "log level"),
         ({}, ["--sandbox", "--transport", "http", "--host", "0.0.0.0"], "refusing to listen on 0.0.0.0"),
         ({}, ["--sandbox", "--transport", "sse", "--port", "70000"], "between 0 and 65535"),
@@ -167,6 +196,21 @@ def test_serve_refuses_bad_configuration(
     assert out == ""
     assert message in err
     assert err.count("\n") == 1 and err.startswith("aural-mcp: ")  # one line, no traceback
+
+
+def test_serve_accepts_valid_limits() -> None:
+    from aural_mcp.cli import build_parser
+    from aural_mcp.server.transports import check_settings, settings_from_args
+
+    env = {"AURAL_RATE_LIMIT": "2/0.5", "AURAL_TIMEOUT": "2.5", "AURAL_MCP_MAX_BODY_BYTES": "1024"}
+    s = settings_from_args(build_parser().parse_args(["serve", "--sandbox"]), env={**env, "AURAL_MCP_SHUTDOWN_GRACE": "0"})
+    check_settings(s)
+    assert (s.rate_limit, s.rate_window, s.timeout, s.max_body_bytes, s.shutdown_grace) == (2, 0.5, 2.5, 1024, 0.0)
+    remote = settings_from_args(
+        build_parser().parse_args(["serve", "--sandbox", "--transport", "http", "--host", "0.0.0.0"]),
+        env={"AURAL_MCP_TOKEN": "t" * 32},
+    )
+    check_settings(remote)  # 32 characters is enough
 
 
 def test_serve_flags_map_into_settings() -> None:

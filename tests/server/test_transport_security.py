@@ -13,7 +13,7 @@ from aural_mcp.settings import Settings, is_loopback, key_problem, mask_secret
 
 pytestmark = pytest.mark.anyio
 PORT = 8765
-TOKEN = "unit-token-abcdef0123456789"
+TOKEN = "unit-token-abcdef0123456789abcdef01"
 
 
 async def downstream(scope: dict[str, Any], receive: Any, send: Any) -> None:

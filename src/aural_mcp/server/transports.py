@@ -12,7 +12,14 @@ import logging
 import sys
 from typing import TYPE_CHECKING, Any
 
-from aural_mcp.settings import Settings, is_loopback, key_problem, parse_rate_limit, sandbox_db_problem
+from aural_mcp.settings import (
+    MIN_BODY_BYTES,
+    Settings,
+    is_loopback,
+    key_problem,
+    parse_rate_limit,
+    sandbox_db_problem,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from mcp.server.mcpserver import MCPServer
@@ -22,6 +29,7 @@ log = logging.getLogger("aural_mcp.transports")
 EXIT_CONFIG = 2  # bad configuration: nothing was started
 EXIT_RUNTIME = 1  # started, then failed
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+MIN_REMOTE_TOKEN = 32  # characters of bearer token required to listen beyond loopback
 KEY_HELP = (
     "Set AURAL_API_KEY=dlv_… (a key from the Aural dashboard, Settings → API Keys), "
     "or try `aural-mcp serve --sandbox` to run against a local sandbox with no account."
@@ -85,19 +93,29 @@ def check_settings(settings: Settings) -> None:
             f"the base URL must start with http:// or https://, for example https://aural-ai.com/api/v1 "
             f"(got {settings.base_url!r} from --base-url or AURAL_BASE_URL)"
         )
+    if settings.max_body_bytes < MIN_BODY_BYTES:  # the stdio line limit as well as the HTTP body limit
+        raise ConfigError(f"AURAL_MCP_MAX_BODY_BYTES must be at least {MIN_BODY_BYTES}")
     if settings.transport == "stdio":
         return
     if not 0 <= settings.port <= 65535:
         raise ConfigError(f"--port {settings.port} must be between 0 and 65535")
-    if settings.max_body_bytes < 1024:
-        raise ConfigError("AURAL_MCP_MAX_BODY_BYTES must be at least 1024")
-    if settings.auth_token is not None and (
-        not settings.auth_token.strip() or any(c.isspace() for c in settings.auth_token)
-    ):
+    token = settings.auth_token
+    if token is not None and (not token.strip() or any(c.isspace() for c in token)):
         raise ConfigError(
             "the bearer token (--auth-token / AURAL_MCP_TOKEN) must be non-empty and without spaces"
         )
-    if not is_loopback(settings.host) and not settings.auth_token:
+    if token is not None and not (token.isascii() and token.isprintable()):
+        raise ConfigError(
+            "the bearer token (--auth-token / AURAL_MCP_TOKEN) must be ASCII letters, digits and punctuation: "
+            "HTTP headers carry ASCII, so a token with other characters could never match"
+        )
+    if token is not None and not is_loopback(settings.host) and len(token) < MIN_REMOTE_TOKEN:
+        raise ConfigError(
+            f"the bearer token (--auth-token / AURAL_MCP_TOKEN) must be at least {MIN_REMOTE_TOKEN} characters "
+            f"to listen on {settings.host}, which other machines can reach; "
+            '`python -c "import secrets; print(secrets.token_urlsafe(32))"` makes one'
+        )
+    if not is_loopback(settings.host) and not token:
         raise ConfigError(
             f"refusing to listen on {settings.host}, which other machines can reach, without a bearer token. "
             "Set AURAL_MCP_TOKEN (or --auth-token) to a long random secret, e.g. "
