@@ -161,6 +161,9 @@ def test_doctor_unreachable(capsys: pytest.CaptureFixture[str], monkeypatch: pyt
         ({"AURAL_MCP_MAX_BODY_BYTES": "1MB"}, ["--sandbox"], "AURAL_MCP_MAX_BODY_BYTES='1MB'"),
         ({"AURAL_MCP_SHUTDOWN_GRACE": "inf"}, ["--sandbox"], "AURAL_MCP_SHUTDOWN_GRACE='inf'"),
         ({"AURAL_MCP_SHUTDOWN_GRACE": "-1"}, ["--sandbox"], "AURAL_MCP_SHUTDOWN_GRACE='-1'"),
+        ({}, ["--sandbox", "--sandbox-seed", "/nonexistent/seed.json"], "'/nonexistent/seed.json': no such file"),
+        ({"AURAL_SANDBOX_SEED": "/nonexistent/seed.json"}, ["--sandbox"], "AURAL_SANDBOX_SEED"),
+        ({}, ["--sandbox", "--sandbox-port", "70000"], "--sandbox-port 70000 must be between 0 and 65535"),
         (
             {"AURAL_MCP_TOKEN": "x"},
             ["--sandbox", "--transport", "http", "--host", "0.0.0.0"],
@@ -196,6 +199,32 @@ def test_serve_refuses_bad_configuration(
     assert out == ""
     assert message in err
     assert err.count("\n") == 1 and err.startswith("aural-mcp: ")  # one line, no traceback
+
+
+def test_serve_refuses_a_sandbox_port_in_use(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = run(capsys, "serve", "--sandbox", "--sandbox-port", str(port))
+    assert code == 2 and out == ""
+    assert f"--sandbox-port {port}: cannot listen on 127.0.0.1:{port}" in err
+    assert err.count("\n") == 1 and err.startswith("aural-mcp: ")
+
+
+def test_sandbox_flags_map_into_settings(tmp_path: Path) -> None:
+    from aural_mcp.cli import build_parser
+    from aural_mcp.server.transports import settings_from_args
+
+    seed = str(tmp_path / "seed.json")
+    s = settings_from_args(
+        build_parser().parse_args(["serve", "--sandbox", "--sandbox-port", "8411", "--sandbox-seed", seed]), env={}
+    )
+    assert (s.sandbox_port, s.sandbox_seed) == (8411, seed)
+    from_env = settings_from_args(build_parser().parse_args(["serve", "--sandbox"]), env={"AURAL_SANDBOX_SEED": seed})
+    assert from_env.sandbox_seed == seed
+    assert from_env.sandbox_port == 0  # serve --sandbox serves its pages on a free port by default
+    assert settings_from_args(build_parser().parse_args(["serve"]), env={}).sandbox_port is None
 
 
 def test_serve_accepts_valid_limits() -> None:

@@ -94,6 +94,8 @@ class Settings:
     read_only: bool = False
     sandbox: bool = False  # serve against an in-process sandbox
     sandbox_db: str | None = None  # its SQLite file; None keeps it in memory (gone at exit)
+    sandbox_port: int | None = None  # its candidate pages' loopback port (0: a free one); None: not served
+    sandbox_seed: str | None = None  # a JSON file of dashboard-made rows to load into it
     log_level: str = "WARNING"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE  # stdio: seconds to finish running calls after stdin closes
@@ -118,6 +120,7 @@ class Settings:
                 "AURAL_MCP_MAX_BODY_BYTES", env["AURAL_MCP_MAX_BODY_BYTES"], minimum=MIN_BODY_BYTES, example="1048576"
             )
         s.sandbox_db = env.get("AURAL_SANDBOX_DB") or None
+        s.sandbox_seed = env.get("AURAL_SANDBOX_SEED") or None
         if env.get("AURAL_MCP_SHUTDOWN_GRACE"):
             s.shutdown_grace = parse_seconds(
                 "AURAL_MCP_SHUTDOWN_GRACE",

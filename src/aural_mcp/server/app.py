@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -24,6 +24,7 @@ from aural_mcp.settings import KEY_SOURCE, Settings, key_problem
 
 if TYPE_CHECKING:
     from aural_mcp.sandbox import Sandbox
+    from aural_mcp.server.sandbox_pages import PagesServer
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -52,6 +53,7 @@ class Runtime:
         self._users = 0
         self._lock = anyio.Lock()
         self.sandbox: Sandbox | None = None
+        self.pages: PagesServer | None = None  # the sandbox's candidate pages, with `settings.sandbox_port`
         self._sandbox_key: str | None = None
         self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
         self.config_error: ConfigurationError | None = None
@@ -69,25 +71,53 @@ class Runtime:
     def api_key(self) -> str | None:
         return self._sandbox_key or self.settings.api_key
 
-    def _make_sandbox_client(self) -> AuralClient:
-        import httpx2
-
+    def open_sandbox(self) -> Sandbox:
+        """The in-process sandbox (made once per server, kept across connections), and its pages."""
+        if self.sandbox is not None:
+            return self.sandbox
         from aural_mcp.sandbox import Sandbox
 
-        if self.sandbox is None:  # one sandbox per server, kept across connections
-            self.sandbox = Sandbox(
+        pages = None
+        if self.settings.sandbox_port is not None:
+            from aural_mcp.server.sandbox_pages import PagesServer
+
+            pages = PagesServer(self.settings.sandbox_port)  # bound first: the links name its port
+        try:
+            sandbox = Sandbox(
                 db_path=self.settings.sandbox_db or ":memory:",
                 rate_limit=self.settings.rate_limit,
                 rate_window=self.settings.rate_window,
+                public_url=pages.url if pages is not None else None,
             )
-            self._sandbox_key = self.sandbox.create_key()
+            if self.settings.sandbox_seed:
+                cast(Any, sandbox).seed_file(self.settings.sandbox_seed)
+        except BaseException:
+            if pages is not None:
+                pages.stop()
+            raise
+        if pages is not None:
+            pages.start(sandbox.app)
+        self.sandbox, self.pages = sandbox, pages
+        self._sandbox_key = sandbox.create_key()
+        return sandbox
+
+    def close(self) -> None:
+        """Stop what outlives connections (the sandbox's pages server); the process is ending."""
+        if self.pages is not None:
+            self.pages.stop()
+            self.pages = None
+
+    def _make_sandbox_client(self) -> AuralClient:
+        import httpx2
+
+        sandbox = self.open_sandbox()
         return AuralClient(
             self._sandbox_key,
             base_url=SANDBOX_BASE_URL,
             rate_limit=self.settings.rate_limit,
             rate_window=self.settings.rate_window,
             timeout=self.settings.timeout,
-            transport=httpx2.ASGITransport(app=self.sandbox.app),
+            transport=httpx2.ASGITransport(app=sandbox.app),
         )
 
     async def acquire(self) -> None:

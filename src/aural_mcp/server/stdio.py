@@ -57,6 +57,8 @@ def run_stdio(settings: Settings) -> int:
             )
         except* (BrokenPipeError, ConnectionResetError):  # the client went away: nothing left to do
             pass
+        finally:
+            server.runtime.close()  # type: ignore[attr-defined]
     finally:
         sys.stdout.flush()
         os.dup2(wire, 1)

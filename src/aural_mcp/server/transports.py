@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,8 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
         "allowed_origins",
         "toolsets",
         "sandbox_db",
+        "sandbox_port",
+        "sandbox_seed",
     ):
         value = getattr(args, name, None)
         if value is not None:
@@ -72,6 +75,8 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
             settings.rate_limit, settings.rate_window = parse_rate_limit(args.rate_limit)
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    if settings.sandbox and settings.sandbox_port is None:
+        settings.sandbox_port = 0  # `serve --sandbox` always serves the pages its links point to
     return settings
 
 
@@ -88,6 +93,13 @@ def check_settings(settings: Settings) -> None:
         problem = sandbox_db_problem(settings.sandbox_db)
         if problem:
             raise ConfigError(problem)
+    if settings.sandbox_port is not None and not 0 <= settings.sandbox_port <= 65535:
+        raise ConfigError(f"--sandbox-port {settings.sandbox_port} must be between 0 and 65535")
+    if settings.sandbox and settings.sandbox_seed and not os.path.isfile(settings.sandbox_seed):
+        raise ConfigError(
+            f"--sandbox-seed / AURAL_SANDBOX_SEED {settings.sandbox_seed!r}: no such file; "
+            "give the path of a seed JSON file"
+        )
     if not settings.sandbox and not settings.base_url.startswith(("http://", "https://")):
         raise ConfigError(
             f"the base URL must start with http:// or https://, for example https://aural-ai.com/api/v1 "
@@ -192,7 +204,16 @@ def build_for_serve(settings: Settings) -> MCPServer:
     from aural_mcp.server.app import build_server
 
     try:
-        return build_server(settings)
+        server = build_server(settings)
+        if settings.sandbox:  # at start, so a bad port or seed file is one line and the pages' URL is printed
+            runtime = server.runtime  # type: ignore[attr-defined]
+            runtime.open_sandbox()
+            if runtime.pages is not None:
+                say(
+                    f"sandbox candidate pages at {runtime.pages.url}/i/... "
+                    "(the public and invite links from publish_interview and add_candidates open there)"
+                )
+        return server
     except ConfigurationError as exc:
         raise ConfigError(f"{exc.message}. {KEY_HELP}") from None
     except ValueError as exc:  # a setting build_server rejects, e.g. an unknown --toolsets name
