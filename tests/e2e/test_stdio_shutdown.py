@@ -62,7 +62,8 @@ def _interviews_titled(api: LoopbackServer, key: str) -> list[dict]:
 def test_a_create_in_flight_when_stdin_closes_is_finished_and_answered() -> None:
     slow = SlowApi(delay=3.0)
     with LoopbackServer(slow) as api:
-        code, replies, stderr = _serve_and_close_stdin(api, slow.key)
+        # a grace period well past the API's 3 s, so a loaded machine cannot make it run out
+        code, replies, stderr = _serve_and_close_stdin(api, slow.key, AURAL_MCP_SHUTDOWN_GRACE="30")
         assert code == 0, stderr
         assert 2 in replies, f"no answer to the create: {replies} {stderr}"
         result = replies[2].get("result")
