@@ -59,6 +59,18 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--sandbox-db", default=None, help="keep the sandbox's data in this SQLite file (or AURAL_SANDBOX_DB)"
     )
+    serve.add_argument(
+        "--sandbox-port",
+        type=int,
+        default=None,
+        help="with --sandbox: serve its candidate pages (the public and invite links) on this loopback port "
+        "(default: a free one, printed on stderr)",
+    )
+    serve.add_argument(
+        "--sandbox-seed",
+        default=None,
+        help="with --sandbox: load this JSON file of dashboard-made interviews and questions (or AURAL_SANDBOX_SEED)",
+    )
     serve.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     serve.add_argument("--rate-limit", default=None, help="client pacing N/SECONDS (or AURAL_RATE_LIMIT)")
     serve.add_argument(

@@ -7,6 +7,7 @@ bearer token) are kept out of repr() so they cannot leak through logs or traceba
 from __future__ import annotations
 
 import ipaddress
+import math
 import os
 import re
 from dataclasses import dataclass, field, fields
@@ -14,10 +15,21 @@ from typing import Any
 
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # HTTP transports refuse larger request bodies (413)
+DEFAULT_SHUTDOWN_GRACE = 10.0
 KEY_PREFIX = "dlv_"
 KEY_LENGTH = 36  # dlv_ + 32 characters from [a-z0-9]
 _KEY_BODY = re.compile(r"[a-z0-9]{32}")
+KEY_SOURCE = (
+    "set AURAL_API_KEY=dlv_… in the env of this server's entry in the MCP client's configuration; "
+    "keys are made in the Aural dashboard under Settings → API Keys"
+)
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+
+
+MAX_RATE_WINDOW = 86_400.0  # a day: longer windows are a typo, not a pacing policy
+MAX_TIMEOUT = 3_600.0
+MAX_SHUTDOWN_GRACE = 600.0
+MIN_BODY_BYTES = 1024
 
 
 def parse_rate_limit(text: str) -> tuple[int, float]:
@@ -28,10 +40,39 @@ def parse_rate_limit(text: str) -> tuple[int, float]:
         n = int(count)
         seconds = float(window) if window else 60.0
     except ValueError:
-        raise ValueError(f"rate limit {text!r} must look like N/SECONDS, for example 60/60") from None
-    if n < 1 or seconds <= 0:
-        raise ValueError(f"rate limit {text!r} needs N >= 1 and SECONDS > 0, for example 60/60")
+        raise ValueError(
+            f"rate limit {text!r} (--rate-limit or AURAL_RATE_LIMIT) must look like N/SECONDS, for example 60/60"
+        ) from None
+    if n < 1 or not (math.isfinite(seconds) and 0 < seconds <= MAX_RATE_WINDOW):
+        raise ValueError(
+            f"rate limit {text!r} (--rate-limit or AURAL_RATE_LIMIT) needs N >= 1 and "
+            f"0 < SECONDS <= {MAX_RATE_WINDOW:g}, for example 60/60"
+        )
     return n, seconds
+
+
+def parse_seconds(name: str, text: str, *, maximum: float, zero_ok: bool = False, example: str = "30") -> float:
+    """A finite number of seconds from the environment variable `name`, or a ValueError naming it."""
+    lowest = "0" if zero_ok else "above 0"
+    rule = f"{name}={text!r} must be a number of seconds, {lowest} and at most {maximum:g}, for example {example}"
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(rule) from None
+    if not math.isfinite(value) or value < 0 or (value == 0 and not zero_ok) or value > maximum:
+        raise ValueError(rule)
+    return value
+
+
+def parse_int(name: str, text: str, *, minimum: int, example: str) -> int:
+    rule = f"{name}={text!r} must be a whole number of at least {minimum}, for example {example}"
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(rule) from None
+    if value < minimum:
+        raise ValueError(rule)
+    return value
 
 
 @dataclass
@@ -53,8 +94,11 @@ class Settings:
     read_only: bool = False
     sandbox: bool = False  # serve against an in-process sandbox
     sandbox_db: str | None = None  # its SQLite file; None keeps it in memory (gone at exit)
+    sandbox_port: int | None = None  # its candidate pages' loopback port (0: a free one); None: not served
+    sandbox_seed: str | None = None  # a JSON file of dashboard-made rows to load into it
     log_level: str = "WARNING"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE  # stdio: seconds to finish running calls after stdin closes
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -65,15 +109,26 @@ class Settings:
         if env.get("AURAL_RATE_LIMIT"):
             s.rate_limit, s.rate_window = parse_rate_limit(env["AURAL_RATE_LIMIT"])
         if env.get("AURAL_TIMEOUT"):
-            s.timeout = float(env["AURAL_TIMEOUT"])
+            s.timeout = parse_seconds("AURAL_TIMEOUT", env["AURAL_TIMEOUT"], maximum=MAX_TIMEOUT)
         s.auth_token = env.get("AURAL_MCP_TOKEN") or None
         if env.get("AURAL_MCP_ALLOWED_HOSTS"):
             s.allowed_hosts = [h.strip() for h in env["AURAL_MCP_ALLOWED_HOSTS"].split(",") if h.strip()]
         if env.get("AURAL_MCP_ALLOWED_ORIGINS"):
             s.allowed_origins = [o.strip() for o in env["AURAL_MCP_ALLOWED_ORIGINS"].split(",") if o.strip()]
         if env.get("AURAL_MCP_MAX_BODY_BYTES"):
-            s.max_body_bytes = int(env["AURAL_MCP_MAX_BODY_BYTES"])
+            s.max_body_bytes = parse_int(
+                "AURAL_MCP_MAX_BODY_BYTES", env["AURAL_MCP_MAX_BODY_BYTES"], minimum=MIN_BODY_BYTES, example="1048576"
+            )
         s.sandbox_db = env.get("AURAL_SANDBOX_DB") or None
+        s.sandbox_seed = env.get("AURAL_SANDBOX_SEED") or None
+        if env.get("AURAL_MCP_SHUTDOWN_GRACE"):
+            s.shutdown_grace = parse_seconds(
+                "AURAL_MCP_SHUTDOWN_GRACE",
+                env["AURAL_MCP_SHUTDOWN_GRACE"],
+                maximum=MAX_SHUTDOWN_GRACE,
+                zero_ok=True,
+                example="10",
+            )
         if env.get("AURAL_MCP_LOG_LEVEL"):
             s.log_level = env["AURAL_MCP_LOG_LEVEL"].upper()
         names = {f.name for f in fields(cls)}
@@ -136,3 +191,26 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(name).is_loopback
     except ValueError:
         return False
+
+
+def sandbox_db_problem(path: str) -> str | None:
+    """Why the sandbox cannot keep its data in `path`, or None. Opens the file as SQLite to know."""
+    import sqlite3
+
+    where = f"--sandbox-db / AURAL_SANDBOX_DB {path!r}"
+    if os.path.isdir(path):
+        return f"{where} is a folder; give a file path in it, e.g. {os.path.join(path, 'aural-sandbox.db')!r}"
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        return f"{where}: the folder {folder!r} does not exist; create it or choose another path"
+    try:
+        conn = sqlite3.connect(path, timeout=1)
+        try:
+            conn.execute("PRAGMA schema_version")  # "file is not a database" for any other file
+            conn.execute("BEGIN IMMEDIATE")  # takes the write lock: fails where the file cannot be written
+            conn.rollback()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return f"{where} cannot be used as the sandbox's SQLite file ({exc}); choose another path"
+    return None

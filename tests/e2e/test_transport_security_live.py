@@ -13,7 +13,7 @@ import httpx2
 import pytest
 from aural_e2e import AURAL, Proc, base_env, serve_http
 
-TOKEN = "sec-token-0123456789abcdef0123"
+TOKEN = "sec-token-0123456789abcdef0123456789"
 INIT = {
     "jsonrpc": "2.0",
     "id": 1,

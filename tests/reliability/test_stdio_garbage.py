@@ -26,37 +26,55 @@ PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 
-# (label, raw line without the newline, acceptable error codes)
-GARBAGE: list[tuple[str, bytes, set[int]]] = [
-    ("plain text", b"hello server", {PARSE_ERROR}),
-    ("truncated object", b'{"jsonrpc": "2.0", "id": 7, "method": "tools/list"', {PARSE_ERROR}),
-    ("trailing comma", b'{"jsonrpc": "2.0", "id": 7, "method": "ping",}', {PARSE_ERROR}),
-    ("single quotes", b"{'jsonrpc': '2.0', 'id': 7, 'method': 'ping'}", {PARSE_ERROR}),
-    ("bare brace", b"{", {PARSE_ERROR}),
+# (label, raw line without the newline, acceptable error codes, the id the error must carry):
+# wherever the line shows the id of the top-level object, the error carries it, so the client
+# that sent it stops waiting; otherwise the id is null.
+GARBAGE: list[tuple[str, bytes, set[int], int | None]] = [
+    ("plain text", b"hello server", {PARSE_ERROR}, None),
+    ("truncated object", b'{"jsonrpc": "2.0", "id": 7, "method": "tools/list"', {PARSE_ERROR}, 7),
+    ("trailing comma", b'{"jsonrpc": "2.0", "id": 7, "method": "ping",}', {PARSE_ERROR}, 7),
+    ("single quotes", b"{'jsonrpc': '2.0', 'id': 7, 'method': 'ping'}", {PARSE_ERROR}, None),
+    ("bare brace", b"{", {PARSE_ERROR}, None),
     # Not UTF-8, so not JSON text (RFC 8259); a reader that decodes with replacement characters
     # sees a request for an unknown method instead, which is answered as such (with its id).
     (
         "broken utf-8",
         b'{"jsonrpc": "2.0", "id": 7, "method": "\xff\xfe"}',
         {PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND},
+        7,
     ),
-    ("nul bytes", b"\x00\x00\x00", {PARSE_ERROR}),
-    ("binary", bytes(range(1, 10)) + bytes(range(14, 256)), {PARSE_ERROR}),
-    ("number", b"42", {PARSE_ERROR, INVALID_REQUEST}),
-    ("string", b'"tools/list"', {PARSE_ERROR, INVALID_REQUEST}),
-    ("null", b"null", {PARSE_ERROR, INVALID_REQUEST}),
-    ("empty array", b"[]", {PARSE_ERROR, INVALID_REQUEST}),
-    ("object without jsonrpc", b'{"id": 7, "method": "ping"}', {PARSE_ERROR, INVALID_REQUEST}),
+    ("nul bytes", b"\x00\x00\x00", {PARSE_ERROR}, None),
+    ("binary", bytes(range(1, 10)) + bytes(range(14, 256)), {PARSE_ERROR}, None),
+    ("number", b"42", {PARSE_ERROR, INVALID_REQUEST}, None),
+    ("string", b'"tools/list"', {PARSE_ERROR, INVALID_REQUEST}, None),
+    ("null", b"null", {PARSE_ERROR, INVALID_REQUEST}, None),
+    ("empty array", b"[]", {PARSE_ERROR, INVALID_REQUEST}, None),
+    ("object without jsonrpc", b'{"id": 7, "method": "ping"}', {INVALID_REQUEST}, 7),
+    ("wrong jsonrpc version", b'{"jsonrpc": "1.0", "id": 7, "method": "ping"}', {INVALID_REQUEST}, 7),
+    ("method not a string", b'{"jsonrpc": "2.0", "id": 7, "method": 12}', {INVALID_REQUEST}, 7),
+    ("id is an object", b'{"jsonrpc": "2.0", "id": {"a": 1}, "method": "ping"}', {INVALID_REQUEST}, None),
+    ("id is true", b'{"jsonrpc": "2.0", "id": true, "method": "ping"}', {INVALID_REQUEST}, None),
+    # 2,000 bytes of nested arrays: a recursive parser runs out of stack on these
+    ("nested arrays", b"[" * 1000 + b"]" * 1000, {INVALID_REQUEST}, None),
+    ("unclosed nested arrays", b"[" * 2000, {INVALID_REQUEST}, None),
+    # a valid call whose arguments nest 200 deep, with its id after the deep part
     (
-        "wrong jsonrpc version",
-        b'{"jsonrpc": "1.0", "id": 7, "method": "ping"}',
-        {PARSE_ERROR, INVALID_REQUEST},
+        "deep arguments, id last",
+        b'{"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "get_usage", "arguments": {"x": '
+        + b"[" * 200
+        + b"]" * 200
+        + b'}}, "id": 8}',
+        {INVALID_REQUEST},
+        8,
     ),
-    ("method not a string", b'{"jsonrpc": "2.0", "id": 7, "method": 12}', {PARSE_ERROR, INVALID_REQUEST}),
     (
-        "id is an object",
-        b'{"jsonrpc": "2.0", "id": {"a": 1}, "method": "ping"}',
-        {PARSE_ERROR, INVALID_REQUEST},
+        "deep objects, string id",
+        b'{"jsonrpc": "2.0", "id": "deep-9", "method": "ping", "params": '
+        + b'{"a": ' * 150
+        + b"1"
+        + b"}" * 151,
+        {INVALID_REQUEST},
+        "deep-9",
     ),
 ]
 
@@ -168,7 +186,7 @@ def test_malformed_lines_do_not_disturb_the_server(stdio_server: StdioPeer) -> N
     peer = stdio_server
     tools, _ = peer.request("tools/list")
     assert tools["result"]["tools"], "the server lists no tools"
-    for label, raw, _codes in GARBAGE:
+    for label, raw, _codes, _id in GARBAGE:
         peer.send_raw(raw)
         response, others = peer.request("ping")
         assert response.get("result") == {}, f"after {label}: {response}"
@@ -183,15 +201,14 @@ def test_malformed_lines_do_not_disturb_the_server(stdio_server: StdioPeer) -> N
 def test_malformed_lines_get_protocol_errors(stdio_server: StdioPeer) -> None:
     peer = stdio_server
     answered: dict[str, int] = {}
-    for label, raw, codes in GARBAGE:
+    for label, raw, codes, request_id in GARBAGE:
         peer.send_raw(raw)
         errors = peer.errors_until_alive()
         assert errors, f"{label}: no JSON-RPC error came back for {raw[:60]!r}"
         assert len(errors) == 1, f"{label}: expected one error, got {errors}"
         err = errors[0]
         assert err.get("jsonrpc") == "2.0", err
-        allowed_ids = (None, 7) if err["error"]["code"] == METHOD_NOT_FOUND else (None,)
-        assert err.get("id") in allowed_ids, f"{label}: the error's id should be null: {err}"
+        assert "id" in err and err["id"] == request_id, f"{label}: the error's id should be {request_id}: {err}"
         assert err["error"]["code"] in codes, f"{label}: code {err['error']['code']} not in {codes}: {err}"
         assert isinstance(err["error"].get("message"), str) and err["error"]["message"]
         answered[label] = err["error"]["code"]
@@ -239,3 +256,30 @@ def test_oversized_message_is_refused_with_a_protocol_error(stdio_server: StdioP
     errors = peer.errors_until_alive()
     assert errors and errors[0]["error"]["code"] in (PARSE_ERROR, INVALID_REQUEST), errors
     record("stdio-oversized", {"bytes": OVERSIZED_BYTES, "valid_json_reply": replies[0]["error"]})
+
+
+def test_oversized_requests_are_refused_with_their_id(stdio_server: StdioPeer) -> None:
+    """Over the limit, the error carries the request's id wherever the id sits in the line."""
+    peer = stdio_server
+    pad = "A" * (2 * 1024 * 1024)
+    lines = {
+        9002: b'{"id": 9002, "method": "tools/call", "jsonrpc": "2.0", "params": {"arguments": {"pad": "'
+        + pad.encode()
+        + b'"}}}',
+        9003: b'{"jsonrpc": "2.0", "method": "tools/call", "params": {"name": "get_usage", "arguments": {"pad": "'
+        + pad.encode()
+        + b'"}}, "id": 9003}',
+        "last-4": b'{"method": "tools/call", "params": {"arguments": {"pad": "'
+        + pad.encode()
+        + b'"}}, "id": "last-4", "jsonrpc": "2.0"}',
+    }
+    for request_id, raw in lines.items():
+        peer.send_raw(raw)
+        errors = peer.errors_until_alive()
+        assert len(errors) == 1, errors
+        assert errors[0]["id"] == request_id, errors[0]
+        assert errors[0]["error"]["code"] == INVALID_REQUEST and "too large" in errors[0]["error"]["message"]
+    usage, _ = peer.request("tools/call", {"name": "get_usage", "arguments": {}})
+    assert "result" in usage and not usage["result"].get("isError"), usage
+    assert peer.proc.poll() is None, "the server exited"
+    record("stdio-oversized-id", {"bytes": len(lines[9003]), "ids": [str(i) for i in lines]})

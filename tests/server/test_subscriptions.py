@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import anyio
@@ -54,13 +53,3 @@ async def test_a_write_through_the_server_notifies_subscribers_of_the_interview(
         await call(client, "update_interview", {"interviewId": iid, "title": "Renamed again"})
         await anyio.sleep(0.1)
         assert updates == [uri]
-
-
-async def test_set_level_changes_the_servers_own_log_level():
-    server = build_server(Settings(sandbox=True))
-    async with Client(server, mode="legacy") as client:
-        await client.set_logging_level("debug")
-        assert logging.getLogger("aural_mcp").level == logging.DEBUG
-        await client.set_logging_level("error")
-        assert logging.getLogger("aural_mcp").level == logging.ERROR
-    logging.getLogger("aural_mcp").setLevel(logging.NOTSET)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -20,10 +20,11 @@ from aural_mcp import __version__
 from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import ConfigurationError
 from aural_mcp.server.subscriptions import Subscriptions
-from aural_mcp.settings import Settings
+from aural_mcp.settings import KEY_SOURCE, Settings, key_problem
 
 if TYPE_CHECKING:
     from aural_mcp.sandbox import Sandbox
+    from aural_mcp.server.sandbox_pages import PagesServer
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -45,6 +46,7 @@ class Runtime:
         self._users = 0
         self._lock = anyio.Lock()
         self.sandbox: Sandbox | None = None
+        self.pages: PagesServer | None = None  # the sandbox's candidate pages, with `settings.sandbox_port`
         self._sandbox_key: str | None = None
         self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
         self.config_error: ConfigurationError | None = None
@@ -62,39 +64,71 @@ class Runtime:
     def api_key(self) -> str | None:
         return self._sandbox_key or self.settings.api_key
 
-    def _make_sandbox_client(self) -> AuralClient:
-        import httpx2
-
+    def open_sandbox(self) -> Sandbox:
+        """The in-process sandbox (made once per server, kept across connections), and its pages."""
+        if self.sandbox is not None:
+            return self.sandbox
         from aural_mcp.sandbox import Sandbox
 
-        if self.sandbox is None:  # one sandbox per server, kept across connections
-            self.sandbox = Sandbox(
+        pages = None
+        if self.settings.sandbox_port is not None:
+            from aural_mcp.server.sandbox_pages import PagesServer
+
+            pages = PagesServer(self.settings.sandbox_port)  # bound first: the links name its port
+        try:
+            sandbox = Sandbox(
                 db_path=self.settings.sandbox_db or ":memory:",
                 rate_limit=self.settings.rate_limit,
                 rate_window=self.settings.rate_window,
+                public_url=pages.url if pages is not None else None,
             )
-            self._sandbox_key = self.sandbox.create_key()
+            if self.settings.sandbox_seed:
+                cast(Any, sandbox).seed_file(self.settings.sandbox_seed)
+        except BaseException:
+            if pages is not None:
+                pages.stop()
+            raise
+        if pages is not None:
+            pages.start(sandbox.app)
+        self.sandbox, self.pages = sandbox, pages
+        self._sandbox_key = sandbox.create_key()
+        return sandbox
+
+    def close(self) -> None:
+        """Stop what outlives connections (the sandbox's pages server); the process is ending."""
+        if self.pages is not None:
+            self.pages.stop()
+            self.pages = None
+
+    def _make_sandbox_client(self) -> AuralClient:
+        import httpx2
+
+        sandbox = self.open_sandbox()
         return AuralClient(
             self._sandbox_key,
             base_url=SANDBOX_BASE_URL,
             rate_limit=self.settings.rate_limit,
             rate_window=self.settings.rate_window,
             timeout=self.settings.timeout,
-            transport=httpx2.ASGITransport(app=self.sandbox.app),
+            transport=httpx2.ASGITransport(app=sandbox.app),
         )
 
     async def acquire(self) -> None:
         async with self._lock:
             if self._users == 0 and self._given_client is None:
                 stack = AsyncExitStack()
+                problem = None if self.settings.sandbox else key_problem(self.settings.api_key)
                 try:
+                    if problem:  # the SDK accepts some of these, the API refuses them all
+                        raise ConfigurationError(f"{problem} ({KEY_SOURCE})")
                     if self.settings.sandbox:
                         client = self._make_sandbox_client()
                     else:
                         client = AuralClient.from_settings(self.settings, transport=self._transport)
                 except ConfigurationError as exc:
                     # Serve anyway: every call then explains how to configure the key.
-                    logger.warning("Aural client not configured: %s", exc.message)
+                    if not problem:  # a key problem was reported once at start (`aural-mcp serve`)
+                        logger.warning("Aural client not configured: %s", exc.message)
                     self.config_error = exc
                 else:
                     self.config_error = None
@@ -121,11 +155,12 @@ def build_server(
     `settings` (with `transport` if given, e.g. an ASGITransport in tests), or against an
     in-process sandbox when `settings.sandbox`.
     """
-    from aural_mcp.server import prompts, resources, skills, subscriptions
+    from aural_mcp.server import client_logging, prompts, resources, skills, subscriptions
     from aural_mcp.server.instructions import instructions_for
     from aural_mcp.server.tools import build_tools, tool_names
 
     runtime = Runtime(settings, client=client, transport=transport)
+    skills_extension = skills.SkillsExtension(skills.load_skills())
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
@@ -142,13 +177,15 @@ def build_server(
         instructions=instructions_for(tool_names(settings)),
         version=__version__,
         tools=list(build_tools(runtime)),
-        extensions=[skills.SkillsExtension(skills.load_skills())],
+        extensions=[skills_extension],
         lifespan=lifespan,
         log_level=_sdk_log_level(settings.log_level),
     )
+    skills.advertise_in_experimental(server, skills_extension)
     resources.register(server, runtime)
     prompts.register(server, runtime)
     subscriptions.install(server, runtime.subscriptions)
+    client_logging.install(server, [settings.api_key, settings.auth_token])
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
     return server
 

@@ -4,6 +4,12 @@ Served through the SDK's extension seam (`mcp.server.extension.Extension`): the 
 `capabilities.extensions["io.modelcontextprotocol/skills"] = {}`, registers the two request methods
 as additive `MethodBinding`s, and lists each skill's SKILL.md as an ordinary resource (so clients
 without the extension can still read it). No change to the SDK was needed.
+
+`capabilities.extensions` exists from protocol 2026-07-28 on; the SDK leaves it out of the
+`initialize` result of the 2025 protocols, whose schema has no such field. Those protocols have
+`capabilities.experimental` for capabilities outside the specification, so the same declaration
+is made there too (`advertise_in_experimental`), and `skills/list` and `skills/get` answer at every
+protocol version.
 """
 
 from __future__ import annotations
@@ -109,6 +115,22 @@ def load_skills() -> list[Skill]:
     from aural_mcp.server.resources import read_doc
 
     return [skill_from_markdown(read_doc("SKILL.md"))]
+
+
+def advertise_in_experimental(server: Any, extension: SkillsExtension) -> None:
+    """Add the extension's declaration to `capabilities.experimental` of every `initialize` result."""
+    lowlevel = server._lowlevel_server  # the SDK builds the initialize result from this method
+    create = lowlevel.create_initialization_options
+
+    def with_experimental(
+        notification_options: Any = None,
+        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+        extensions: dict[str, dict[str, Any]] | None = None,
+    ) -> Any:
+        experimental = {IDENTIFIER: extension.settings(), **(experimental_capabilities or {})}
+        return create(notification_options, experimental, extensions)
+
+    lowlevel.create_initialization_options = with_experimental
 
 
 class SkillsGetParams(RequestParams):

@@ -22,19 +22,9 @@ from mcp_types import (
     UnsubscribeRequestParams,
 )
 
-logger = logging.getLogger("aural_mcp.server")
+from aural_mcp.server import client_logging
 
-# MCP log levels (RFC 5424 names) -> Python logging levels for our own loggers.
-_LEVELS = {
-    "debug": logging.DEBUG,
-    "info": logging.INFO,
-    "notice": logging.INFO,
-    "warning": logging.WARNING,
-    "error": logging.ERROR,
-    "critical": logging.CRITICAL,
-    "alert": logging.CRITICAL,
-    "emergency": logging.CRITICAL,
-}
+logger = logging.getLogger("aural_mcp.server")
 
 
 def _connection(session: Any) -> Any:
@@ -106,8 +96,7 @@ def install(server: Any, subscriptions: Subscriptions) -> None:
         return EmptyResult()
 
     async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
-        level = _LEVELS.get(str(params.level).lower(), logging.WARNING)
-        logging.getLogger("aural_mcp").setLevel(level)
+        client_logging.set_client_level(ctx, str(params.level))  # that client's notifications only
         return EmptyResult()
 
     lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)

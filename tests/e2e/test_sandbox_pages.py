@@ -1,0 +1,56 @@
+"""`serve --sandbox` hands out links that open: the public and invite URLs its tools return point
+at the sandbox's candidate pages, served on a loopback port (a free one, or `--sandbox-port`).
+Real stdio with the `mcp` client, then real HTTP GETs of both links."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx2
+import pytest
+from aural_e2e import AURAL, base_env, first_id, free_port
+from mcp import Client
+from mcp.client.stdio import StdioServerParameters, stdio_client
+
+pytestmark = pytest.mark.anyio
+
+TITLE = "Links that open: backend screen"
+PAGES = re.compile(r"sandbox candidate pages at (http://127\.0\.0\.1:(\d+))/i/")
+
+
+@pytest.mark.parametrize("choose_port", [False, True], ids=["free-port", "sandbox-port"])
+async def test_public_and_invite_links_open(tmp_path: Path, choose_port: bool) -> None:
+    port = free_port() if choose_port else None
+    args = [*AURAL[1:], "serve", "--sandbox", *(["--sandbox-port", str(port)] if port else [])]
+    params = StdioServerParameters(command=AURAL[0], args=args, env=base_env())
+    errlog_path = tmp_path / "stderr.txt"
+    with open(errlog_path, "w") as errlog:
+        async with Client(stdio_client(params, errlog=errlog)) as client:
+            announced = PAGES.search(errlog_path.read_text())
+            assert announced, errlog_path.read_text()
+            base = announced.group(1)
+            if port:
+                assert int(announced.group(2)) == port
+            created = await client.call_tool("create_interview", {"title": TITLE, "objective": "links"})
+            interview_id = first_id(created)
+            published = await client.call_tool("publish_interview", {"interviewId": interview_id})
+            assert not published.is_error
+            public_url = published.structured_content["data"]["url"]
+            added = await client.call_tool(
+                "add_candidates", {"interviewId": interview_id, "candidates": [{"name": "Grace Hopper"}]}
+            )
+            assert not added.is_error
+            invite_url = added.structured_content["data"][0]["inviteUrl"]
+            async with httpx2.AsyncClient(timeout=10) as http:
+                for url in (public_url, invite_url):
+                    assert url.startswith(base + "/i/"), (url, base)
+                    page = await http.get(url)
+                    assert page.status_code == 200, (url, page.status_code)
+                    assert TITLE in page.text, page.text[:300]
+                assert "Grace Hopper" in (await http.get(invite_url)).text
+                assert (await http.get(base + "/api/v1/usage")).status_code == 404  # only the pages are here
+    stderr = errlog_path.read_text()
+    assert "Traceback" not in stderr
+    with pytest.raises(httpx2.TransportError):  # stopped with the server
+        httpx2.get(public_url, timeout=2)
