@@ -14,6 +14,14 @@ from typing import Any
 
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # HTTP transports refuse larger request bodies (413)
+# HTTP limits (environment only), each with the variable that sets it.
+HTTP_LIMITS = {
+    "header_timeout": "AURAL_MCP_HEADER_TIMEOUT",
+    "body_timeout": "AURAL_MCP_BODY_TIMEOUT",
+    "max_connections": "AURAL_MCP_MAX_CONNECTIONS",
+    "max_sessions": "AURAL_MCP_MAX_SESSIONS",
+    "session_idle_timeout": "AURAL_MCP_SESSION_IDLE_TIMEOUT",
+}
 KEY_PREFIX = "dlv_"
 KEY_LENGTH = 36  # dlv_ + 32 characters from [a-z0-9]
 _KEY_BODY = re.compile(r"[a-z0-9]{32}")
@@ -55,6 +63,11 @@ class Settings:
     sandbox_db: str | None = None  # its SQLite file; None keeps it in memory (gone at exit)
     log_level: str = "WARNING"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    header_timeout: float = 10.0  # seconds from connecting to the end of the request headers
+    body_timeout: float = 30.0  # seconds to receive a whole request body
+    max_connections: int = 256  # open HTTP connections; idle ones are closed first to make room
+    max_sessions: int = 100  # open Streamable HTTP sessions; beyond that, new clients get 503
+    session_idle_timeout: float = 600.0  # seconds without a request or open stream before a session ends
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -73,6 +86,9 @@ class Settings:
             s.allowed_origins = [o.strip() for o in env["AURAL_MCP_ALLOWED_ORIGINS"].split(",") if o.strip()]
         if env.get("AURAL_MCP_MAX_BODY_BYTES"):
             s.max_body_bytes = int(env["AURAL_MCP_MAX_BODY_BYTES"])
+        for name, variable in HTTP_LIMITS.items():
+            if env.get(variable):
+                setattr(s, name, _positive_limit(variable, env[variable], integer=name.startswith("max_")))
         s.sandbox_db = env.get("AURAL_SANDBOX_DB") or None
         if env.get("AURAL_MCP_LOG_LEVEL"):
             s.log_level = env["AURAL_MCP_LOG_LEVEL"].upper()
@@ -83,6 +99,20 @@ class Settings:
             if value is not None:
                 setattr(s, key, value)
         return s
+
+
+def _positive_limit(variable: str, text: str, *, integer: bool) -> float:
+    """A positive, finite number from the environment, or a ValueError naming the variable."""
+    try:
+        value = int(text) if integer else float(text)
+    except ValueError:
+        value = -1
+    if not (0 < value < 1e9):  # also refuses nan and inf
+        kind = "a whole number" if integer else "a number of seconds"
+        raise ValueError(
+            f"{variable}={text.strip()[:40]!r} must be {kind} above 0, for example {'100' if integer else '30'}"
+        )
+    return value
 
 
 def key_problem(key: str | None) -> str | None:

@@ -209,3 +209,26 @@ def test_non_loopback_bind_without_token_is_refused(argv: list[str]) -> None:
     assert "refusing to listen" in done.stderr and "AURAL_MCP_TOKEN" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AURAL_MCP_HEADER_TIMEOUT", "0"),
+        ("AURAL_MCP_BODY_TIMEOUT", "nan"),
+        ("AURAL_MCP_SESSION_IDLE_TIMEOUT", "inf"),
+        ("AURAL_MCP_MAX_CONNECTIONS", "-5"),
+        ("AURAL_MCP_MAX_SESSIONS", "lots"),
+    ],
+)
+def test_bad_http_limits_are_refused_in_one_line(variable: str, value: str) -> None:
+    done = subprocess.run(
+        [*AURAL, "serve", "--sandbox", "--transport", "http", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=base_env(**{variable: value}),
+    )
+    assert done.returncode == 2
+    assert variable in done.stderr and "above 0" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
