@@ -164,3 +164,38 @@ async def test_a_real_client_works_after_the_stalled_ones_are_gone(impatient: Pr
         async with mcp_client(impatient) as client:
             assert (await client.list_tools()).tools
     assert "Traceback" not in impatient.stderr()
+
+
+def test_session_flood_through_a_real_server_is_capped_and_recovers() -> None:
+    env = base_env(
+        AURAL_MCP_TOKEN=TOKEN,
+        AURAL_MCP_MAX_SESSIONS="5",
+        AURAL_MCP_SESSION_IDLE_TIMEOUT="2",
+        AURAL_MCP_LOG_LEVEL="DEBUG",
+    )
+    init = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {
+            "protocolVersion": "2025-06-18",
+            "capabilities": {},
+            "clientInfo": {"name": "t", "version": "1"},
+        },
+    }
+    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    with serve_http("http", env=env) as server, httpx2.Client(timeout=WAIT) as http:
+        assert {http.post(server.url, json=init, headers=headers).status_code for _ in range(20)} == {401}
+        headers["Authorization"] = f"Bearer {TOKEN}"
+        answers = [http.post(server.url, json=init, headers=headers) for _ in range(15)]
+        assert [r.status_code for r in answers].count(200) == 5  # the 401s above took no room
+        session_ids = [r.headers["mcp-session-id"] for r in answers if r.status_code == 200]
+        deadline = time.monotonic() + WAIT
+        while http.post(server.url, json=init, headers=headers).status_code != 200:
+            assert time.monotonic() < deadline, "sessions never expired"
+            time.sleep(0.2)
+        stderr = server.stderr()
+    assert "idle timeout" in stderr  # the SDK logged the expiries, at INFO...
+    for session_id in session_ids:  # ...without the ids that would let a log reader use a session
+        assert session_id not in stderr
+    assert "Traceback" not in stderr
