@@ -351,35 +351,29 @@ def connection_protocol(header_timeout: float, max_connections: int) -> type[asy
     return LimitedH11Protocol
 
 
-# Streamable HTTP and SSE session ids are bearer-like: whoever has one can use the session.
+# Streamable HTTP and SSE session ids are bearer-like: whoever has one can use the session. The SDK
+# and the servers under it log them (at INFO, and in every SSE chunk and access line at DEBUG).
 _SESSION_ID = re.compile(r"\b([0-9a-f]{8})(?:-?[0-9a-f]{4}){3}-?[0-9a-f]{12}\b", re.IGNORECASE)
-_LOGGERS_WITH_SESSION_IDS = (
-    "mcp.server.streamable_http_manager",
-    "mcp.server.streamable_http",
-    "mcp.server.sse",
-    "mcp.server.runner",
-    "uvicorn.access",
-    "uvicorn.error",
-)
+_LIBRARY_LOGGERS = ("mcp.", "uvicorn", "sse_starlette", "starlette")
 
 
 class SessionIdMask(logging.Filter):
-    """Shortens anything shaped like a session id to its first 8 hex digits in a log record."""
+    """Shortens anything shaped like a session id to its first 8 hex digits in library log lines."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        text = record.getMessage()
-        masked = _SESSION_ID.sub(r"\1…", text)
-        if masked != text:
-            record.msg, record.args = masked, None
+        if record.name.startswith(_LIBRARY_LOGGERS):
+            text = record.getMessage()
+            masked = _SESSION_ID.sub(r"\1…", text)
+            if masked != text:
+                record.msg, record.args = masked, None
         return True
 
 
 def mask_session_ids() -> None:
-    mask = SessionIdMask()
-    for name in _LOGGERS_WITH_SESSION_IDS:
-        target = logging.getLogger(name)
-        if not any(isinstance(f, SessionIdMask) for f in target.filters):
-            target.addFilter(mask)
+    """Put the mask on every handler of the root logger (where all library records end up)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, SessionIdMask) for f in handler.filters):
+            handler.addFilter(SessionIdMask())
 
 
 def _bind(host: str, port: int) -> Any:
