@@ -299,3 +299,41 @@ def test_sse_session_ids_are_not_logged_in_full_even_at_debug() -> None:
     assert "/messages/" in stderr and session_id[:8] in stderr  # the access log and the SDK's lines...
     assert session_id not in stderr and "f" * 32 not in stderr  # ...with ids cut short
     assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(("fixture", "transport", "token"), CASES[:2], ids=[c[0] for c in CASES[:2]])
+def test_browser_pages_on_allowed_origins_get_cors(
+    request: pytest.FixtureRequest, fixture: str, transport: str, token: str | None
+) -> None:
+    server: Proc = request.getfixturevalue(fixture)
+    inspector = "http://localhost:6274"
+    preflight = {
+        "Origin": inspector,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, mcp-session-id",
+    }
+    r = HTTP.options(server.url, headers=preflight)  # no token: browsers send none on a preflight
+    assert r.status_code == 204 and r.content == b""
+    assert r.headers["access-control-allow-origin"] == inspector
+    assert "POST" in r.headers["access-control-allow-methods"]
+    assert "mcp-session-id" in r.headers["access-control-allow-headers"]
+    assert "authorization" in r.headers["access-control-allow-headers"]
+
+    refused = HTTP.options(server.url, headers={**preflight, "Origin": "http://evil.example"})
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+
+    # The real request: the page may read the answer and, on Streamable HTTP, the session id.
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    if transport == "http":
+        r = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, **auth, "Origin": inspector})
+        assert r.status_code == 200 and "mcp-session-id" in r.headers["access-control-expose-headers"]
+        assert r.headers["access-control-allow-origin"] == inspector
+        denied = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, "Origin": inspector})
+        assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == inspector
+    else:
+        with HTTP.stream(
+            "GET", server.url, headers={"Accept": "text/event-stream", "Origin": inspector}
+        ) as r:
+            assert r.status_code == 200 and r.headers["access-control-allow-origin"] == inspector
+    # Clients that send no Origin (agents, the command line) get no CORS headers.
+    assert "access-control-allow-origin" not in HTTP.get(server.base + "/healthz").headers

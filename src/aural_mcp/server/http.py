@@ -4,12 +4,14 @@ The guard is applied to every request before anything else:
 
 1. Host must be one of the allowed hosts (421 otherwise) and Origin, when present, one of the
    allowed origins (403 otherwise): DNS-rebinding protection, on whatever address we are bound to.
-2. `GET /healthz` answers `ok` (no token needed; it reveals nothing).
-3. With a bearer token configured, `Authorization: Bearer <token>` is required (401 with a
+2. A request with an allowed Origin gets CORS headers; its preflight (`OPTIONS` with
+   `Access-Control-Request-Method`) is answered 204 here, without a token, as browsers send none.
+3. `GET /healthz` answers `ok` (no token needed; it reveals nothing).
+4. With a bearer token configured, `Authorization: Bearer <token>` is required (401 with a
    `WWW-Authenticate` header otherwise), compared in constant time.
-4. The whole request body must arrive within `body_timeout` (408 otherwise) and be at most
+5. The whole request body must arrive within `body_timeout` (408 otherwise) and be at most
    `max_body_bytes` (413 otherwise); it is read here, after the token check, and handed on.
-5. Host and Origin are handed on lower-cased, so the SDK's own (case-sensitive) check, which
+6. Host and Origin are handed on lower-cased, so the SDK's own (case-sensitive) check, which
    stays on behind ours with the same allowed values, agrees with ours.
 
 Below the guard, each connection must finish its request headers within `header_timeout` of
@@ -135,6 +137,11 @@ class HTTPGuard:
         if origin is not None and not _matches(origin.rstrip("/"), self.origins):
             await _respond(send, 403, "Invalid Origin header")
             return
+        if origin is not None:  # an allowed browser page: let it read our answers (CORS)
+            send = _with_cors(send, origin)
+            if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+                await _respond(send, 204, "", extra=_PREFLIGHT)  # preflights carry no credentials
+                return
         if scope["path"] == HEALTH_PATH:
             if scope["method"] in ("GET", "HEAD"):
                 await _respond(send, 200, "ok", head=scope["method"] == "HEAD")
@@ -195,6 +202,31 @@ class HTTPGuard:
 
 
 _CLOSE = [(b"connection", b"close")]
+# What a browser page on an allowed origin may send and read (the MCP Inspector in a browser).
+_PREFLIGHT = [
+    (b"access-control-allow-methods", b"GET, POST, DELETE, OPTIONS"),
+    (
+        b"access-control-allow-headers",
+        b"authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version",
+    ),
+    (b"access-control-max-age", b"600"),
+]
+
+
+def _with_cors(send: Any, origin: str) -> Any:
+    """`send` that lets the page at `origin` (already checked) read the response and its session id."""
+    cors = [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-expose-headers", b"mcp-session-id, mcp-protocol-version, www-authenticate"),
+        (b"vary", b"Origin"),
+    ]
+
+    async def send_with_cors(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *cors]}
+        await send(message)
+
+    return send_with_cors
 
 
 def _normalised(scope: Any, headers: dict[str, str]) -> Any:
@@ -229,6 +261,10 @@ def _headers(scope: Any) -> dict[str, str]:
 async def _respond(
     send: Any, status: int, text: str, *, head: bool = False, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
+    if status == 204:  # No Content: no body, and so no body headers
+        await send({"type": "http.response.start", "status": 204, "headers": extra or []})
+        await send({"type": "http.response.body", "body": b""})
+        return
     body = (text + "\n").encode()
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
