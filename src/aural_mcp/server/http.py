@@ -323,7 +323,8 @@ def connection_protocol(header_timeout: float, max_connections: int) -> type[asy
 
         def connection_made(self, transport: Any) -> None:
             super().connection_made(transport)
-            if len(self.connections) > max_connections:
+            # Connections already told to close are on their way out and do not count.
+            if sum(not c.transport.is_closing() for c in self.connections) > max_connections:
                 oldest = next(iter(idle), None)
                 if oldest is None:  # every connection is inside a request
                     log.debug("refusing a connection: %d open", len(self.connections))
@@ -398,7 +399,10 @@ class SessionIdMask(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         if record.name.startswith(_LIBRARY_LOGGERS):
-            text = record.getMessage()
+            try:
+                text = record.getMessage()
+            except Exception:  # a malformed record is the handler's to report, not ours to raise
+                return True
             masked = _SESSION_ID.sub(r"\1…", text)
             if masked != text:
                 record.msg, record.args = masked, None
