@@ -84,8 +84,13 @@ def test_a_flood_of_bare_initializes_is_capped_and_delete_frees_room() -> None:
 
 async def test_idle_sessions_end_and_a_new_client_gets_in() -> None:
     with serve_in_process(settings(2.0)) as running, httpx2.Client(timeout=WAIT) as http:
-        answers = [bare_initialize(http, running, AUTH) for _ in range(CAP + 5)]
-        assert [r.status_code for r in answers].count(200) == CAP
+        # Fill the cap (on a slow machine the first sessions may already be expiring meanwhile).
+        opened = 0
+        for _ in range(3 * CAP):
+            opened += bare_initialize(http, running, AUTH).status_code == 200
+            if running.open_sessions() == CAP:
+                break
+        assert opened >= CAP
         manager = running.server._lowlevel_server.session_manager
         transports = [weakref.ref(t) for t in manager._server_instances.values()]
 
