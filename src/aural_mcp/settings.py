@@ -16,6 +16,15 @@ from typing import Any
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # HTTP transports refuse larger request bodies (413)
 DEFAULT_SHUTDOWN_GRACE = 10.0
+MAX_HTTP_SECONDS = 86_400.0  # the longest header/body/idle timeout accepted
+# HTTP limits (environment only), each with the variable that sets it.
+HTTP_LIMITS = {
+    "header_timeout": "AURAL_MCP_HEADER_TIMEOUT",
+    "body_timeout": "AURAL_MCP_BODY_TIMEOUT",
+    "max_connections": "AURAL_MCP_MAX_CONNECTIONS",
+    "max_sessions": "AURAL_MCP_MAX_SESSIONS",
+    "session_idle_timeout": "AURAL_MCP_SESSION_IDLE_TIMEOUT",
+}
 KEY_PREFIX = "dlv_"
 KEY_LENGTH = 36  # dlv_ + 32 characters from [a-z0-9]
 _KEY_BODY = re.compile(r"[a-z0-9]{32}")
@@ -99,6 +108,11 @@ class Settings:
     log_level: str = "WARNING"
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     shutdown_grace: float = DEFAULT_SHUTDOWN_GRACE  # stdio: seconds to finish running calls after stdin closes
+    header_timeout: float = 10.0  # seconds from connecting to the end of the request headers
+    body_timeout: float = 30.0  # seconds to receive a whole request body
+    max_connections: int = 256  # open HTTP connections; idle ones are closed first to make room
+    max_sessions: int = 100  # open Streamable HTTP sessions; beyond that, new clients get 503
+    session_idle_timeout: float = 600.0  # seconds without a request or open stream before a session ends
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -119,6 +133,15 @@ class Settings:
             s.max_body_bytes = parse_int(
                 "AURAL_MCP_MAX_BODY_BYTES", env["AURAL_MCP_MAX_BODY_BYTES"], minimum=MIN_BODY_BYTES, example="1048576"
             )
+        for name, variable in HTTP_LIMITS.items():
+            if env.get(variable):
+                text = env[variable]
+                value = (
+                    parse_int(variable, text, minimum=1, example="100")
+                    if name.startswith("max_")
+                    else parse_seconds(variable, text, maximum=MAX_HTTP_SECONDS)
+                )
+                setattr(s, name, value)
         s.sandbox_db = env.get("AURAL_SANDBOX_DB") or None
         s.sandbox_seed = env.get("AURAL_SANDBOX_SEED") or None
         if env.get("AURAL_MCP_SHUTDOWN_GRACE"):

@@ -6,6 +6,7 @@ simulated with forged Host and Origin headers, never with traffic to another add
 
 from __future__ import annotations
 
+import socket
 import subprocess
 from collections.abc import Iterator
 
@@ -209,3 +210,130 @@ def test_non_loopback_bind_without_token_is_refused(argv: list[str]) -> None:
     assert "refusing to listen" in done.stderr and "AURAL_MCP_TOKEN" in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("AURAL_MCP_HEADER_TIMEOUT", "0"),
+        ("AURAL_MCP_BODY_TIMEOUT", "nan"),
+        ("AURAL_MCP_SESSION_IDLE_TIMEOUT", "inf"),
+        ("AURAL_MCP_MAX_CONNECTIONS", "-5"),
+        ("AURAL_MCP_MAX_SESSIONS", "lots"),
+    ],
+)
+def test_bad_http_limits_are_refused_in_one_line(variable: str, value: str) -> None:
+    done = subprocess.run(
+        [*AURAL, "serve", "--sandbox", "--transport", "http", "--port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env=base_env(**{variable: value}),
+    )
+    assert done.returncode == 2
+    assert variable in done.stderr and "must be" in done.stderr and "for example" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def raw_status(server: Proc, request: bytes) -> bytes:
+    """The status line a raw request gets (bytes as sent: no client library re-encodes them)."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(request)
+        return sock.recv(65536).split(b"\r\n", 1)[0]
+
+
+@pytest.mark.parametrize(("fixture", "transport", "token"), CASES[:2], ids=[c[0] for c in CASES[:2]])
+def test_host_and_origin_case_is_accepted_by_the_sdk_too(
+    request: pytest.FixtureRequest, fixture: str, transport: str, token: str | None
+) -> None:
+    server: Proc = request.getfixturevalue(fixture)
+    for name in ("LOCALHOST", "LocalHost", "127.0.0.1"):
+        headers = {"Host": f"{name}:{server.port}", "Origin": f"HTTP://{name}:6274/"}
+        assert endpoint_status(server, transport, headers, token) == 200, name
+    assert "Traceback" not in server.stderr() and "Invalid Host" not in server.stderr()
+
+
+@pytest.mark.parametrize("fixture", ["sse_local", "http_local_token"])
+def test_origin_ports_are_ascii_digits_only(request: pytest.FixtureRequest, fixture: str) -> None:
+    server: Proc = request.getfixturevalue(fixture)
+    auth = f"Authorization: Bearer {TOKEN}\r\n".encode()
+    # Superscripts pass str.isdigit() and arrive as single Latin-1 bytes; the others as UTF-8.
+    ports = [b"\xb2\xb3", b"8\xb9"] + [
+        p.encode()
+        for p in ("\u0663\u0660\u0660\u0660", "\uff13\uff10\uff10\uff10", "65536", "123456", "+80", "8 0", "")
+    ]
+    for port in ports:
+        head = b"GET /healthz-no HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://localhost:%s\r\n%s\r\n" % (
+            server.port,
+            port,
+            auth,
+        )
+        assert raw_status(server, head) == b"HTTP/1.1 403 Forbidden", port
+    for host in (
+        "localhost:\u0663\u0660",
+        f"127.0.0.1:{server.port}\u0663",
+        f"ＬＯＣＡＬＨＯＳＴ:{server.port}",
+    ):
+        head = b"GET /healthz HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode()
+        assert raw_status(server, head) == b"HTTP/1.1 421 Misdirected Request", host
+    ok = (
+        b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nOrigin: http://localhost:65535\r\n\r\n" % server.port
+    )
+    assert raw_status(server, ok) == b"HTTP/1.1 200 OK"
+    assert "Traceback" not in server.stderr()
+
+
+def test_sse_session_ids_are_not_logged_in_full_even_at_debug() -> None:
+    with serve_http("sse", env=base_env(AURAL_MCP_LOG_LEVEL="DEBUG")) as server:
+        with HTTP.stream("GET", server.url, headers={"Accept": "text/event-stream"}) as stream:
+            lines = stream.iter_lines()
+            endpoint = next(line for line in lines if line.startswith("data:")).removeprefix("data:").strip()
+            session_id = endpoint.rsplit("=", 1)[1]
+            assert len(session_id) == 32
+            r = HTTP.post(server.base + endpoint, json=INIT)
+            assert r.status_code == 202
+            assert next(line for line in lines if line.startswith("data:"))  # the initialize result
+        r = HTTP.post(server.base + endpoint.replace(session_id, "f" * 32), json=INIT)
+        assert r.status_code == 404
+        stderr = server.stderr()
+    assert "/messages/" in stderr and session_id[:8] in stderr  # the access log and the SDK's lines...
+    assert session_id not in stderr and "f" * 32 not in stderr  # ...with ids cut short
+    assert "Traceback" not in stderr
+
+
+@pytest.mark.parametrize(("fixture", "transport", "token"), CASES[:2], ids=[c[0] for c in CASES[:2]])
+def test_browser_pages_on_allowed_origins_get_cors(
+    request: pytest.FixtureRequest, fixture: str, transport: str, token: str | None
+) -> None:
+    server: Proc = request.getfixturevalue(fixture)
+    inspector = "http://localhost:6274"
+    preflight = {
+        "Origin": inspector,
+        "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization, content-type, mcp-session-id",
+    }
+    r = HTTP.options(server.url, headers=preflight)  # no token: browsers send none on a preflight
+    assert r.status_code == 204 and r.content == b""
+    assert r.headers["access-control-allow-origin"] == inspector
+    assert "POST" in r.headers["access-control-allow-methods"]
+    assert "mcp-session-id" in r.headers["access-control-allow-headers"]
+    assert "authorization" in r.headers["access-control-allow-headers"]
+
+    refused = HTTP.options(server.url, headers={**preflight, "Origin": "http://evil.example"})
+    assert refused.status_code == 403 and "access-control-allow-origin" not in refused.headers
+
+    # The real request: the page may read the answer and, on Streamable HTTP, the session id.
+    auth = {"Authorization": f"Bearer {token}"} if token else {}
+    if transport == "http":
+        r = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, **auth, "Origin": inspector})
+        assert r.status_code == 200 and "mcp-session-id" in r.headers["access-control-expose-headers"]
+        assert r.headers["access-control-allow-origin"] == inspector
+        denied = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, "Origin": inspector})
+        assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == inspector
+    else:
+        with HTTP.stream(
+            "GET", server.url, headers={"Accept": "text/event-stream", "Origin": inspector}
+        ) as r:
+            assert r.status_code == 200 and r.headers["access-control-allow-origin"] == inspector
+    # Clients that send no Origin (agents, the command line) get no CORS headers.
+    assert "access-control-allow-origin" not in HTTP.get(server.base + "/healthz").headers

@@ -7,7 +7,7 @@ from typing import Any
 import httpx2
 import pytest
 
-from aural_mcp.server.http import HTTPGuard, allowed_hosts, allowed_origins, transport_security
+from aural_mcp.server.http import HTTPGuard, _matches, allowed_hosts, allowed_origins, transport_security
 from aural_mcp.server.transports import ConfigError, check_settings
 from aural_mcp.settings import Settings, is_loopback, key_problem, mask_secret
 
@@ -132,3 +132,29 @@ def test_helpers() -> None:
     )
     assert key_problem(key) is None and key_problem(key + "\n") is None
     assert key_problem("dlv_") and key_problem("dlv_a b") and key_problem("'dlv_ab'")
+
+
+async def test_unicode_digits_and_out_of_range_ports_are_refused() -> None:
+    origins = allowed_origins(Settings())
+    for text in ("http://localhost:\u00b2", "http://localhost:\u0663\u0660", "http://localhost:\uff18"):
+        assert not _matches(text, origins), text  # each passes str.isdigit()
+    app = guard(Settings(transport="http"))
+    for bad in ("http://localhost:65536", "http://localhost:000080", "http://localhost:-1"):
+        assert (await status(app, origin=bad)).status_code == 403, bad
+    for ok in ("http://localhost:0", "http://localhost:65535", "http://localhost:1"):
+        assert (await status(app, origin=ok)).status_code == 200, ok
+
+
+async def test_the_app_behind_the_guard_sees_host_and_origin_lower_cased() -> None:
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    async def recorder(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        seen.append(scope["headers"])
+        await downstream(scope, receive, send)
+
+    sec = transport_security(Settings(transport="http"), PORT)
+    app = HTTPGuard(recorder, hosts=sec.allowed_hosts, origins=sec.allowed_origins, token=None)
+    r = await status(app, host=f"LocalHost:{PORT}", origin="HTTP://LOCALHOST:3000/")
+    assert r.status_code == 200
+    headers = dict(seen[0])
+    assert headers[b"host"] == f"localhost:{PORT}".encode() and headers[b"origin"] == b"http://localhost:3000"

@@ -4,23 +4,36 @@ The guard is applied to every request before anything else:
 
 1. Host must be one of the allowed hosts (421 otherwise) and Origin, when present, one of the
    allowed origins (403 otherwise): DNS-rebinding protection, on whatever address we are bound to.
-2. `GET /healthz` answers `ok` (no token needed; it reveals nothing).
-3. With a bearer token configured, `Authorization: Bearer <token>` is required (401 with a
+2. A request with an allowed Origin gets CORS headers; its preflight (`OPTIONS` with
+   `Access-Control-Request-Method`) is answered 204 here, without a token, as browsers send none.
+3. `GET /healthz` answers `ok` (no token needed; it reveals nothing).
+4. With a bearer token configured, `Authorization: Bearer <token>` is required (401 with a
    `WWW-Authenticate` header otherwise), compared in constant time.
-4. Request bodies over `max_body_bytes` are refused with 413 (the SDK's own limit, set lower).
+5. The whole request body must arrive within `body_timeout` (408 otherwise) and be at most
+   `max_body_bytes` (413 otherwise); it is read here, after the token check, and handed on.
+6. Host and Origin are handed on lower-cased, so the SDK's own (case-sensitive) check, which
+   stays on behind ours with the same allowed values, agrees with ours.
 
-The SDK's `TransportSecuritySettings` is passed the same allowed hosts and origins, so its check
-stays on behind ours. Binding a non-loopback address without a token is refused at start-up.
+Below the guard, each connection must finish its request headers within `header_timeout` of
+connecting (or of its first byte after a keep-alive pause), and at most `max_connections` are
+open: a new connection beyond that closes the longest-idle one (waiting for headers or between
+requests), so stalled unauthenticated sockets cannot lock out the token holder; only when every
+connection is busy with a request is the new one answered 503. Binding a non-loopback address
+without a token is refused at start-up.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from aural_mcp.server.transports import ConfigError, build_for_serve, say
-from aural_mcp.settings import Settings, is_loopback
+from aural_mcp.settings import DEFAULT_MAX_BODY_BYTES, Settings, is_loopback
 
 if TYPE_CHECKING:  # pragma: no cover
+    import asyncio
+
     from mcp.server.mcpserver import MCPServer
     from mcp.server.transport_security import TransportSecuritySettings
 
@@ -59,15 +72,21 @@ def allowed_origins(settings: Settings) -> list[str]:
     return list(dict.fromkeys(origins))
 
 
+def _is_port(text: str) -> bool:
+    """1-5 ASCII digits, at most 65535 (`str.isdigit` would accept other scripts' digits)."""
+    return 1 <= len(text) <= 5 and all("0" <= c <= "9" for c in text) and int(text) <= 65535
+
+
 def _matches(value: str, allowed: list[str]) -> bool:
+    if not value.isascii():
+        return False
     value = value.lower()
     for pattern in allowed:
         if value == pattern:
             return True
         if pattern.endswith(":*"):
             base = pattern[:-2]
-            rest = value[len(base) + 1 :]
-            if value.startswith(base + ":") and rest.isdigit():
+            if value.startswith(base + ":") and _is_port(value[len(base) + 1 :]):
                 return True
     return False
 
@@ -83,7 +102,7 @@ def transport_security(settings: Settings, port: int) -> TransportSecuritySettin
 
 
 class HTTPGuard:
-    """ASGI middleware in front of the SDK app: Host/Origin, /healthz, bearer token."""
+    """ASGI middleware in front of the SDK app: Host/Origin, /healthz, bearer token, body."""
 
     def __init__(
         self,
@@ -92,11 +111,15 @@ class HTTPGuard:
         hosts: list[str],
         origins: list[str],
         token: str | None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        body_timeout: float = 30.0,
     ) -> None:
         self.app = app
         self.hosts = hosts
         self.origins = origins
         self._token = token.encode() if token else None
+        self.max_body_bytes = max_body_bytes
+        self.body_timeout = body_timeout
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -114,6 +137,11 @@ class HTTPGuard:
         if origin is not None and not _matches(origin.rstrip("/"), self.origins):
             await _respond(send, 403, "Invalid Origin header")
             return
+        if origin is not None:  # an allowed browser page: let it read our answers (CORS)
+            send = _with_cors(send, origin)
+            if scope["method"] == "OPTIONS" and "access-control-request-method" in headers:
+                await _respond(send, 204, "", extra=_PREFLIGHT)  # preflights carry no credentials
+                return
         if scope["path"] == HEALTH_PATH:
             if scope["method"] in ("GET", "HEAD"):
                 await _respond(send, 200, "ok", head=scope["method"] == "HEAD")
@@ -128,7 +156,38 @@ class HTTPGuard:
                 extra=[(b"www-authenticate", b'Bearer realm="aural-mcp"')],
             )
             return
-        await self.app(scope, receive, send)
+        declared = headers.get("content-length", "")
+        if declared.isascii() and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await _respond(send, 413, f"Request body over {self.max_body_bytes} bytes")
+            return
+        body = await self._read_body(receive)
+        if isinstance(body, int):
+            if body == 413:
+                await _respond(send, 413, f"Request body over {self.max_body_bytes} bytes")
+            else:
+                await _respond(send, 408, f"Request body not received within {self.body_timeout:g} seconds")
+            return
+        await self.app(_normalised(scope, headers), _replay(body, receive), send)
+
+    async def _read_body(self, receive: Any) -> list[dict[str, Any]] | int:
+        """The request's messages up to the end of its body (one `http.request`), or 413 / 408."""
+        import anyio
+
+        chunks: list[bytes] = []
+        size = 0
+        with anyio.move_on_after(self.body_timeout):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request":  # the client went away: let the app see it
+                    return [message]
+                chunk = message.get("body", b"")
+                size += len(chunk)
+                if size > self.max_body_bytes:
+                    return 413
+                chunks.append(chunk)
+                if not message.get("more_body", False):
+                    return [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+        return 408
 
     def _authorized(self, header: str | None) -> bool:
         import hmac
@@ -140,6 +199,54 @@ class HTTPGuard:
         if scheme.lower() != "bearer":
             return False
         return hmac.compare_digest(value.strip().encode(), self._token)
+
+
+_CLOSE = [(b"connection", b"close")]
+# What a browser page on an allowed origin may send and read (the MCP Inspector in a browser).
+_PREFLIGHT = [
+    (b"access-control-allow-methods", b"GET, POST, DELETE, OPTIONS"),
+    (
+        b"access-control-allow-headers",
+        b"authorization, content-type, accept, last-event-id, mcp-session-id, mcp-protocol-version",
+    ),
+    (b"access-control-max-age", b"600"),
+]
+
+
+def _with_cors(send: Any, origin: str) -> Any:
+    """`send` that lets the page at `origin` (already checked) read the response and its session id."""
+    cors = [
+        (b"access-control-allow-origin", origin.encode("latin-1")),
+        (b"access-control-expose-headers", b"mcp-session-id, mcp-protocol-version, www-authenticate"),
+        (b"vary", b"Origin"),
+    ]
+
+    async def send_with_cors(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), *cors]}
+        await send(message)
+
+    return send_with_cors
+
+
+def _normalised(scope: Any, headers: dict[str, str]) -> Any:
+    """`scope` with one Host and one Origin, lower-cased as our check compared them."""
+    rest = [(k, v) for k, v in scope.get("headers", ()) if k.lower() not in (b"host", b"origin")]
+    fixed = [(b"host", headers["host"].lower().encode("latin-1"))]
+    if "origin" in headers:
+        fixed.append((b"origin", headers["origin"].rstrip("/").lower().encode("latin-1")))
+    return {**scope, "headers": fixed + rest}
+
+
+def _replay(messages: list[dict[str, Any]], receive: Any) -> Any:
+    """A `receive` that hands out the already-read body first, then the real channel."""
+
+    async def replayed() -> Any:
+        if messages:
+            return messages.pop(0)
+        return await receive()
+
+    return replayed
 
 
 def _headers(scope: Any) -> dict[str, str]:
@@ -154,12 +261,18 @@ def _headers(scope: Any) -> dict[str, str]:
 async def _respond(
     send: Any, status: int, text: str, *, head: bool = False, extra: list[tuple[bytes, bytes]] | None = None
 ) -> None:
+    if status == 204:  # No Content: no body, and so no body headers
+        await send({"type": "http.response.start", "status": 204, "headers": extra or []})
+        await send({"type": "http.response.body", "body": b""})
+        return
     body = (text + "\n").encode()
     headers = [
         (b"content-type", b"text/plain; charset=utf-8"),
         (b"content-length", str(len(body)).encode()),
         (b"cache-control", b"no-store"),
     ]
+    if status >= 400:  # a refused request may still be sending its body: do not wait for more
+        headers += _CLOSE
     await send({"type": "http.response.start", "status": status, "headers": headers + (extra or [])})
     await send({"type": "http.response.body", "body": b"" if head else body})
 
@@ -180,12 +293,127 @@ def build_http_app(server: MCPServer, settings: Settings, port: int) -> Any:
             streamable_http_path=HTTP_PATH,
             stateless_http=settings.stateless,
             max_request_body_size=settings.max_body_bytes,
+            session_idle_timeout=settings.session_idle_timeout,
+            max_sessions=settings.max_sessions,
             transport_security=security,
             host=settings.host,
         )
     return HTTPGuard(
-        inner, hosts=security.allowed_hosts, origins=security.allowed_origins, token=settings.auth_token
+        inner,
+        hosts=security.allowed_hosts,
+        origins=security.allowed_origins,
+        token=settings.auth_token,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
     )
+
+
+def connection_protocol(header_timeout: float, max_connections: int) -> type[asyncio.Protocol]:
+    """uvicorn's h11 protocol with a deadline on request headers and a cap on open connections."""
+    import h11
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    # Connections between requests (no headers yet, or keep-alive), longest-waiting first:
+    # the ones closed to make room for a new connection.
+    idle: dict[Any, None] = {}
+    log = logging.getLogger("aural_mcp.http")
+
+    class LimitedH11Protocol(H11Protocol):
+        _header_timer: asyncio.TimerHandle | None = None
+
+        def connection_made(self, transport: Any) -> None:
+            super().connection_made(transport)
+            # Connections already told to close are on their way out and do not count.
+            if sum(not c.transport.is_closing() for c in self.connections) > max_connections:
+                oldest = next(iter(idle), None)
+                if oldest is None:  # every connection is inside a request
+                    log.debug("refusing a connection: %d open", len(self.connections))
+                    self._close_with(b"503 Service Unavailable", b"Too many open connections; try again\n")
+                    return
+                log.debug("closing the longest-idle connection to make room")
+                oldest._close_with(None, b"")
+            self._track()
+
+        def data_received(self, data: bytes) -> None:
+            super().data_received(data)
+            self._track()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._track()
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._cancel_header_timer()
+            idle.pop(self, None)
+            super().connection_lost(exc)
+
+        def _track(self) -> None:
+            """Keep `idle` and the header deadline in step with where this connection is."""
+            between_requests = self.conn.their_state is h11.IDLE and (
+                self.cycle is None or self.cycle.response_complete
+            )
+            if self.transport.is_closing() or not between_requests:
+                self._cancel_header_timer()
+                idle.pop(self, None)
+                return
+            idle.setdefault(self, None)
+            # uvicorn's keep-alive timer covers a silent connection after a response; ours runs from
+            # connecting, and from the first byte of a later request, to the end of its headers.
+            waiting_for_headers = self.cycle is None or self.timeout_keep_alive_task is None
+            if waiting_for_headers and self._header_timer is None:
+                self._header_timer = self.loop.call_later(header_timeout, self._headers_too_slow)
+
+        def _headers_too_slow(self) -> None:
+            self._header_timer = None
+            log.debug("closing a connection that sent no complete request headers in %gs", header_timeout)
+            self._close_with(b"408 Request Timeout", b"Request headers not received in time\n")
+
+        def _cancel_header_timer(self) -> None:
+            if self._header_timer is not None:
+                self._header_timer.cancel()
+                self._header_timer = None
+
+        def _close_with(self, status: bytes | None, body: bytes) -> None:
+            self._cancel_header_timer()
+            idle.pop(self, None)
+            if self.transport.is_closing():
+                return
+            if status is not None:  # written directly: no request was parsed to answer through h11
+                self.transport.write(
+                    b"HTTP/1.1 " + status + b"\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                    b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n" + body
+                )
+            self.transport.close()
+
+    return LimitedH11Protocol
+
+
+# Streamable HTTP and SSE session ids are bearer-like: whoever has one can use the session. The SDK
+# and the servers under it log them (at INFO, and in every SSE chunk and access line at DEBUG).
+_SESSION_ID = re.compile(r"\b([0-9a-f]{8})(?:-?[0-9a-f]{4}){3}-?[0-9a-f]{12}\b", re.IGNORECASE)
+_LIBRARY_LOGGERS = ("mcp.", "uvicorn", "sse_starlette", "starlette")
+
+
+class SessionIdMask(logging.Filter):
+    """Shortens anything shaped like a session id to its first 8 hex digits in library log lines."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith(_LIBRARY_LOGGERS):
+            try:
+                text = record.getMessage()
+            except Exception:  # a malformed record is the handler's to report, not ours to raise
+                return True
+            masked = _SESSION_ID.sub(r"\1…", text)
+            if masked != text:
+                record.msg, record.args = masked, None
+        return True
+
+
+def mask_session_ids() -> None:
+    """Put the mask on every handler of the root logger (where all library records end up)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, SessionIdMask) for f in handler.filters):
+            handler.addFilter(SessionIdMask())
 
 
 def _bind(host: str, port: int) -> Any:
@@ -215,8 +443,10 @@ def run_http(settings: Settings) -> int:
     try:
         server = build_for_serve(settings)
         app = build_http_app(server, settings, port)
+        mask_session_ids()
         config = uvicorn.Config(
             app,
+            http=connection_protocol(settings.header_timeout, settings.max_connections),
             log_config=None,
             log_level=settings.log_level.lower(),
             access_log=settings.log_level == "DEBUG",

@@ -10,11 +10,14 @@ are registered on its low-level server.
 from __future__ import annotations
 
 import logging
+import re
 import weakref
 from contextlib import suppress
 from typing import Any
 
+from mcp.shared.exceptions import MCPError
 from mcp_types import (
+    INVALID_PARAMS,
     CallToolResult,
     EmptyResult,
     SetLevelRequestParams,
@@ -22,6 +25,7 @@ from mcp_types import (
     UnsubscribeRequestParams,
 )
 
+from aural_mcp.operations import is_uuid, show_input
 from aural_mcp.server import client_logging
 
 logger = logging.getLogger("aural_mcp.server")
@@ -33,24 +37,71 @@ def _connection(session: Any) -> Any:
     return getattr(session, "_connection", session)
 
 
+MAX_PER_CONNECTION = 100  # subscriptions one client may hold at once
+
+
 class Subscriptions:
-    """Which connections asked for updates of which resource URI. Closed ones drop out by themselves."""
+    """Which connections asked for updates of which resource URIs.
+
+    Each connection's subscriptions are dropped when it ends (`drop`, run from the connection's
+    own teardown); a connection that goes away without one drops out once it is collected.
+    """
 
     def __init__(self) -> None:
-        self._sessions: dict[str, weakref.WeakSet[Any]] = {}
+        self._uris: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
 
-    def add(self, uri: str, session: Any) -> None:
-        self._sessions.setdefault(uri, weakref.WeakSet()).add(session)
+    def add(self, uri: str, connection: Any) -> bool:
+        """Subscribe; False when `connection` already holds MAX_PER_CONNECTION others."""
+        uris = self._uris.setdefault(connection, set())
+        if uri not in uris and len(uris) >= MAX_PER_CONNECTION:
+            return False
+        uris.add(uri)
+        return True
 
-    def remove(self, uri: str, session: Any) -> None:
-        sessions = self._sessions.get(uri)
-        if sessions is not None:
-            sessions.discard(session)
-            if not sessions:
-                del self._sessions[uri]
+    def remove(self, uri: str, connection: Any) -> None:
+        # An emptied set stays until the connection ends: its teardown is registered only once.
+        self._uris.get(connection, set()).discard(uri)
+
+    def __contains__(self, connection: Any) -> bool:
+        return connection in self._uris
+
+    def drop(self, connection: Any) -> None:
+        self._uris.pop(connection, None)
 
     def subscribers(self, uri: str) -> list[Any]:
-        return list(self._sessions.get(uri, ()))
+        return [connection for connection, uris in list(self._uris.items()) if uri in uris]
+
+    def count(self) -> int:
+        """Subscriptions held by all connections together."""
+        return sum(len(uris) for uris in list(self._uris.values()))
+
+
+class SubscribableUris:
+    """The resource URIs a client may subscribe to: the server's fixed resources and its templates
+    with a UUID in each `{placeholder}`, read from the server so new resources count at once."""
+
+    def __init__(self, server: Any) -> None:
+        self._server = server
+
+    async def problem(self, uri: str) -> str | None:
+        """Why `uri` cannot be subscribed to, or None when it can."""
+        fixed = [str(r.uri) for r in await self._server.list_resources()]
+        templates = [t.uri_template for t in await self._server.list_resource_templates()]
+        if uri in fixed or any(_fills(template, uri) for template in templates):
+            return None
+        forms = ", ".join(templates + fixed)
+        return (
+            f"cannot subscribe to {show_input(uri)}: not one of this server's resources. "
+            f"Subscribe to one of {forms}, with a UUID for each {{…}}"
+        )
+
+
+def _fills(template: str, uri: str) -> bool:
+    """True when `uri` is `template` with a UUID in each placeholder."""
+    parts = re.split(r"(\{[^}]*\})", template)
+    regex = "".join("([^/]*)" if part.startswith("{") else re.escape(part) for part in parts)
+    match = re.fullmatch(regex, uri)
+    return match is not None and all(is_uuid(value) for value in match.groups())
 
 
 def changed_uris(tool: str, args: dict[str, Any], result: CallToolResult) -> list[str]:
@@ -86,9 +137,24 @@ async def publish_changes(tool: str, args: dict[str, Any], result: CallToolResul
 
 def install(server: Any, subscriptions: Subscriptions) -> None:
     lowlevel = server._lowlevel_server  # no public MCPServer hook for these spec methods
+    subscribable = SubscribableUris(server)
 
     async def subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
-        subscriptions.add(str(params.uri), _connection(ctx.session))
+        uri = str(params.uri)
+        problem = await subscribable.problem(uri)
+        if problem:
+            raise MCPError(code=INVALID_PARAMS, message=problem)
+        connection = _connection(ctx.session)
+        first = connection not in subscriptions
+        if not subscriptions.add(uri, connection):
+            raise MCPError(
+                code=INVALID_PARAMS,
+                message=f"this client already holds {MAX_PER_CONNECTION} subscriptions, the most one client "
+                "may hold: unsubscribe from one (resources/unsubscribe) before subscribing to another",
+            )
+        exit_stack = getattr(connection, "exit_stack", None)
+        if first and exit_stack is not None:  # the connection's own teardown drops its subscriptions
+            exit_stack.callback(subscriptions.drop, connection)
         return EmptyResult()
 
     async def unsubscribe(ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
