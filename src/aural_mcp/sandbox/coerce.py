@@ -9,10 +9,13 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Callable
 from datetime import date
-from typing import Any
+from json import decoder
+from typing import Any, cast
 
 MISSING: Any = object()
+MAX_SAFE_INTEGER = 2**53 - 1  # Number.MAX_SAFE_INTEGER
 
 
 def js_type(value: Any) -> str:
@@ -89,7 +92,7 @@ def js_number(value: Any) -> float:
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
-        s = value.strip()
+        s = trim(value)
         if s == "":
             return 0.0
         low = s.lower()
@@ -129,16 +132,115 @@ def is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+# JavaScript's String.prototype.trim: WhiteSpace (Unicode Zs plus TAB, VT, FF, U+FEFF) and line
+# terminators. Python's str.strip() differs: it also removes U+001C-U+001F and U+0085, and keeps
+# U+FEFF.
+JS_WHITESPACE = (
+    "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\ufeff"
+)
+
+
+def trim(text: str) -> str:
+    """`text.trim()`."""
+    return text.strip(JS_WHITESPACE)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def _js_int(digits: str) -> int | float:
+    # JS numbers are doubles: a literal too long for one is Infinity (or a rounded value), never
+    # an error. Python refuses to parse more than 4300 digits as an int.
+    return int(digits) if len(digits) <= 300 else float(digits)
+
+
 def parse_json(raw: bytes) -> Any:
-    """`JSON.parse` of the body: raises ValueError when it is not JSON (NaN/Infinity included)."""
+    """`JSON.parse` of the body: raises ValueError when it is not JSON (NaN/Infinity included).
+
+    Like the API's body parser: a leading UTF-8 BOM is dropped, huge numbers become Infinity,
+    and nesting of any depth parses."""
     text = raw.decode("utf-8", errors="replace")
     if text.startswith("\ufeff"):
-        raise ValueError("BOM")
+        text = text[1:]
+    try:
+        return json.loads(text, parse_constant=_reject_constant, parse_int=_js_int)
+    except RecursionError:
+        return _parse_nested(text)
 
-    def reject(name: str) -> Any:
-        raise ValueError(name)
 
-    return json.loads(text, parse_constant=reject)
+# scanstring(text, index after the opening quote, strict) -> (string, index after the closing one)
+_scan_string = cast(Callable[[str, int, bool], tuple[str, int]], decoder.scanstring)  # type: ignore[attr-defined]
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?")
+_JSON_WORDS = (("true", True), ("false", False), ("null", None))
+
+
+def _parse_nested(text: str) -> Any:
+    """A JSON parser without recursion, for documents nested deeper than `json` can go."""
+    stack: list[Any] = []  # the open arrays and objects, innermost last
+    keys: list[str | None] = []  # for each open object, the key whose value comes next
+    pos = _JSON_WS.match(text, 0).end()  # type: ignore[union-attr]
+    while True:
+        if pos >= len(text):
+            raise ValueError("unexpected end of JSON")
+        ch = text[pos]
+        value: Any
+        if ch in "[{":
+            pos = _JSON_WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+            if text.startswith("]" if ch == "[" else "}", pos):
+                value, pos = ([] if ch == "[" else {}), pos + 1
+            else:
+                stack.append([] if ch == "[" else {})
+                key = None
+                if ch == "{":
+                    key, pos = _object_key(text, pos)
+                keys.append(key)
+                continue
+        elif ch == '"':
+            value, pos = _scan_string(text, pos + 1, True)
+        elif m := _JSON_NUMBER.match(text, pos):
+            number = m.group(0)
+            value = float(number) if m.group(1) or m.group(2) else _js_int(number)
+            pos = m.end()
+        else:
+            for word, word_value in _JSON_WORDS:
+                if text.startswith(word, pos):
+                    value, pos = word_value, pos + len(word)
+                    break
+            else:
+                raise ValueError(f"unexpected character at {pos}")
+        while True:  # attach the value to its container; close the containers that end here
+            pos = _JSON_WS.match(text, pos).end()  # type: ignore[union-attr]
+            if not stack:
+                if pos != len(text):
+                    raise ValueError(f"extra data at {pos}")
+                return value
+            top = stack[-1]
+            if isinstance(top, list):
+                top.append(value)
+            else:
+                top[keys[-1]] = value
+            if text.startswith(",", pos):
+                pos = _JSON_WS.match(text, pos + 1).end()  # type: ignore[union-attr]
+                if isinstance(top, dict):
+                    keys[-1], pos = _object_key(text, pos)
+                break
+            if not text.startswith("]" if isinstance(top, list) else "}", pos):
+                raise ValueError(f"expected , or a closing bracket at {pos}")
+            value, pos = stack.pop(), pos + 1
+            keys.pop()
+
+
+def _object_key(text: str, pos: int) -> tuple[str, int]:
+    if not text.startswith('"', pos):
+        raise ValueError(f"expected a key at {pos}")
+    key, pos = _scan_string(text, pos + 1, True)
+    pos = _JSON_WS.match(text, pos).end()  # type: ignore[union-attr]
+    if not text.startswith(":", pos):
+        raise ValueError(f"expected : at {pos}")
+    return key, _JSON_WS.match(text, pos + 1).end()  # type: ignore[union-attr]
 
 
 def leading_int(text: str | None) -> int | None:
