@@ -166,31 +166,39 @@ def _seed_session(store: Store, iid: str, raw: dict[str, Any], where: str, index
     sid = _id(columns, where, f"{iid}:session:{index}")
     messages_raw = raw.get("messages", [])
     now = store.now()
-    created = _text(columns.get("createdAt"), "")
-    if not created:  # a session starts with its first message
-        first = messages_raw[0].get("timestamp") if messages_raw else None
-        created = _text(first, now)
+    # Left-out times follow the messages: a session starts with its first and ends with its last.
+    stamps = [m.get("timestamp") for m in messages_raw]
+    first = _text(stamps[0], now) if stamps else now
+    created = _text(columns.get("createdAt"), "") or first
     try:
         start = parse_iso(created)
     except ValueError:
         start = parse_iso(now)
+    last = _text(stamps[-1], created) if stamps else created
+    status = columns.get("status", "COMPLETED")
+    duration: int | None = None
+    if status != "IN_PROGRESS":
+        try:
+            duration = max(0, round((parse_iso(last) - start).total_seconds()))
+        except ValueError:
+            duration = None
     session: dict[str, Any] = {
         "id": sid,
         "interviewId": iid,
         "candidateId": None,
-        "status": "COMPLETED",
+        "status": status,
         "participantName": None,
         "participantEmail": None,
         "summary": None,
         "insights": None,
         "themes": [],
         "sentiment": None,
-        "totalDurationSeconds": None,
+        "totalDurationSeconds": duration,
         "startedAt": created,
-        "completedAt": None,
+        "completedAt": last if status == "COMPLETED" else None,
         "antiCheatingLog": [],
         "createdAt": created,
-        "updatedAt": created,
+        "updatedAt": last,
     }
     session.update(columns)
     session["id"], session["interviewId"] = sid, iid
