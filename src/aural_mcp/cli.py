@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sandbox = sub.add_parser("sandbox", help="run the local Aural API sandbox")
     sandbox.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)"
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 exposes it to the network)",
     )
     sandbox.add_argument(
         "--port", type=int, default=8400, help="port to listen on; 0 picks a free one (default 8400)"
@@ -93,7 +95,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-body-bytes",
         type=int,
         default=1024 * 1024,
-        help="largest request body accepted (default 1048576)",
+        metavar="BYTES",
+        help="larger request bodies get 413 (default 1048576)",
     )
 
     sub.add_parser("demo", help="walk the interview lifecycle as an agent would, on a sandbox")
