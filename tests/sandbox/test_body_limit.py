@@ -74,7 +74,10 @@ def offer(port: int, head: bytes, *, chunked: bool, limit_seconds: float = 60) -
             pass  # the server stopped reading and closed: expected
         response = b""
         while b"\r\n" not in response:
-            data = sock.recv(65536)
+            try:
+                data = sock.recv(65536)
+            except ConnectionResetError:  # closed with our unread bytes queued: the answer came first
+                break
             if not data:
                 break
             response += data

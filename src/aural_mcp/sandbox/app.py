@@ -439,8 +439,8 @@ class Sandbox:
 
         async def endpoint(request: Request) -> Response:
             query: dict[str, str] = {}
-            for name, value in request.query_params.multi_items():
-                query.setdefault(name, value)  # URLSearchParams.get: the first of repeated values
+            for param, value in request.query_params.multi_items():
+                query.setdefault(param, value)  # URLSearchParams.get: the first of repeated values
             req = Req(dict(request.path_params), query, b"", self._base_url(request))
             try:
                 key, user_id = authenticate(self.store, request.headers.get("authorization"))
