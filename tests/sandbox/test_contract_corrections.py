@@ -232,3 +232,20 @@ async def test_trailing_slash_redirects_with_308(http):
     r = await http.post(f"{API}/interviews//", json={"title": "T"}, follow_redirects=False)
     assert r.status_code == 308 and r.headers["location"] == f"{API}/interviews"
     assert (await http.get(f"{API}/interviews")).json()["data"] == []  # the redirect stored nothing
+
+
+async def test_number_parsing_takes_only_ascii_digits(http):
+    for _ in range(6):
+        await new_interview(http)
+    # parseInt("\u0665") is NaN in JavaScript (the default 20 applies); Python's int() reads it as 5
+    assert len((await http.get(f"{API}/interviews", params={"limit": "\u0665"})).json()["data"]) == 6
+    assert len((await http.get(f"{API}/interviews", params={"limit": "\u00a05"})).json()["data"]) == 5
+    iid = (await new_interview(http))["id"]
+    url = f"{API}/interviews/{iid}/questions"
+    for order in ("\u0663", "0x1_0", "1_0"):
+        r = await http.post(url, json={"text": "Q", "order": order})
+        assert err(r) == (400, "BAD_REQUEST", "order must be a non-negative integer"), order
+    made = (
+        await http.post(url, json=[{"text": "Q", "order": " 0x1F "}, {"text": "R", "order": "\ufeff3"}])
+    ).json()
+    assert [q["order"] for q in made["data"]] == [31, 3]

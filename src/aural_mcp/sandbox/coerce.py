@@ -80,7 +80,9 @@ def _js_float(f: float) -> str:
     return text
 
 
-_NUM_RE = re.compile(r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Infinity)$")
+# ASCII digits only, as in JavaScript (Python's \d and int() also take other scripts' digits).
+_NUM_RE = re.compile(r"^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|Infinity)$", re.ASCII)
+_RADIX_DIGITS = {16: re.compile("[0-9a-fA-F]+"), 8: re.compile("[0-7]+"), 2: re.compile("[01]+")}
 
 
 def js_number(value: Any) -> float:
@@ -98,10 +100,8 @@ def js_number(value: Any) -> float:
         low = s.lower()
         for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
             if low.startswith(prefix):
-                try:
-                    return float(int(s[2:], base))
-                except ValueError:
-                    return math.nan
+                digits = s[2:]
+                return float(int(digits, base)) if _RADIX_DIGITS[base].fullmatch(digits) else math.nan
         if _NUM_RE.match(s):
             return float(s.replace("Infinity", "inf"))
         return math.nan
@@ -247,12 +247,12 @@ def leading_int(text: str | None) -> int | None:
     """`parseInt(text, 10)`: the leading integer, or None (NaN)."""
     if text is None:
         return None
-    m = re.match(r"^\s*([+-]?\d+)", text)
-    return int(m.group(1)) if m else None
+    m = re.match(r"[+-]?[0-9]+", text.lstrip(JS_WHITESPACE))
+    return int(m.group(0)) if m else None
 
 
 def iso_date_ok(value: str) -> bool:
-    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
         return False
     try:
         date.fromisoformat(value)
