@@ -27,13 +27,14 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from aural_mcp.sandbox import coerce as js
 from aural_mcp.sandbox import seed as seeding
 from aural_mcp.sandbox import simulate
 from aural_mcp.sandbox.auth import ApiError, Ctx, authenticate
 from aural_mcp.sandbox.faults import FaultInjector, FaultSpec, drop
 from aural_mcp.sandbox.handlers import Api, Req, Unhandled, practice_report, session_detail
 from aural_mcp.sandbox.ratelimit import FixedWindowLimiter
-from aural_mcp.sandbox.store import Store
+from aural_mcp.sandbox.store import Store, loads
 
 API = "/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -75,9 +76,9 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     try:
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        content = js.stringify(body).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: escape them, as JSON.stringify does
-        content = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("utf-8")
+        content = js.stringify(body, ensure_ascii=True).encode("utf-8")
     return Response(content, status, headers, media_type="application/json")
 
 
@@ -513,7 +514,7 @@ class Sandbox:
         row = self.store.one("SELECT data FROM interviews WHERE public_slug=?", slug)
         if row is None:
             return _not_found_page()
-        data = json.loads(row["data"])
+        data = loads(row["data"])
         title = str(data.get("title") or "Interview")  # seeded rows may hold anything
         if not data.get("isActive"):
             note = "This interview is closed."
@@ -528,7 +529,7 @@ class Sandbox:
         row = self.store.one("SELECT data FROM candidates WHERE invite_token=?", tok)
         if row is None:
             return _not_found_page()
-        cand = json.loads(row["data"])
+        cand = loads(row["data"])
         interview = self.store.get("interviews", cand["interviewId"]) or {}
         title = str(interview.get("title") or "Interview")
         who = html.escape(str(cand.get("name") or "there"))

@@ -11,7 +11,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date
-from json import decoder
+from json import decoder, encoder
 from typing import Any, cast
 
 MISSING: Any = object()
@@ -231,6 +231,52 @@ def _parse_nested(text: str) -> Any:
                 raise ValueError(f"expected , or a closing bracket at {pos}")
             value, pos = stack.pop(), pos + 1
             keys.pop()
+
+
+def loads(text: str) -> Any:
+    """A JSON document this module wrote (any depth)."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        return _parse_nested(text)
+
+
+def stringify(value: Any, *, ensure_ascii: bool = False) -> str:
+    """`JSON.stringify(value)`, compact: non-finite numbers become null, and any depth works."""
+    try:
+        return json.dumps(value, ensure_ascii=ensure_ascii, separators=(",", ":"), allow_nan=False)
+    except (ValueError, RecursionError):  # ValueError: a non-finite number
+        return _stringify_nested(value, ensure_ascii)
+
+
+class _Literal(str):
+    """A piece of output text on the to-do stack of `_stringify_nested`, not a value."""
+
+
+def _stringify_nested(value: Any, ensure_ascii: bool) -> str:
+    quote = encoder.encode_basestring_ascii if ensure_ascii else encoder.encode_basestring
+    parts: list[str] = []
+    todo: list[Any] = [value]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _Literal):
+            parts.append(item)
+        elif isinstance(item, list | dict):
+            entries = list(item.items()) if isinstance(item, dict) else list(enumerate(item))
+            parts.append("{" if isinstance(item, dict) else "[")
+            todo.append(_Literal("}" if isinstance(item, dict) else "]"))
+            for i in range(len(entries) - 1, -1, -1):  # pushed in reverse, so popped in order
+                name, entry = entries[i]
+                todo.append(entry)
+                if isinstance(item, dict):
+                    todo.append(_Literal(quote(str(name)) + ":"))
+                if i:
+                    todo.append(_Literal(","))
+        elif isinstance(item, float) and not math.isfinite(item):
+            parts.append("null")
+        else:
+            parts.append(json.dumps(item, ensure_ascii=ensure_ascii))
+    return "".join(parts)
 
 
 def _object_key(text: str, pos: int) -> tuple[str, int]:

@@ -8,7 +8,6 @@ transaction, committed before the response is sent.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +26,7 @@ from aural_mcp.sandbox.auth import (
     require_uuid,
 )
 from aural_mcp.sandbox.coerce import MISSING
-from aural_mcp.sandbox.store import ROLES, Store, new_id, token
+from aural_mcp.sandbox.store import ROLES, Store, loads, new_id, token
 
 PROFILE_FIELDS = ("gender", "birthday", "education", "school", "major", "graduationYear", "workExperience")
 PLANS: dict[str, dict[str, float | None]] = {
@@ -197,14 +196,14 @@ def practice_report(store: Store, practice: dict[str, Any]) -> dict[str, Any]:
         "session": practice,
         "interview": {k: interview.get(k) for k in ("id", "title", "description", "objective", "language")},
         "questions": store.questions_of(practice["interviewId"]),
-        "attempts": [json.loads(r["data"]) for r in rows],
+        "attempts": [loads(r["data"]) for r in rows],
     }
 
 
 def practice_summary(store: Store, practice: dict[str, Any]) -> dict[str, Any]:
     interview = store.get("interviews", practice["interviewId"]) or {}
     rows = store.all("SELECT data FROM practice_attempts WHERE practice_id=?", practice["id"])
-    scores = [s for s in (json.loads(r["data"]).get("score") for r in rows) if s is not None]
+    scores = [s for s in (loads(r["data"]).get("score") for r in rows) if s is not None]
     keys = (
         "id",
         "interviewId",
@@ -320,12 +319,17 @@ def int4_check(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
+    todo = [value]  # no recursion: values may be nested thousands deep
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
     return False
 
 
@@ -436,7 +440,7 @@ class Api:
                 sql += " AND updated_at <= ?"
                 params.append(at)
         sql += " ORDER BY updated_at DESC LIMIT ?"
-        rows = [json.loads(r["data"]) for r in self.store.all(sql, *params, limit + 1)]
+        rows = [loads(r["data"]) for r in self.store.all(sql, *params, limit + 1)]
         more = len(rows) > limit
         rows = rows[:limit]
         for row in rows:
@@ -724,7 +728,7 @@ class Api:
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         rows = self.store.all(sql, *params, limit + 1)
         more = len(rows) > limit
-        data = [session_list_shape(json.loads(r["data"]), r["msg_count"]) for r in rows[:limit]]
+        data = [session_list_shape(loads(r["data"]), r["msg_count"]) for r in rows[:limit]]
         return {"data": data, "cursor": data[-1]["id"] if more else None}
 
     def get_session(self, ctx: Ctx, req: Req) -> Any:
@@ -826,7 +830,7 @@ class Api:
             "SELECT data FROM candidates WHERE interview_id=? ORDER BY created_at DESC, rowid DESC",
             interview["id"],
         )
-        return {"data": [candidate_list_shape(json.loads(r["data"])) for r in rows]}
+        return {"data": [candidate_list_shape(loads(r["data"])) for r in rows]}
 
     def create_candidates(self, ctx: Ctx, req: Req) -> Any:
         interview = ctx.checked_interview(req.params["id"], "B")
@@ -936,7 +940,7 @@ class Api:
             ctx.user_id,
             limit,
         )
-        return {"data": [practice_summary(self.store, json.loads(r["data"])) for r in rows]}
+        return {"data": [practice_summary(self.store, loads(r["data"])) for r in rows]}
 
     def get_practice(self, ctx: Ctx, req: Req) -> Any:
         pid = require_uuid(req.params["id"])

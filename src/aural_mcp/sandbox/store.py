@@ -13,7 +13,6 @@ the top).
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import sqlite3
 import string
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aural_mcp.sandbox import coerce as js
 
 ALPHABET = string.ascii_lowercase + string.digits
 ROLES = ("VIEWER", "MEMBER", "ADMIN", "OWNER")
@@ -93,8 +94,13 @@ def parse_iso(text: str) -> datetime:
 
 
 def dumps(value: Any) -> str:
+    # As the API sends a row to the database: JSON.stringify (Infinity is stored as null).
     # ensure_ascii keeps lone surrogates (valid in JSON strings) storable as text.
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return js.stringify(value, ensure_ascii=True)
+
+
+def loads(text: str) -> Any:
+    return js.loads(text)
 
 
 class Store:
@@ -245,7 +251,7 @@ class Store:
 
     def get(self, table: str, rid: str) -> dict[str, Any] | None:
         row = self.one(f"SELECT data FROM {table} WHERE id=?", rid)
-        return None if row is None else json.loads(row["data"])
+        return None if row is None else loads(row["data"])
 
     def save_interview(self, data: dict[str, Any], *, insert: bool = False) -> None:
         cols = (
@@ -284,7 +290,7 @@ class Store:
 
     def questions_of(self, interview_id: str) -> list[dict[str, Any]]:
         rows = self.all("SELECT data FROM questions WHERE interview_id=? ORDER BY ord, rowid", interview_id)
-        return [json.loads(r["data"]) for r in rows]
+        return [loads(r["data"]) for r in rows]
 
     def save_candidate(self, data: dict[str, Any], *, insert: bool = False) -> None:
         with self.tx() as c:
@@ -341,7 +347,7 @@ class Store:
 
     def messages_of(self, session_id: str) -> list[dict[str, Any]]:
         rows = self.all("SELECT data FROM messages WHERE session_id=? ORDER BY ts, seq", session_id)
-        return [json.loads(r["data"]) for r in rows]
+        return [loads(r["data"]) for r in rows]
 
     def integrity_check(self) -> str:
         return str(self.scalar("PRAGMA integrity_check"))
