@@ -214,3 +214,60 @@ def test_cli_bad_seed_file_is_one_line_and_exit_2(tmp_path, content, problem):
     assert out.returncode == 2 and out.stdout == ""
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr
     assert out.stderr.startswith(f"aural-mcp sandbox: --seed {seed}: ") and problem in out.stderr
+
+
+async def test_every_route_copes_with_nulls_in_every_seeded_column(sb, http, server):
+    ids = [f"00000000-0000-4000-8000-00000000000{n}" for n in range(6)]
+    iid, q1, q2, cid, sid, _ = ids
+    nulls = dict.fromkeys(("title", "createdAt", "updatedAt", "aiName", "language", "aiTone", "mode"))
+    sb.seed(
+        {
+            "interviews": [
+                {
+                    "id": iid,
+                    **nulls,
+                    "isActive": None,
+                    "requireInvite": None,
+                    "questions": [
+                        {
+                            "id": q,
+                            **dict.fromkeys(("text", "order", "type", "options", "isRequired", "createdAt")),
+                        }
+                        for q in (q1, q2)
+                    ],
+                    "candidates": [
+                        {"id": cid, **dict.fromkeys(("name", "email", "inviteToken", "createdAt"))}
+                    ],
+                    "sessions": [{"id": sid, "status": "IN_PROGRESS", "createdAt": None, "startedAt": None}],
+                }
+            ]
+        }
+    )
+    calls = [
+        ("GET", f"{API}/interviews", None),
+        ("GET", f"{API}/interviews/{iid}", None),
+        ("PATCH", f"{API}/interviews/{iid}", {"objective": "Set through the API"}),
+        ("GET", f"{API}/interviews/{iid}/questions", None),
+        ("PATCH", f"{API}/questions/{q1}", {"required": False}),
+        ("DELETE", f"{API}/questions/{q1}", None),
+        ("POST", f"{API}/interviews/{iid}/questions", {"text": "Added after the seeded ones"}),
+        ("GET", f"{API}/interviews/{iid}/candidates", None),
+        ("PATCH", f"{API}/interviews/{iid}/candidates/{cid}", {"phone": "+1 555 0100"}),
+        ("GET", f"{API}/interviews/{iid}/sessions", None),
+        ("GET", f"{API}/sessions/{sid}", None),
+        ("GET", f"{API}/sessions/{sid}/report", None),
+        ("POST", f"{API}/interviews/{iid}/sessions/end", {"ids": [sid], "dryRun": False}),
+        ("POST", f"{API}/interviews/{iid}/publish", None),
+        ("POST", f"/sandbox/interviews/{iid}/simulate", {"seed": 5}),
+        ("GET", f"{API}/interviews/{iid}/sessions", None),
+    ]
+    for method, path, body in calls:
+        r = await http.request(method, path, json=body)
+        assert r.status_code == 200 and "data" in r.json(), (method, path, r.text[:300])
+    got = (await http.get(f"{API}/interviews/{iid}")).json()["data"]
+    assert got["title"] is None and got["aiName"] is None and got["objective"] == "Set through the API"
+    assert [q["text"] for q in got["questions"]] == [None, "Added after the seeded ones"]
+    ended = (await http.get(f"{API}/sessions/{sid}")).json()["data"]
+    assert ended["status"] == "COMPLETED" and ended["totalDurationSeconds"] >= 0
+    page = await http.get((await http.post(f"{API}/interviews/{iid}/publish")).json()["data"]["url"])
+    assert page.status_code == 200 and "<h1>Interview</h1>" in page.text

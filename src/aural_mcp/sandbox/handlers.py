@@ -979,11 +979,20 @@ def complete_session(store: Store, row: dict[str, Any]) -> None:
     now_text = store.now()
     now = parse_iso(now_text)
     first = store.scalar("SELECT MIN(ts) FROM messages WHERE session_id=?", row["id"])
-    started = first or row.get("startedAt") or row["createdAt"]
-    row["startedAt"] = iso(parse_iso(started))
+    created = store.scalar("SELECT created_at FROM sessions WHERE id=?", row["id"])
+    started = now
+    for candidate in (first, row.get("startedAt"), row.get("createdAt"), created):
+        if not isinstance(candidate, str):
+            continue  # the first readable time: seeded rows may hold null or text that is not one
+        try:
+            started = parse_iso(candidate)
+            break
+        except ValueError:
+            continue
+    row["startedAt"] = iso(started)
     row["completedAt"] = now_text
     row["status"] = "COMPLETED"
-    row["totalDurationSeconds"] = max(0, round((now - parse_iso(started)).total_seconds()))
+    row["totalDurationSeconds"] = max(0, round((now - started).total_seconds()))
     row["updatedAt"] = now_text
     store.save_session(row)
 

@@ -253,11 +253,14 @@ class Store:
         row = self.one(f"SELECT data FROM {table} WHERE id=?", rid)
         return None if row is None else loads(row["data"])
 
+    # Updates keep an indexed column when the row's own value cannot fill it: seeded rows (made
+    # outside the API) may hold null or odd values anywhere.
+
     def save_interview(self, data: dict[str, Any], *, insert: bool = False) -> None:
         cols = (
-            data["projectId"],
-            data["publicSlug"],
-            data["createdAt"],
+            _text(data.get("projectId")),
+            _text(data.get("publicSlug")),
+            _text(data.get("createdAt")),
             data["updatedAt"],
             dumps(data),
             data["id"],
@@ -271,8 +274,8 @@ class Store:
                 )
             else:
                 c.execute(
-                    "UPDATE interviews SET project_id=?, public_slug=?, created_at=?, updated_at=?, data=?"
-                    " WHERE id=?",
+                    "UPDATE interviews SET project_id=?, public_slug=?, created_at=COALESCE(?, created_at),"
+                    " updated_at=?, data=? WHERE id=?",
                     cols,
                 )
 
@@ -284,8 +287,11 @@ class Store:
                     (data["interviewId"], data["order"], dumps(data), data["id"]),
                 )
             else:
+                order = data.get("order")
+                ordinal = order if isinstance(order, int) and not isinstance(order, bool) else None
                 c.execute(
-                    "UPDATE questions SET ord=?, data=? WHERE id=?", (data["order"], dumps(data), data["id"])
+                    "UPDATE questions SET ord=COALESCE(?, ord), data=? WHERE id=?",
+                    (ordinal, dumps(data), data["id"]),
                 )
 
     def questions_of(self, interview_id: str) -> list[dict[str, Any]]:
@@ -305,7 +311,8 @@ class Store:
     def save_session(
         self, data: dict[str, Any], *, insert: bool = False, msg_count: int | None = None
     ) -> None:
-        duration = int(data.get("totalDurationSeconds") or 0)
+        seconds = data.get("totalDurationSeconds")
+        duration = int(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else 0
         with self.tx() as c:
             if insert:
                 c.execute(
@@ -323,9 +330,9 @@ class Store:
                 )
             else:
                 c.execute(
-                    "UPDATE sessions SET status=?, duration=?, data=?,"
+                    "UPDATE sessions SET status=COALESCE(?, status), duration=?, data=?,"
                     " msg_count=COALESCE(?, msg_count) WHERE id=?",
-                    (data["status"], duration, dumps(data), msg_count, data["id"]),
+                    (_text(data.get("status")), duration, dumps(data), msg_count, data["id"]),
                 )
 
     def insert_messages(self, session_id: str, messages: list[dict[str, Any]]) -> None:
@@ -351,6 +358,10 @@ class Store:
 
     def integrity_check(self) -> str:
         return str(self.scalar("PRAGMA integrity_check"))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _check_role(role: str) -> None:
