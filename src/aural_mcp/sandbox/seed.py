@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -161,7 +162,12 @@ def apply(store: Store, data: dict[str, Any], project_id: str, user_id: str) -> 
     return {"interviewIds": interview_ids, "added": added, "existing": existing}
 
 
-def _seed_session(store: Store, iid: str, raw: dict[str, Any], where: str, index: int, insert: Any) -> None:
+Insert = Callable[[str, str, tuple[Any, ...]], None]  # (kind, SQL, parameters): one counted row
+
+
+def _seed_session(
+    store: Store, iid: str, raw: dict[str, Any], where: str, index: int, insert: Insert
+) -> None:
     columns = {k: v for k, v in raw.items() if k != "messages"}
     sid = _id(columns, where, f"{iid}:session:{index}")
     messages_raw = raw.get("messages", [])
