@@ -1,4 +1,4 @@
-"""The corrected facts of the contract's second reading, one test each, over real HTTP.
+"""Behaviour of the real API the sandbox reproduces, one test per fact, over real HTTP.
 
 Defaults and types of the real database, JavaScript request parsing (JSON.parse, trim, String),
 PostgreSQL's uuid literals and the framework's OPTIONS and trailing-slash behaviour.
