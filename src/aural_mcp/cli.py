@@ -80,9 +80,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sandbox = sub.add_parser("sandbox", help="run the local Aural API sandbox")
-    sandbox.add_argument("--host", default="127.0.0.1")
-    sandbox.add_argument("--port", type=int, default=8400)
-    sandbox.add_argument("--db", default="aural-sandbox.db", help="SQLite file, or :memory:")
+    sandbox.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1, this machine only; 0.0.0.0 exposes it to the network)",
+    )
+    sandbox.add_argument(
+        "--port", type=int, default=8400, help="port to listen on; 0 picks a free one (default 8400)"
+    )
+    sandbox.add_argument(
+        "--db", default="aural-sandbox.db", help="SQLite file, or :memory: (default ./aural-sandbox.db)"
+    )
     sandbox.add_argument("--rate-limit", default="60/60", help="N/SECONDS per key (default 60/60)")
     sandbox.add_argument("--plan", default=None, help="enforce a plan's limits, e.g. free")
     sandbox.add_argument(
@@ -92,6 +100,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--public-url", default=None, help="base of published links (default: the sandbox's own URL)"
     )
     sandbox.add_argument("--new-key", action="store_true", help="mint another API key, print it and exit")
+    sandbox.add_argument(
+        "--seed", default=None, metavar="FILE.json", help="insert dashboard-made rows from this file at start"
+    )
+    sandbox.add_argument(
+        "--max-body-bytes",
+        type=int,
+        default=1024 * 1024,
+        metavar="BYTES",
+        help="larger request bodies get 413 (default 1048576)",
+    )
 
     sub.add_parser("demo", help="walk the interview lifecycle as an agent would, on a sandbox")
 

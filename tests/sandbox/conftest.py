@@ -92,6 +92,20 @@ class LiveServer:
         self.sock.close()
 
 
+@pytest.fixture
+def server(sb: Sandbox) -> Iterator[LiveServer]:
+    """The `sb` sandbox served by uvicorn on 127.0.0.1 (a free port)."""
+    with LiveServer(sb.app) as live:
+        yield live
+
+
+@pytest.fixture
+async def http(server: LiveServer, key: str) -> AsyncIterator[httpx2.AsyncClient]:
+    """A client of `server` over real HTTP, sending `key`."""
+    async with httpx2.AsyncClient(base_url=server.url, headers=auth(key), timeout=30) as c:
+        yield c
+
+
 class SandboxProcess:
     """`aural-mcp sandbox` as a subprocess on a free port; reads the printed URL and key."""
 

@@ -440,4 +440,7 @@ async def test_simulate_scores_criteria_and_handles_no_questions(client, sb):
     assert (await client.get(f"/api/v1/sessions/{twin['id']}")).json()["data"] == twin
     assert len(sb.seed_sessions(iv["id"], 5, status="IN_PROGRESS")) == 5
     listed = (await client.get(f"/api/v1/interviews/{iv['id']}/sessions?limit=100")).json()["data"]
-    assert [s["status"] for s in listed[:5]] == ["IN_PROGRESS"] * 5 and len(listed) == 8
+    # Listed by start time (createdAt), newest first: the seeded minute-long sessions started
+    # before the shorter simulated ones that ended just before them.
+    assert [s["status"] for s in listed].count("IN_PROGRESS") == 5 and len(listed) == 8
+    assert [s["createdAt"] for s in listed] == sorted((s["createdAt"] for s in listed), reverse=True)

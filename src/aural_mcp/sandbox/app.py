@@ -1,14 +1,19 @@
 """The sandbox application: `Sandbox` (storage, limiter, faults, stats) and its route table.
 
-Request flow for a keyed /api/v1 route (contract §2): key checks 1-3 -> rate limit (4) ->
-lastUsedAt -> organization (5) -> the operation, inside one transaction committed before the
-response is sent. Fault injection, when configured, wraps the whole app (see faults.py).
+Request flow for a keyed /api/v1 route: a declared Content-Length over the body limit -> 413
+before anything else; key checks 1-3 -> rate limit (4) -> lastUsedAt -> organization (5) -> the
+body, read only now and only up to the limit (413 beyond it), so a caller without a valid key
+can never make the sandbox buffer a body -> the operation, inside one transaction committed
+before the response is sent. Fault injection, when configured, wraps the whole app (see
+faults.py). Like the real (Next.js) server, a trailing slash is redirected with 308 and OPTIONS
+answers 204 with an Allow header.
 """
 
 from __future__ import annotations
 
 import html
 import json
+import os
 import sqlite3
 import threading
 from collections.abc import Awaitable, Callable
@@ -22,14 +27,18 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from aural_mcp.sandbox import coerce as js
+from aural_mcp.sandbox import seed as seeding
 from aural_mcp.sandbox import simulate
 from aural_mcp.sandbox.auth import ApiError, Ctx, authenticate
 from aural_mcp.sandbox.faults import FaultInjector, FaultSpec, drop
 from aural_mcp.sandbox.handlers import Api, Req, Unhandled, practice_report, session_detail
 from aural_mcp.sandbox.ratelimit import FixedWindowLimiter
-from aural_mcp.sandbox.store import Store
+from aural_mcp.sandbox.store import Store, loads
 
 API = "/api/v1"
+DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+PAGE_ROUTES = ("/i/invite/{token}", "/i/{slug}", "/healthz")
 
 # kind: "api" = keyed, rate-limited, fault-injectable; "sandbox" = keyed, not rate-limited;
 # "public" = no key.
@@ -67,9 +76,9 @@ ROUTES: tuple[tuple[str, str, str, str], ...] = (
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     try:
-        content = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        content = js.stringify(body).encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: escape them, as JSON.stringify does
-        content = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("utf-8")
+        content = js.stringify(body, ensure_ascii=True).encode("utf-8")
     return Response(content, status, headers, media_type="application/json")
 
 
@@ -88,6 +97,33 @@ def _not_found_page(request: Request | None = None, exc: Exception | None = None
     )
 
 
+class BodyTooLarge(Exception):  # noqa: N818 - a condition, answered with 413
+    pass
+
+
+def _too_large(limit: int) -> Response:
+    body = {
+        "error": {
+            "code": "PAYLOAD_TOO_LARGE",
+            "message": f"Request body is larger than the sandbox's limit of {limit} bytes (--max-body-bytes).",
+        }
+    }
+    # The rest of the body is never read, so the connection cannot be reused.
+    return json_response(body, 413, {"Connection": "close"})
+
+
+def _trailing_slash_redirect(scope: dict[str, Any]) -> Response | None:
+    """Next.js redirects `/path/` to `/path` with 308 (the query string kept)."""
+    raw = scope.get("raw_path") or scope.get("path", "").encode()
+    path = raw.decode("latin-1").split("?", 1)[0]
+    if len(path) <= 1 or not path.endswith("/"):
+        return None
+    location = path.rstrip("/") or "/"
+    if scope.get("query_string"):
+        location += "?" + scope["query_string"].decode("latin-1")
+    return Response(b"", 308, {"Location": location})
+
+
 class Sandbox:
     """An in-process Aural API. `sb.app` is the ASGI app; see the module docs for the flow."""
 
@@ -100,7 +136,11 @@ class Sandbox:
         plan: str | None = None,
         faults: FaultSpec | str | None = None,
         public_url: str | None = None,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
     ) -> None:
+        if isinstance(max_body_bytes, bool) or not isinstance(max_body_bytes, int) or max_body_bytes < 1:
+            raise ValueError(f"max_body_bytes must be a positive number of bytes, not {max_body_bytes!r}")
+        self.max_body_bytes = max_body_bytes
         self.store = Store(db_path)
         self.db_path = db_path
         self.api = Api(self.store, plan)
@@ -109,7 +149,7 @@ class Sandbox:
         if isinstance(faults, str):
             faults = FaultSpec.parse(faults)
         self.faults = FaultInjector(faults) if faults is not None and faults.rate > 0 else None
-        self.public_url = public_url.rstrip("/") if public_url else None
+        self.public_url = public_url
         self._stats: dict[str, Any] = {"requests": 0, "api_requests": 0, "rate_limited": 0, "by_status": {}}
         self._stats_lock = threading.Lock()
         self._openapi: dict[str, Any] | None = None
@@ -118,9 +158,13 @@ class Sandbox:
         for method, path, name, kind in ROUTES:
             by_path.setdefault(path, {})[method] = self._endpoint(name, kind)
         for path, methods in by_path.items():
-            routes.append(Route(path, self._dispatch(methods), methods=list(methods)))
+            routes.append(Route(path, self._dispatch(methods), methods=[*methods, "OPTIONS"]))
         self._starlette = Starlette(
             routes=routes,
+            exception_handlers={404: _not_found_page, 405: self._method_not_allowed},
+        )
+        self._pages = Starlette(
+            routes=[r for r in routes if r.path in PAGE_ROUTES],
             exception_handlers={404: _not_found_page, 405: self._method_not_allowed},
         )
 
@@ -135,6 +179,31 @@ class Sandbox:
             await asgi(scope, receive, send)
 
         return app
+
+    @property
+    def pages_app(self) -> Callable[..., Awaitable[None]]:
+        """An ASGI app of only the candidate pages (`/i/<slug>`, `/i/invite/<token>`) and
+        `/healthz`: what a listener for the links handed out needs, without the API."""
+        pages = self._pages
+
+        async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            redirect = _trailing_slash_redirect(scope) if scope["type"] == "http" else None
+            if redirect is not None:
+                await redirect(scope, receive, send)
+            else:
+                await pages(scope, receive, send)
+
+        return app
+
+    @property
+    def public_url(self) -> str | None:
+        """The base of every URL the API hands out (published and invite links); None means the
+        URL the request came in on. May be set after construction, e.g. once a port is known."""
+        return self._public_url
+
+    @public_url.setter
+    def public_url(self, value: str | None) -> None:
+        self._public_url = value.rstrip("/") if value else None
 
     @property
     def stats(self) -> dict[str, Any]:
@@ -190,12 +259,15 @@ class Sandbox:
         """Mint a `dlv_` key (stored hashed). Without `user`: the organization's first user with `role`
         (created if needed) — so repeated calls with the same role share one user."""
         if user is None:
-            org = organization or self._default_org()
-            row = self.store.one(
-                "SELECT user_id FROM memberships WHERE org_id=? AND role=? ORDER BY rowid LIMIT 1", org, role
-            )
-            user = row["user_id"] if row else self.create_user(org, role)
+            user = self._role_user(organization or self._default_org(), role)
         return self.store.insert_key(user, expires_at=expires_at)
+
+    def _role_user(self, org: str, role: str) -> str:
+        """The organization's first user with `role`, created if there is none."""
+        row = self.store.one(
+            "SELECT user_id FROM memberships WHERE org_id=? AND role=? ORDER BY rowid LIMIT 1", org, role
+        )
+        return row["user_id"] if row else self.create_user(org, role)
 
     def revoke_key(self, key: str) -> None:
         self.store.update_key(key, active=0)
@@ -221,6 +293,41 @@ class Sandbox:
             row = simulate.simulate_session(self.store, interview, simulate.validate_options(options))
             return session_detail(self.store, row)
 
+    def seed(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Insert dashboard-made rows (the seed format of the package docs), stored verbatim.
+
+        They go to the first project of the key named in `data["key"]`, or else of the key
+        `create_key()` mints (the default organization's OWNER). Ids already present are left
+        alone, so applying the same seed again adds nothing. Returns
+        `{"interviewIds": [...], "added": {kind: n}, "existing": {kind: n}}` for the kinds
+        interviews, questions, candidates, sessions and messages. Raises `SeedError` (a
+        ValueError) naming the place and the problem; nothing is stored then."""
+        seeding.check(data)
+        if "key" in data:
+            row = self.store.key_row(data["key"])
+            if row is None:
+                raise seeding.SeedError("key: not an API key of this sandbox")
+            user = row["user_id"]
+            membership = self.store.organization_of(user)
+            if membership is None:
+                raise seeding.SeedError("key: the key's user belongs to no organization")
+            org = membership["org_id"]
+        else:
+            org = self._default_org()
+            user = self._role_user(org, "OWNER")
+        projects = self.store.accessible_projects(org, user)
+        if not projects:
+            raise seeding.SeedError("the key's user can reach no project to hold the seeded interviews")
+        return seeding.apply(self.store, data, projects[0], user)
+
+    def seed_file(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """`seed` with the JSON document of a file; a SeedError's message starts with the path."""
+        data = seeding.load_file(path)
+        try:
+            return self.seed(data)
+        except seeding.SeedError as e:
+            raise seeding.SeedError(f"{path}: {e}") from None
+
     def seed_sessions(self, interview_id: str, n: int, status: str = "COMPLETED") -> list[str]:
         """Insert `n` small sessions in one transaction (fast; for scale tests)."""
         return simulate.seed_sessions(self.store, interview_id, n, status)
@@ -235,7 +342,12 @@ class Sandbox:
             await self._starlette(scope, receive, send)
             return
         path = scope.get("path", "")
-        keyed = path.startswith(API + "/") and path != API + "/openapi.json"
+        keyed = (
+            path.startswith(API + "/") and path != API + "/openapi.json" and scope.get("method") != "OPTIONS"
+        )
+        early = _trailing_slash_redirect(scope)
+        if early is None and self._declared_length(scope) > self.max_body_bytes:
+            early = _too_large(self.max_body_bytes)
         with self._stats_lock:
             self._stats["requests"] += 1
             if keyed:
@@ -250,8 +362,10 @@ class Sandbox:
                         self._stats["rate_limited"] += 1
             await send(message)
 
-        kind = self.faults.pick() if keyed and self.faults else None
-        if kind is None:
+        kind = self.faults.pick() if keyed and self.faults and early is None else None
+        if early is not None:
+            await early(scope, receive, counting_send)
+        elif kind is None:
             await self._starlette(scope, receive, counting_send)
         elif kind == "latency":
             await anyio.sleep(self.faults.latency())  # type: ignore[union-attr]
@@ -275,12 +389,37 @@ class Sandbox:
                 response = PlainTextResponse("Service Unavailable", 503, headers={"Retry-After": "1"})
             await response(scope, receive, counting_send)
 
+    @staticmethod
+    def _declared_length(scope: dict[str, Any]) -> int:
+        for name, value in scope.get("headers") or ():
+            if name == b"content-length":
+                try:
+                    return int(value)
+                except ValueError:
+                    return 0  # the HTTP server rejects a malformed length itself
+        return 0
+
+    async def _read_body(self, request: Request) -> bytes:
+        """The body, read at most up to the limit (a chunked body declares no length)."""
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                raise BodyTooLarge
+            chunks.append(chunk)
+        return b"".join(chunks)
+
     async def _method_not_allowed(self, request: Request, exc: Exception) -> Response:
         headers = getattr(exc, "headers", None) or {}
         return Response(b"", 405, headers=headers)
 
     def _dispatch(self, methods: dict[str, Callable[[Request], Awaitable[Response]]]) -> Callable[..., Any]:
+        allow = {*methods, "OPTIONS", *(["HEAD"] if "GET" in methods else [])}
+        allow_header = ", ".join(sorted(allow))
+
         async def endpoint(request: Request) -> Response:
+            if request.method == "OPTIONS":
+                return Response(b"", 204, {"Allow": allow_header})
             method = "GET" if request.method == "HEAD" else request.method
             handler = methods.get(method)
             if handler is None:
@@ -300,8 +439,10 @@ class Sandbox:
         op = getattr(self, name) if sandbox_op else getattr(self.api, name)
 
         async def endpoint(request: Request) -> Response:
-            body = await request.body()
-            req = Req(dict(request.path_params), dict(request.query_params), body, self._base_url(request))
+            query: dict[str, str] = {}
+            for param, value in request.query_params.multi_items():
+                query.setdefault(param, value)  # URLSearchParams.get: the first of repeated values
+            req = Req(dict(request.path_params), query, b"", self._base_url(request))
             try:
                 key, user_id = authenticate(self.store, request.headers.get("authorization"))
                 if not sandbox_op:
@@ -321,15 +462,22 @@ class Sandbox:
                         )
                     self.store.update_key(key, last_used_at=self.store.now())
                 ctx = Ctx.resolve(self.store, key, user_id, req.base_url)
+                req.body = await self._read_body(request)
                 with self.store.tx():
                     result = op(ctx, req)
+                return json_response(result)
             except ApiError as e:
                 return json_response(e.body(), e.status, e.headers)
+            except BodyTooLarge:
+                return _too_large(self.max_body_bytes)
             except Unhandled:
                 return PlainTextResponse("Internal Server Error", 500)
             except sqlite3.Error as e:
                 return json_response({"error": {"code": "INTERNAL_ERROR", "message": str(e)}}, 500)
-            return json_response(result)
+            except RecursionError:  # JSON nested deeper than storage can serialise
+                return json_response(
+                    {"error": {"code": "INTERNAL_ERROR", "message": "stack depth limit exceeded"}}, 500
+                )
 
         return endpoint
 
@@ -366,26 +514,25 @@ class Sandbox:
         row = self.store.one("SELECT data FROM interviews WHERE public_slug=?", slug)
         if row is None:
             return _not_found_page()
-        data = json.loads(row["data"])
-        title = html.escape(data["title"])
-        if not data["isActive"]:
+        data = loads(row["data"])
+        title = str(data.get("title") or "Interview")  # seeded rows may hold anything
+        if not data.get("isActive"):
             note = "This interview is closed."
-        elif data["requireInvite"]:
+        elif data.get("requireInvite"):
             note = "This interview is by invitation only. Please use the personal link from your invitation."
         else:
             note = "This interview is open. In the real Aural app the interview would start here."
-        return _page(data["title"], f"<h1>{title}</h1><p>{html.escape(note)}</p>")
+        return _page(title, f"<h1>{html.escape(title)}</h1><p>{html.escape(note)}</p>")
 
     async def invite_page(self, request: Request) -> Response:
         tok = request.path_params["token"]
         row = self.store.one("SELECT data FROM candidates WHERE invite_token=?", tok)
         if row is None:
             return _not_found_page()
-        cand = json.loads(row["data"])
+        cand = loads(row["data"])
         interview = self.store.get("interviews", cand["interviewId"]) or {}
-        title = html.escape(interview.get("title") or "Interview")
-        who = html.escape(cand.get("name") or "there")
+        title = str(interview.get("title") or "Interview")
+        who = html.escape(str(cand.get("name") or "there"))
         return _page(
-            interview.get("title") or "Interview",
-            f"<h1>{title}</h1><p>Hello {who}, this is your personal invitation.</p>",
+            title, f"<h1>{html.escape(title)}</h1><p>Hello {who}, this is your personal invitation.</p>"
         )

@@ -6,14 +6,13 @@ turned into the `{"error": {...}}` envelope by the app.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from aural_mcp.sandbox.store import ROLES, Store, parse_iso
 
-UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
 
 MISSING_KEY = "Missing or invalid API key. Use: Authorization: Bearer dlv_xxx"
 INVALID_KEY = "Invalid or revoked API key."
@@ -52,15 +51,39 @@ def db_error(message: str) -> ApiError:
     return ApiError(500, "INTERNAL_ERROR", message)
 
 
-def is_uuid(value: Any) -> bool:
-    return isinstance(value, str) and bool(UUID_RE.match(value))
+def pg_uuid(value: Any) -> str | None:
+    """The stored (canonical, lower-case) form of a PostgreSQL uuid literal, or None.
+
+    PostgreSQL also accepts upper case, braces around the value, and hyphens after any group of
+    four digits (so none at all), and the API resolves such ids."""
+    if not isinstance(value, str):
+        return None
+    text = value
+    if text.startswith("{"):
+        if not text.endswith("}"):
+            return None
+        text = text[1:-1]
+    digits, pos = [], 0
+    for byte in range(16):
+        pair = text[pos : pos + 2]
+        if len(pair) != 2 or not HEX_DIGITS.issuperset(pair):
+            return None
+        digits.append(pair)
+        pos += 2
+        if byte % 2 == 1 and byte < 15 and text.startswith("-", pos):
+            pos += 1
+    if pos != len(text):
+        return None
+    h = "".join(digits).lower()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def require_uuid(value: str) -> str:
     """Postgres semantics for a uuid column: a non-UUID is a database error (500)."""
-    if not is_uuid(value):
+    canonical = pg_uuid(value)
+    if canonical is None:
         raise db_error(f'invalid input syntax for type uuid: "{value}"')
-    return value.lower()
+    return canonical
 
 
 def authenticate(store: Store, authorization: str | None) -> tuple[str, str]:
@@ -122,7 +145,8 @@ class Ctx:
 
     def checked_interview(self, iid: str, check: str) -> dict[str, Any]:
         """Access check A (questions) or B (candidates, sessions, practices, end, report)."""
-        data = self.store.get("interviews", iid.lower()) if is_uuid(iid) else None
+        canonical = pg_uuid(iid)
+        data = self.store.get("interviews", canonical) if canonical else None
         if data is None:
             raise not_found("Interview not found")
         if not self.in_scope(data.get("projectId")):

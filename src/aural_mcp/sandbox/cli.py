@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import socket
 import sys
 
@@ -22,9 +23,29 @@ def _quiet_injected_drops(record: object) -> bool:
     return not (exc and isinstance(exc[1], DroppedConnection))
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _seed_summary(summary: dict[str, object]) -> str:
+    added = summary["added"]
+    existing = summary["existing"]
+    assert isinstance(added, dict) and isinstance(existing, dict)
+    parts = [f"{n} {kind if n != 1 else kind[:-1]}" for kind, n in added.items() if n]
+    kept = sum(existing.values())
+    text = "added " + (", ".join(parts) or "nothing")
+    return text + (f"; {kept} row{'s' if kept != 1 else ''} already present" if kept else "")
+
+
 def main(args: argparse.Namespace) -> int:
     from aural_mcp.sandbox.app import Sandbox
     from aural_mcp.sandbox.faults import FaultSpec
+    from aural_mcp.sandbox.seed import SeedError
 
     try:
         limit, window = parse_rate_limit(args.rate_limit or "60/60")
@@ -36,10 +57,19 @@ def main(args: argparse.Namespace) -> int:
             plan=args.plan,
             faults=faults,
             public_url=args.public_url,
+            max_body_bytes=args.max_body_bytes,
         )
     except ValueError as e:
         sys.stderr.write(f"aural-mcp sandbox: {e}\n")
         return 2
+    seeded = None
+    if args.seed:
+        try:
+            seeded = sb.seed_file(args.seed)
+        except SeedError as e:
+            sys.stderr.write(f"aural-mcp sandbox: --seed {e}\n")
+            sb.close()
+            return 2
 
     if args.new_key:
         _out(sb.create_key())
@@ -60,6 +90,14 @@ def main(args: argparse.Namespace) -> int:
     host = f"[{args.host}]" if ":" in args.host else args.host
     base = f"http://{host}:{port}/api/v1"
     _out(f"Aural sandbox serving {base}  (database: {args.db})")
+    if not _is_loopback(args.host):
+        sys.stderr.write(
+            f"aural-mcp sandbox: warning: listening on {args.host}, so the sandbox and its test API keys"
+            " are reachable from the network; use --host 127.0.0.1 to keep it on this machine\n"
+        )
+        sys.stderr.flush()
+    if seeded is not None:
+        _out(f"Seeded from {args.seed}: {_seed_summary(seeded)}")
     if sb.store.key_count() == 0:
         key = sb.create_key()
         _out(f"API key (shown once, stored hashed): {key}")

@@ -8,7 +8,6 @@ transaction, committed before the response is sent.
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,12 +21,12 @@ from aural_mcp.sandbox.auth import (
     bad_request,
     db_error,
     forbidden,
-    is_uuid,
     not_found,
+    pg_uuid,
     require_uuid,
 )
 from aural_mcp.sandbox.coerce import MISSING
-from aural_mcp.sandbox.store import ROLES, Store, new_id, token
+from aural_mcp.sandbox.store import ROLES, Store, loads, new_id, token
 
 PROFILE_FIELDS = ("gender", "birthday", "education", "school", "major", "graduationYear", "workExperience")
 PLANS: dict[str, dict[str, float | None]] = {
@@ -61,7 +60,8 @@ class Req:
 # -- resource shapes ------------------------------------------------------------------------
 
 
-def interview_row(ctx: Ctx, title: str, now: str) -> dict[str, Any]:
+def interview_row(project_id: str | None, user_id: str, title: str, now: str) -> dict[str, Any]:
+    """A new interview row with the database's defaults."""
     return {
         "id": new_id(),
         "title": title,
@@ -80,21 +80,64 @@ def interview_row(ctx: Ctx, title: str, now: str) -> dict[str, Any]:
         "isActive": True,
         "requireInvite": True,
         "publicSlug": token(10),
-        "projectId": ctx.projects[0],
-        "userId": ctx.user_id,
+        "projectId": project_id,
+        "userId": user_id,
         "mode": "CHAT",
-        "allowModeSwitch": False,
+        "allowModeSwitch": True,
         "aiPersona": None,
         "llmProvider": None,
         "llmModel": None,
         "customBranding": None,
         "invitedEmails": [],
-        "videoMode": None,
+        "videoMode": False,
         "jobDescription": None,
         "resumeText": None,
         "parsedResume": None,
         "companyName": None,
         "roleTitle": None,
+        "createdAt": now,
+        "updatedAt": now,
+    }
+
+
+def question_row(interview_id: str, order: int, text: str, now: str) -> dict[str, Any]:
+    """A new question row with the database's defaults."""
+    return {
+        "id": new_id(),
+        "interviewId": interview_id,
+        "order": order,
+        "text": text,
+        "type": "OPEN_ENDED",
+        "isRequired": True,
+        "probeOnShort": True,
+        "options": None,
+        "description": None,
+        "timeLimitSeconds": None,
+        "starterCode": None,
+        "validationRules": None,
+        "followUpPrompts": None,
+        "showIf": None,
+        "skipIf": None,
+        "probeThreshold": None,
+        "allowFileUpload": False,
+        "allowedFileTypes": [],
+        "createdAt": now,
+        "updatedAt": now,
+    }
+
+
+def candidate_row(interview_id: str, name: str, now: str) -> dict[str, Any]:
+    """A new candidate row with the database's defaults and a fresh invite token."""
+    return {
+        "id": new_id(),
+        "interviewId": interview_id,
+        "name": name,
+        "email": None,
+        "phone": None,
+        "notes": None,
+        "inviteToken": token(12),
+        "sessionId": None,
+        **dict.fromkeys(PROFILE_FIELDS),
         "createdAt": now,
         "updatedAt": now,
     }
@@ -153,14 +196,14 @@ def practice_report(store: Store, practice: dict[str, Any]) -> dict[str, Any]:
         "session": practice,
         "interview": {k: interview.get(k) for k in ("id", "title", "description", "objective", "language")},
         "questions": store.questions_of(practice["interviewId"]),
-        "attempts": [json.loads(r["data"]) for r in rows],
+        "attempts": [loads(r["data"]) for r in rows],
     }
 
 
 def practice_summary(store: Store, practice: dict[str, Any]) -> dict[str, Any]:
     interview = store.get("interviews", practice["interviewId"]) or {}
     rows = store.all("SELECT data FROM practice_attempts WHERE practice_id=?", practice["id"])
-    scores = [s for s in (json.loads(r["data"]).get("score") for r in rows) if s is not None]
+    scores = [s for s in (loads(r["data"]).get("score") for r in rows) if s is not None]
     keys = (
         "id",
         "interviewId",
@@ -177,7 +220,7 @@ def practice_summary(store: Store, practice: dict[str, Any]) -> dict[str, Any]:
     out = {k: practice.get(k) for k in keys}
     out["interviewTitle"] = interview.get("title")
     out["attemptCount"] = len(rows)
-    out["averageScore"] = round(sum(scores) / len(scores), 2) if scores else None
+    out["averageScore"] = sum(scores) / len(scores) if scores else None
     out["bestScore"] = max(scores) if scores else None
     out["questionCount"] = int(
         store.scalar("SELECT COUNT(*) FROM questions WHERE interview_id=?", practice["interviewId"])
@@ -226,10 +269,7 @@ def _zod_question_extras(item: dict[str, Any]) -> dict[str, Any]:
     if "timeLimitSeconds" in item:
         v = item["timeLimitSeconds"]
         if v is not None:
-            if not js.is_number(v):
-                raise bad_request(js.expected("number", v))
-            if not js.is_json_int(v):
-                raise bad_request(js.expected("int", v))
+            _zod_int(v)
             if v <= 0:
                 raise bad_request("Too small: expected number to be >0")
             v = int(v)
@@ -250,12 +290,27 @@ def _zod_question_extras(item: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _zod_int(v: Any) -> None:
+    """zod's `.int()`: a finite number, an integer, and a safe one (|v| <= 2**53 - 1)."""
+    if not js.is_number(v) or not math.isfinite(v):
+        raise bad_request(js.expected("number", v))
+    if not js.is_json_int(v):
+        raise bad_request(js.expected("int", v))
+    if v > js.MAX_SAFE_INTEGER:
+        raise bad_request(f"Too big: expected int to be <={js.MAX_SAFE_INTEGER}")
+    if v < -js.MAX_SAFE_INTEGER:
+        raise bad_request(f"Too small: expected int to be >=-{js.MAX_SAFE_INTEGER}")
+
+
 INT4 = (-(2**31), 2**31 - 1)
 INT_COLUMNS = ("order", "timeLimitSeconds", "timeLimitMinutes", "graduationYear", "probeThreshold")
 
 
 def int4_check(row: dict[str, Any]) -> dict[str, Any]:
-    """Postgres `integer` columns: out-of-range values are a database error (500)."""
+    """Postgres column rules: out-of-range `integer` values and U+0000 in text are a database
+    error (500)."""
+    if _holds_nul(row):
+        raise db_error("unsupported Unicode escape sequence")
     for name in INT_COLUMNS:
         v = row.get(name)
         if isinstance(v, int) and not isinstance(v, bool) and not INT4[0] <= v <= INT4[1]:
@@ -263,14 +318,28 @@ def int4_check(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
+def _holds_nul(value: Any) -> bool:
+    todo = [value]  # no recursion: values may be nested thousands deep
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            todo.extend(item.keys())
+            todo.extend(item.values())
+        elif isinstance(item, list):
+            todo.extend(item)
+    return False
+
+
 def _store_extras(extras: dict[str, Any]) -> dict[str, Any]:
-    int4_check(extras)
     pt = extras.get("probeThreshold")
     if pt is not None and not js.is_json_int(pt):
         raise db_error(f'invalid input syntax for type integer: "{js.js_string(pt)}"')
     if pt is not None:
         extras["probeThreshold"] = int(pt)
-    return extras
+    return int4_check(extras)
 
 
 def _zod_profile(item: dict[str, Any]) -> dict[str, Any]:
@@ -282,10 +351,7 @@ def _zod_profile(item: dict[str, Any]) -> dict[str, Any]:
         if v is None:
             out[name] = None
         elif name == "graduationYear":
-            if not js.is_number(v):
-                raise bad_request(js.expected("number", v))
-            if not js.is_json_int(v):
-                raise bad_request(js.expected("int", v))
+            _zod_int(v)
             out[name] = int(v)
         elif not isinstance(v, str):
             raise bad_request(js.expected("string", v))
@@ -299,7 +365,7 @@ def _zod_profile(item: dict[str, Any]) -> dict[str, Any]:
 def _clean_str(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
-    value = value.strip()
+    value = js.trim(value)
     return value or None
 
 
@@ -368,13 +434,13 @@ class Api:
         sql = f"SELECT data FROM interviews WHERE project_id IN ({marks})"
         params: list[Any] = list(ctx.projects)
         cursor = req.query.get("cursor") or ""
-        if cursor and is_uuid(cursor):
-            at = self.store.scalar("SELECT updated_at FROM interviews WHERE id=?", cursor.lower())
+        if pg_uuid(cursor):
+            at = self.store.scalar("SELECT updated_at FROM interviews WHERE id=?", pg_uuid(cursor))
             if at is not None:
                 sql += " AND updated_at <= ?"
                 params.append(at)
         sql += " ORDER BY updated_at DESC LIMIT ?"
-        rows = [json.loads(r["data"]) for r in self.store.all(sql, *params, limit + 1)]
+        rows = [loads(r["data"]) for r in self.store.all(sql, *params, limit + 1)]
         more = len(rows) > limit
         rows = rows[:limit]
         for row in rows:
@@ -391,7 +457,7 @@ class Api:
         if not isinstance(body, dict):
             body = {}
         title = body.get("title")
-        if not isinstance(title, str) or not title.strip():
+        if not isinstance(title, str) or not js.trim(title):
             raise bad_request("title is required.")
         crit = body.get("assessmentCriteria")
         if crit is not None and not _criteria_ok(crit):
@@ -400,7 +466,7 @@ class Api:
         if tlm is not None and not (js.is_json_int(tlm) and tlm >= 1):
             raise bad_request("timeLimitMinutes must be a positive integer.")
         self.check_plan(ctx, "templates")
-        row = interview_row(ctx, title.strip(), self.store.now())
+        row = interview_row(ctx.projects[0], ctx.user_id, js.trim(title), self.store.now())
         for name in ("description", "objective"):
             if isinstance(body.get(name), str):
                 row[name] = body[name]
@@ -410,7 +476,7 @@ class Api:
                 row[name] = body[name]
         for name, default in (("aiName", "Aural"), ("language", "en")):
             v = body.get(name)
-            row[name] = v.strip() if isinstance(v, str) and v.strip() else default
+            row[name] = js.trim(v) if isinstance(v, str) and js.trim(v) else default
         if body.get("aiTone") in AI_TONES:
             row["aiTone"] = body["aiTone"]
         if body.get("followUpDepth") in FOLLOW_UP_DEPTHS:
@@ -436,9 +502,9 @@ class Api:
         changes: dict[str, Any] = {}
         if "title" in body:
             v = body["title"]
-            if not isinstance(v, str) or not v.strip():
+            if not isinstance(v, str) or not js.trim(v):
                 raise bad_request("title must be a non-empty string.")
-            changes["title"] = v.strip()
+            changes["title"] = js.trim(v)
         for name in ("description", "objective"):
             if name in body:
                 if body[name] is not None and not isinstance(body[name], str):
@@ -503,12 +569,12 @@ class Api:
         row = ctx.scoped_interview(req.params["id"])
         row["isActive"] = True
         row["requireInvite"] = False
-        if not (isinstance(row.get("publicSlug"), str) and row["publicSlug"].strip()):
+        if not (isinstance(row.get("publicSlug"), str) and js.trim(row["publicSlug"])):
             row["publicSlug"] = token(10)
         row["updatedAt"] = self.store.now()
         self.store.save_interview(row)
         url = f"{req.base_url}/i/{row['publicSlug']}"
-        return {"data": {"id": req.params["id"], "publicSlug": row["publicSlug"], "url": url}}
+        return {"data": {"id": row["id"], "publicSlug": row["publicSlug"], "url": url}}
 
     # questions ----------------------------------------------------------------------------
 
@@ -530,16 +596,15 @@ class Api:
         top = self.store.scalar("SELECT MAX(ord) FROM questions WHERE interview_id=?", interview["id"])
         counter = 0 if top is None else int(top) + 1
         now = self.store.now()
+        if not all(isinstance(item, dict) for item in items):  # every shape before any field
+            raise bad_request("Each question must be an object")
         rows = []
         for item in items:
-            if not isinstance(item, dict):
-                raise bad_request("Each question must be an object")
             text = item.get("text")
-            if text is None or not js.truthy(text):
+            # A string is trimmed; anything else becomes String(value), untrimmed (0 -> "0").
+            if text is None or not js.trim(js.js_string(text)):
                 raise bad_request("Each question must have non-empty text")
-            text = js.js_string(text).strip()
-            if not text:
-                raise bad_request("Each question must have non-empty text")
+            text = js.trim(text) if isinstance(text, str) else js.js_string(text)
             qtype = item.get("type")
             if qtype is None:
                 qtype = "OPEN_ENDED"
@@ -564,28 +629,11 @@ class Api:
             extras = _zod_question_extras(item)
             req_flag = item.get("required")
             follow = item.get("followUpEnabled")
-            row = {
-                "id": new_id(),
-                "interviewId": interview["id"],
-                "order": order,
-                "text": text,
-                "type": qtype,
-                "isRequired": True if req_flag is None else js.truthy(req_flag),
-                "probeOnShort": True if follow is None else js.truthy(follow),
-                "options": options,
-                "description": None,
-                "timeLimitSeconds": None,
-                "starterCode": None,
-                "validationRules": None,
-                "followUpPrompts": None,
-                "showIf": None,
-                "skipIf": None,
-                "probeThreshold": None,
-                "allowFileUpload": False,
-                "allowedFileTypes": [],
-                "createdAt": now,
-                "updatedAt": now,
-            }
+            row = question_row(interview["id"], order, text, now)
+            row["type"] = qtype
+            row["isRequired"] = True if req_flag is None else js.truthy(req_flag)
+            row["probeOnShort"] = True if follow is None else js.truthy(follow)
+            row["options"] = options
             row.update(extras)
             rows.append(row)
         for row in rows:
@@ -609,9 +657,9 @@ class Api:
             raise bad_request("Expected JSON object")
         changes: dict[str, Any] = {}
         if "text" in body:
-            if not isinstance(body["text"], str) or not body["text"].strip():
+            if not isinstance(body["text"], str) or not js.trim(body["text"]):
                 raise bad_request("text must be a non-empty string")
-            changes["text"] = body["text"].strip()
+            changes["text"] = js.trim(body["text"])
         if "type" in body:
             if body["type"] is None:
                 raise bad_request("type cannot be null")
@@ -654,7 +702,8 @@ class Api:
         row = self._question_in_scope(ctx, req.params["id"])
         self.store.conn.execute("DELETE FROM practice_attempts WHERE question_id=?", (row["id"],))
         self.store.conn.execute("DELETE FROM questions WHERE id=?", (row["id"],))
-        return {"data": {"id": row["id"], "deleted": True}}
+        # The one response that echoes the path parameter as sent, not the stored id.
+        return {"data": {"id": req.params["id"], "deleted": True}}
 
     # sessions -----------------------------------------------------------------------------
 
@@ -666,10 +715,10 @@ class Api:
         cursor = req.query.get("cursor") or ""
         if cursor:
             at = None
-            if is_uuid(cursor):
+            if pg_uuid(cursor):
                 at = self.store.one(
                     "SELECT created_at, id FROM sessions WHERE id=? AND interview_id=?",
-                    cursor.lower(),
+                    pg_uuid(cursor),
                     interview["id"],
                 )
             if at is None:
@@ -679,7 +728,7 @@ class Api:
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
         rows = self.store.all(sql, *params, limit + 1)
         more = len(rows) > limit
-        data = [session_list_shape(json.loads(r["data"]), r["msg_count"]) for r in rows[:limit]]
+        data = [session_list_shape(loads(r["data"]), r["msg_count"]) for r in rows[:limit]]
         return {"data": data, "cursor": data[-1]["id"] if more else None}
 
     def get_session(self, ctx: Ctx, req: Req) -> Any:
@@ -716,7 +765,7 @@ class Api:
             "audioRecordings": [],
             "audioDuration": None,
             "screenshots": None,
-            "antiCheatingLog": row.get("antiCheatingLog"),
+            "antiCheatingLog": row.get("antiCheatingLog", []),
         }
         return {"data": report}
 
@@ -732,9 +781,9 @@ class Api:
         for item in ids:
             if not isinstance(item, str):
                 raise bad_request(js.expected("string", item))
-            if not item.strip():
+            if not js.trim(item):
                 raise bad_request("Too small: expected string to have >=1 characters")
-            cleaned.append(item.strip())
+            cleaned.append(js.trim(item))
         if len(cleaned) < 1:
             raise bad_request("Too small: expected array to have >=1 items")
         if len(cleaned) > 100:
@@ -751,12 +800,13 @@ class Api:
             )
         results = []
         for sid in dict.fromkeys(cleaned):
-            if not is_uuid(sid):
+            canonical = pg_uuid(sid)
+            if canonical is None:
                 results.append(
                     {"id": sid, "status": "failed", "reason": f'invalid input syntax for type uuid: "{sid}"'}
                 )
                 continue
-            row = self.store.get("sessions", sid.lower())
+            row = self.store.get("sessions", canonical)
             if row is None or row["interviewId"] != interview["id"] or row["status"] != "IN_PROGRESS":
                 results.append(
                     {
@@ -780,7 +830,7 @@ class Api:
             "SELECT data FROM candidates WHERE interview_id=? ORDER BY created_at DESC, rowid DESC",
             interview["id"],
         )
-        return {"data": [candidate_list_shape(json.loads(r["data"])) for r in rows]}
+        return {"data": [candidate_list_shape(loads(r["data"])) for r in rows]}
 
     def create_candidates(self, ctx: Ctx, req: Req) -> Any:
         interview = ctx.checked_interview(req.params["id"], "B")
@@ -799,19 +849,10 @@ class Api:
                 raise bad_request("Each candidate must be an object")
             name = item.get("name")
             email = _clean_str(item.get("email"))
-            row = {
-                "id": new_id(),
-                "interviewId": interview["id"],
-                "name": name.strip() if isinstance(name, str) else "",
-                "email": email.lower() if email else None,
-                "phone": _clean_str(item.get("phone")),
-                "notes": _clean_str(item.get("notes")),
-                "inviteToken": token(12),
-                "sessionId": None,
-                **dict.fromkeys(PROFILE_FIELDS),
-                "createdAt": now,
-                "updatedAt": now,
-            }
+            row = candidate_row(interview["id"], js.trim(name) if isinstance(name, str) else "", now)
+            row["email"] = email.lower() if email else None
+            row["phone"] = _clean_str(item.get("phone"))
+            row["notes"] = _clean_str(item.get("notes"))
             row.update(_zod_profile(item))
             rows.append(row)
         self.check_plan(ctx, "session_hours")
@@ -832,20 +873,20 @@ class Api:
         body = req.json("Invalid JSON body.")
         if not isinstance(body, dict):
             raise bad_request(js.expected("object", body))
-        changes: dict[str, Any] = {}
+        changes = _zod_profile(body)  # the profile fields are validated before name and email
         if "name" in body:
             v = body["name"]
             if not isinstance(v, str):
                 raise bad_request(js.expected("string", v))
-            if not v.strip():
+            if not js.trim(v):
                 raise bad_request("Too small: expected string to have >=1 characters")
-            changes["name"] = v.strip()
+            changes["name"] = js.trim(v)
         if "email" in body:
             v = body["email"]
             if v is not None:
                 if not isinstance(v, str):
                     raise bad_request(js.expected("string", v))
-                v = v.strip()
+                v = js.trim(v)
                 if not js.email_ok(v):
                     raise bad_request("Invalid email address")
             changes["email"] = v
@@ -855,7 +896,6 @@ class Api:
                 if v is not None and not isinstance(v, str):
                     raise bad_request(js.expected("string", v))
                 changes[name] = v
-        changes.update(_zod_profile(body))
         if not changes:
             raise bad_request("No valid fields to update.")
         cid = require_uuid(req.params["candidateId"])
@@ -900,7 +940,7 @@ class Api:
             ctx.user_id,
             limit,
         )
-        return {"data": [practice_summary(self.store, json.loads(r["data"])) for r in rows]}
+        return {"data": [practice_summary(self.store, loads(r["data"])) for r in rows]}
 
     def get_practice(self, ctx: Ctx, req: Req) -> Any:
         pid = require_uuid(req.params["id"])
@@ -939,11 +979,20 @@ def complete_session(store: Store, row: dict[str, Any]) -> None:
     now_text = store.now()
     now = parse_iso(now_text)
     first = store.scalar("SELECT MIN(ts) FROM messages WHERE session_id=?", row["id"])
-    started = first or row.get("startedAt") or row["createdAt"]
-    row["startedAt"] = iso(parse_iso(started))
+    created = store.scalar("SELECT created_at FROM sessions WHERE id=?", row["id"])
+    started = now
+    for candidate in (first, row.get("startedAt"), row.get("createdAt"), created):
+        if not isinstance(candidate, str):
+            continue  # the first readable time: seeded rows may hold null or text that is not one
+        try:
+            started = parse_iso(candidate)
+            break
+        except ValueError:
+            continue
+    row["startedAt"] = iso(started)
     row["completedAt"] = now_text
     row["status"] = "COMPLETED"
-    row["totalDurationSeconds"] = max(0, round((now - parse_iso(started)).total_seconds()))
+    row["totalDurationSeconds"] = max(0, round((now - started).total_seconds()))
     row["updatedAt"] = now_text
     store.save_session(row)
 

@@ -15,7 +15,9 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from aural_mcp.api.models import option_labels
 from aural_mcp.sandbox.auth import bad_request
+from aural_mcp.sandbox.coerce import js_string
 from aural_mcp.sandbox.store import Store, dumps, iso, new_id, parse_iso
 
 SCORING_LABEL = "sandbox heuristic — not Aural's model"
@@ -180,8 +182,14 @@ def _topic_words(text: str) -> list[str]:
     return [w for w in _keywords(text) if w not in _PROMPT_WORDS]
 
 
+def question_text(question: dict[str, Any]) -> str:
+    """The question as text, whatever its row holds (seeded rows may hold anything)."""
+    text = question.get("text")
+    return "" if text is None else js_string(text)
+
+
 def generated_answer(question: dict[str, Any], rng: random.Random) -> str:
-    options = question.get("options") or []
+    options = option_labels(question.get("options"))
     qtype = question.get("type")
     if qtype in ("SINGLE_CHOICE", "MULTIPLE_CHOICE") and options:
         picks = (
@@ -190,7 +198,7 @@ def generated_answer(question: dict[str, Any], rng: random.Random) -> str:
         return _CHOICE_ANSWER.format(picks=", ".join(picks))
     if qtype == "CODING":
         return _CODING_ANSWER
-    words = _topic_words(question.get("text", ""))[:3]
+    words = _topic_words(question_text(question))[:3]
     topic = "the " + " ".join(words) if words else "the problem"
     first, *more = rng.sample(_MIDDLES, k=rng.randint(1, 3))  # distinct steps, never one said twice
     parts = [f"{rng.choice(_OPENERS)} {first.format(topic=topic)}."]
@@ -220,8 +228,10 @@ def score_answer(question: str, answer: str) -> tuple[int, str]:
 def analyse(interview: dict[str, Any], qa: list[tuple[dict[str, Any], str]], name: str) -> dict[str, Any]:
     evaluations = []
     for q, a in qa:
-        score, why = score_answer(q["text"], a)
-        evaluations.append({"questionId": q["id"], "question": q["text"], "score": score, "rationale": why})
+        score, why = score_answer(question_text(q), a)
+        evaluations.append(
+            {"questionId": q["id"], "question": question_text(q), "score": score, "rationale": why}
+        )
     scores = [e["score"] for e in evaluations]
     avg = round(sum(scores) / len(scores), 1) if scores else 0.0
     all_answers = " ".join(a for _, a in qa)
@@ -270,9 +280,10 @@ def analyse(interview: dict[str, Any], qa: list[tuple[dict[str, Any], str]], nam
     }
 
 
-def _message(
+def message_row(
     session_id: str, role: str, content: str, at: Any, question_id: str | None = None
 ) -> dict[str, Any]:
+    """A message row with the database's defaults."""
     words = len(content.split())
     return {
         "id": new_id(),
@@ -285,7 +296,7 @@ def _message(
         "transcription": None,
         "whiteboardData": None,
         "whiteboardImageUrl": None,
-        "whiteboardPages": None,
+        "whiteboardPages": 1,
         "questionId": question_id,
         "isFollowUp": False,
         "parentMessageId": None,
@@ -359,8 +370,8 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
         asked = min(1, len(questions))
 
     sid = new_id()
-    created = store.now()
-    # Simulated clock: the conversation ends now, so messages are back-dated from `created`.
+    # Simulated clock: the conversation ends now. Like a real session, the row is created when the
+    # candidate starts (createdAt = startedAt = the first message) and completedAt is the end.
     steps: list[tuple[str, str, str | None, float]] = []
     ai = interview.get("aiName") or "Aural"
     steps.append(("SYSTEM", "Session started: chat interview, candidate joined.", None, 0))
@@ -375,9 +386,9 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
     for i, q in enumerate(questions[:asked]):
         if i > 0:
             steps.append(("SYSTEM", f"Moving to question {i + 1} of {len(questions)}.", q["id"], 1))
-        prompt = q["text"]
-        if q.get("options"):
-            prompt += " Options: " + ", ".join(q["options"]) + "."
+        prompt = question_text(q)
+        if labels := option_labels(q.get("options")):
+            prompt += " Options: " + ", ".join(labels) + "."
         steps.append(("ASSISTANT", prompt, q["id"], 4))
         steps.append(("USER", answers[i], q["id"], 10 + len(answers[i].split()) * 0.5))
     if status == "COMPLETED":
@@ -386,13 +397,15 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
     elif status == "ABANDONED":
         steps.append(("SYSTEM", "Candidate left the session.", None, 30))
     total = sum(s[3] for s in steps)
-    end = parse_iso(created)
-    at = end - timedelta(seconds=total)
-    start = at
+    ended = store.now()
+    start = parse_iso(ended) - timedelta(seconds=total)
+    created = iso(start)
+    at = start
     messages = []
     for role, content, qid, secs in steps:
         at = at + timedelta(seconds=secs)
-        messages.append(_message(sid, role, content, at, qid))
+        messages.append(message_row(sid, role, content, at, qid))
+    messages[-1]["timestamp"] = ended  # exact: the last step ends now
     row: dict[str, Any] = {
         "id": sid,
         "interviewId": interview["id"],
@@ -405,16 +418,16 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
         "themes": [],
         "sentiment": None,
         "totalDurationSeconds": None,
-        "startedAt": iso(start),
+        "startedAt": created,
         "completedAt": None,
-        "antiCheatingLog": None,
+        "antiCheatingLog": [],
         "createdAt": created,
-        "updatedAt": created,
+        "updatedAt": ended,
     }
     if status != "IN_PROGRESS":
         row["totalDurationSeconds"] = round(total)
     if status == "COMPLETED":
-        row["completedAt"] = created
+        row["completedAt"] = ended
         row.update(analyse(interview, list(zip(questions, answers[: len(questions)], strict=False)), name))
     if interview.get("antiCheatingEnabled"):
         ms = int(start.timestamp() * 1000)
@@ -438,7 +451,9 @@ def seed_sessions(store: Store, interview_id: str, n: int, status: str = "COMPLE
     msgs = []
     for i in range(n):
         sid = new_id()
-        created = store.now()
+        ended = parse_iso(store.now())
+        started = ended - timedelta(seconds=60)  # every seeded session lasts a minute
+        created = iso(started)
         row: dict[str, Any] = {
             "id": sid,
             "interviewId": interview_id,
@@ -452,16 +467,16 @@ def seed_sessions(store: Store, interview_id: str, n: int, status: str = "COMPLE
             "sentiment": {"overall": "neutral", "details": "seeded"} if status == "COMPLETED" else None,
             "totalDurationSeconds": 60 if status != "IN_PROGRESS" else None,
             "startedAt": created,
-            "completedAt": created if status == "COMPLETED" else None,
-            "antiCheatingLog": None,
+            "completedAt": iso(ended) if status == "COMPLETED" else None,
+            "antiCheatingLog": [],
             "createdAt": created,
-            "updatedAt": created,
+            "updatedAt": iso(ended),
         }
         rows.append((interview_id, created, status, 2, 60 if status != "IN_PROGRESS" else 0, dumps(row), sid))
-        for j, (role, content) in enumerate(
-            (("ASSISTANT", "Tell me about yourself."), ("USER", "Seeded answer."))
+        for j, (role, content, at) in enumerate(
+            (("ASSISTANT", "Tell me about yourself.", started), ("USER", "Seeded answer.", ended))
         ):
-            m = _message(sid, role, content, parse_iso(created), None)
+            m = message_row(sid, role, content, at, None)
             msgs.append((m["id"], sid, m["timestamp"], j, dumps(m)))
     with store.tx() as c:
         c.executemany(
@@ -493,7 +508,7 @@ def simulate_practice(store: Store, interview: dict[str, Any], user_id: str, bod
     duration = 0
     attempts = []
     for q, a in zip(questions, answers, strict=False):
-        score, why = score_answer(q["text"], a)
+        score, why = score_answer(question_text(q), a)
         duration += 20 + len(a.split())
         attempts.append(
             {

@@ -13,7 +13,6 @@ the top).
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import sqlite3
 import string
@@ -23,6 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from aural_mcp.sandbox import coerce as js
 
 ALPHABET = string.ascii_lowercase + string.digits
 ROLES = ("VIEWER", "MEMBER", "ADMIN", "OWNER")
@@ -93,8 +94,13 @@ def parse_iso(text: str) -> datetime:
 
 
 def dumps(value: Any) -> str:
+    # As the API sends a row to the database: JSON.stringify (Infinity is stored as null).
     # ensure_ascii keeps lone surrogates (valid in JSON strings) storable as text.
-    return json.dumps(value, ensure_ascii=True, separators=(",", ":"))
+    return js.stringify(value, ensure_ascii=True)
+
+
+def loads(text: str) -> Any:
+    return js.loads(text)
 
 
 class Store:
@@ -245,13 +251,16 @@ class Store:
 
     def get(self, table: str, rid: str) -> dict[str, Any] | None:
         row = self.one(f"SELECT data FROM {table} WHERE id=?", rid)
-        return None if row is None else json.loads(row["data"])
+        return None if row is None else loads(row["data"])
+
+    # Updates keep an indexed column when the row's own value cannot fill it: seeded rows (made
+    # outside the API) may hold null or odd values anywhere.
 
     def save_interview(self, data: dict[str, Any], *, insert: bool = False) -> None:
         cols = (
-            data["projectId"],
-            data["publicSlug"],
-            data["createdAt"],
+            _text(data.get("projectId")),
+            _text(data.get("publicSlug")),
+            _text(data.get("createdAt")),
             data["updatedAt"],
             dumps(data),
             data["id"],
@@ -265,8 +274,8 @@ class Store:
                 )
             else:
                 c.execute(
-                    "UPDATE interviews SET project_id=?, public_slug=?, created_at=?, updated_at=?, data=?"
-                    " WHERE id=?",
+                    "UPDATE interviews SET project_id=?, public_slug=?, created_at=COALESCE(?, created_at),"
+                    " updated_at=?, data=? WHERE id=?",
                     cols,
                 )
 
@@ -278,13 +287,16 @@ class Store:
                     (data["interviewId"], data["order"], dumps(data), data["id"]),
                 )
             else:
+                order = data.get("order")
+                ordinal = order if isinstance(order, int) and not isinstance(order, bool) else None
                 c.execute(
-                    "UPDATE questions SET ord=?, data=? WHERE id=?", (data["order"], dumps(data), data["id"])
+                    "UPDATE questions SET ord=COALESCE(?, ord), data=? WHERE id=?",
+                    (ordinal, dumps(data), data["id"]),
                 )
 
     def questions_of(self, interview_id: str) -> list[dict[str, Any]]:
         rows = self.all("SELECT data FROM questions WHERE interview_id=? ORDER BY ord, rowid", interview_id)
-        return [json.loads(r["data"]) for r in rows]
+        return [loads(r["data"]) for r in rows]
 
     def save_candidate(self, data: dict[str, Any], *, insert: bool = False) -> None:
         with self.tx() as c:
@@ -299,7 +311,8 @@ class Store:
     def save_session(
         self, data: dict[str, Any], *, insert: bool = False, msg_count: int | None = None
     ) -> None:
-        duration = int(data.get("totalDurationSeconds") or 0)
+        seconds = data.get("totalDurationSeconds")
+        duration = int(seconds) if isinstance(seconds, int | float) and not isinstance(seconds, bool) else 0
         with self.tx() as c:
             if insert:
                 c.execute(
@@ -317,9 +330,9 @@ class Store:
                 )
             else:
                 c.execute(
-                    "UPDATE sessions SET status=?, duration=?, data=?,"
+                    "UPDATE sessions SET status=COALESCE(?, status), duration=?, data=?,"
                     " msg_count=COALESCE(?, msg_count) WHERE id=?",
-                    (data["status"], duration, dumps(data), msg_count, data["id"]),
+                    (_text(data.get("status")), duration, dumps(data), msg_count, data["id"]),
                 )
 
     def insert_messages(self, session_id: str, messages: list[dict[str, Any]]) -> None:
@@ -341,10 +354,14 @@ class Store:
 
     def messages_of(self, session_id: str) -> list[dict[str, Any]]:
         rows = self.all("SELECT data FROM messages WHERE session_id=? ORDER BY ts, seq", session_id)
-        return [json.loads(r["data"]) for r in rows]
+        return [loads(r["data"]) for r in rows]
 
     def integrity_check(self) -> str:
         return str(self.scalar("PRAGMA integrity_check"))
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _check_role(role: str) -> None:
