@@ -30,7 +30,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     [
         (
             ["--sandbox-db", "x.db"],
-            "--sandbox-db only applies to the sandbox: add --sandbox, or drop --sandbox-db",
+            "--sandbox-db only applies to the sandbox: add --sandbox, or drop it",
         ),
         (["--toolsets", "bogus"], "--toolsets: unknown toolset(s) bogus; choose from " + ", ".join(TOOLSETS)),
         (["--sandbox", "--toolsets", "interviews,sesions"], "unknown toolset(s) sesions"),
@@ -84,3 +84,27 @@ def test_what_config_prints_starts_a_server_with_those_tools(
         peer.initialize()
         names = {t["name"] for t in peer.list_tools()}
     assert names == {"list_sessions", "get_session", "get_session_report", "end_sessions", "simulate_session"}
+
+
+def test_sandbox_seed_and_port_are_passed_on_as_given(capsys: pytest.CaptureFixture[str]) -> None:
+    seed = ROOT / "examples" / "dashboard-seed.json"
+    code = main(["config", "cursor", "--sandbox", "--sandbox-seed", str(seed), "--sandbox-port", "8123"])
+    assert code == 0
+    args = json.loads(capsys.readouterr().out)["mcpServers"]["aural"]["args"]
+    assert args[args.index("--sandbox-seed") + 1] == str(seed.absolute())
+    assert args[args.index("--sandbox-port") + 1] == "8123"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sandbox-port", "8123"], "--sandbox-port only applies to the sandbox"),
+        (["--sandbox", "--sandbox-seed", "missing.json"], "--sandbox-seed 'missing.json': no such file"),
+    ],
+)
+def test_config_refuses_sandbox_flags_that_cannot_work(
+    capsys: pytest.CaptureFixture[str], argv: list[str], message: str
+) -> None:
+    assert main(["config", "cursor", *argv]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and err.count("\n") == 1, err

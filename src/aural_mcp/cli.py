@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument(
         "--sandbox-db", default=None, help="with --sandbox (required): keep its data in this SQLite file"
     )
+    config.add_argument(
+        "--sandbox-port", type=int, default=None, help="with --sandbox: serve its candidate pages on this port"
+    )
+    config.add_argument(
+        "--sandbox-seed", default=None, metavar="FILE.json", help="with --sandbox: load this seed file at start"
+    )
     config.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
     config.add_argument("--read-only", action="store_true", help="hide every tool that writes")
     config.add_argument("--name", default="aural", help="the server's name in the client (default aural)")

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -83,7 +83,7 @@ class Runtime:
                 public_url=pages.url if pages is not None else None,
             )
             if self.settings.sandbox_seed:
-                cast(Any, sandbox).seed_file(self.settings.sandbox_seed)
+                sandbox.seed_file(self.settings.sandbox_seed)
         except BaseException:
             if pages is not None:
                 pages.stop()

@@ -42,8 +42,11 @@ def serve_args(args: argparse.Namespace) -> list[str]:
     out = ["serve"]
     if getattr(args, "sandbox", False):
         out.append("--sandbox")
-        if getattr(args, "sandbox_db", None):  # absolute: clients start servers in any directory
-            out += ["--sandbox-db", str(Path(args.sandbox_db).expanduser().absolute())]
+        for flag in ("sandbox_db", "sandbox_seed"):  # absolute: clients start servers in any directory
+            if getattr(args, flag, None):
+                out += [f"--{flag.replace('_', '-')}", str(Path(getattr(args, flag)).expanduser().absolute())]
+        if getattr(args, "sandbox_port", None) is not None:
+            out += ["--sandbox-port", str(args.sandbox_port)]
     if getattr(args, "toolsets", None):
         out += ["--toolsets", ",".join(args.toolsets)]
     if getattr(args, "read_only", False):
@@ -124,11 +127,16 @@ def render(client: str, args: argparse.Namespace) -> tuple[str, str]:
 def problem(args: argparse.Namespace) -> str | None:
     """Why these flags would configure a server that cannot work, or None."""
     from aural_mcp.server.tools import SANDBOX_TOOLSET, check_toolsets
+    from aural_mcp.server.transports import SANDBOX_ONLY_FLAGS
 
     sandbox = bool(getattr(args, "sandbox", False))
     toolsets = getattr(args, "toolsets", None)
-    if getattr(args, "sandbox_db", None) and not sandbox:
-        return "--sandbox-db only applies to the sandbox: add --sandbox, or drop --sandbox-db"
+    given = [f"--{n.replace('_', '-')}" for n in SANDBOX_ONLY_FLAGS if getattr(args, n, None) is not None]
+    if given and not sandbox:
+        return f"{', '.join(given)} only applies to the sandbox: add --sandbox, or drop it"
+    seed = getattr(args, "sandbox_seed", None)
+    if seed and not Path(seed).expanduser().is_file():
+        return f"--sandbox-seed {seed!r}: no such file; give the path of a seed JSON file"
     if toolsets is not None:
         if not toolsets:
             return "--toolsets needs at least one toolset, e.g. --toolsets interviews,sessions"

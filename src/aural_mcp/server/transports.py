@@ -43,9 +43,15 @@ class ConfigError(Exception):
 
 # ---------------------------------------------------------------- settings from flags
 
+SANDBOX_ONLY_FLAGS = ("sandbox_db", "sandbox_port", "sandbox_seed")
+
 
 def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
     """Flags win over the environment (AURAL_*), which wins over defaults."""
+    if not getattr(args, "sandbox", False):
+        given = [f"--{n.replace('_', '-')}" for n in SANDBOX_ONLY_FLAGS if getattr(args, n, None) is not None]
+        if given:
+            raise ConfigError(f"{', '.join(given)} only applies to the sandbox: add --sandbox, or drop it")
     overrides: dict[str, Any] = {}
     for name in (
         "transport",
