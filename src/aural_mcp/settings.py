@@ -14,6 +14,7 @@ from typing import Any
 
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # HTTP transports refuse larger request bodies (413)
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # the SDK reads at most this much of an API answer
 KEY_PREFIX = "dlv_"
 KEY_LENGTH = 36  # dlv_ + 32 characters from [a-z0-9]
 _KEY_BODY = re.compile(r"[a-z0-9]{32}")
@@ -41,6 +42,7 @@ class Settings:
     rate_limit: int = 60  # requests per window, for client-side pacing
     rate_window: float = 60.0
     timeout: float = 30.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     # MCP server
     transport: str = "stdio"  # stdio | sse | http
     host: str = "127.0.0.1"
@@ -66,6 +68,8 @@ class Settings:
             s.rate_limit, s.rate_window = parse_rate_limit(env["AURAL_RATE_LIMIT"])
         if env.get("AURAL_TIMEOUT"):
             s.timeout = float(env["AURAL_TIMEOUT"])
+        if env.get("AURAL_MAX_RESPONSE_BYTES"):
+            s.max_response_bytes = int(env["AURAL_MAX_RESPONSE_BYTES"])
         s.auth_token = env.get("AURAL_MCP_TOKEN") or None
         if env.get("AURAL_MCP_ALLOWED_HOSTS"):
             s.allowed_hosts = [h.strip() for h in env["AURAL_MCP_ALLOWED_HOSTS"].split(",") if h.strip()]
