@@ -619,6 +619,7 @@ class AuralClient:
                         operation=label,
                     )
                     failed.may_have_applied = bool(note)
+                    failed.timed_out = isinstance(failure, httpx2.TimeoutException)
                     raise failed
                 await anyio.sleep(delay)
                 spent += delay

@@ -133,6 +133,8 @@ class TransportError(AuralError):
 
     code = "TRANSPORT"
     may_have_applied: bool = False
+    # The last attempt ran out of time (`timeout`), rather than failing to connect or breaking off.
+    timed_out: bool = False
 
 
 class OutcomeUnknownError(AuralError):
