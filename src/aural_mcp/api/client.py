@@ -285,12 +285,12 @@ class AuralClient:
             integer=True,
             minimum=1,
         )
-        for name, value in (
-            ("backoff_base", backoff_base),
-            ("max_backoff", max_backoff),
-            ("max_retry_wait", max_retry_wait),
+        for name, value, example in (
+            ("backoff_base", backoff_base, 0.5),
+            ("max_backoff", max_backoff, 8.0),
+            ("max_retry_wait", max_retry_wait, 120.0),
         ):
-            _check_number(name, value, "a finite number of seconds >= 0", minimum=0)
+            _check_number(name, value, f"a finite number of seconds >= 0, for example {example}", minimum=0)
 
         self.__key = key  # name-mangled and never printed
         self.base_url = url
