@@ -5,7 +5,7 @@ One place builds requests: `call(operation, args)` reads the operation registry
 through `_send`, which owns authentication, pacing, retries and error mapping. The typed methods
 (`create_interview`, `list_sessions`, ...) are thin wrappers that validate the answer into models.
 
-Reliability rules (contract §3, §10; issue 4):
+Reliability rules:
 
 - Every keyed request is paced client-side to `rate_limit` per `rate_window` (see `pacing.py`).
   A 429 blocks all requests for `retry_after` seconds and the request is retried (bounded).
@@ -196,9 +196,9 @@ _INT_TEXT = re.compile(r"^-?\d+$")
 def _normalize(value: Any, schema: dict[str, Any]) -> Any:
     """Bring a value to the JSON type its registry schema declares, where that is unambiguous.
 
-    The API reads booleans by truthiness on questions (the string "false" means true, contract
-    §10.9) and rejects numeric strings elsewhere, so "true"/"false" and integer text are sent as
-    real JSON booleans and integers; arrays and objects sent as JSON text are decoded. Nothing
+    The API reads booleans by truthiness on questions (the string "false" means true) and rejects
+    numeric strings elsewhere, so "true"/"false" and integer text are sent as real JSON booleans
+    and integers; arrays and objects sent as JSON text are decoded. Nothing
     else is changed: the API's own validation stays the judge.
     """
     types = _types(schema)
@@ -934,7 +934,7 @@ class AuralClient:
 
     async def iter_interviews(self, page_size: int = 100) -> AsyncIterator[models.InterviewListItem]:
         """Every interview once. Follows cursors, drops the repeated boundary items, and stops when a
-        page brings no new ids or a cursor comes back (the silent restart of contract §10.1-2)."""
+        page brings no new ids or a cursor comes back (the API silently restarts at page one on a cursor it does not know)."""
         seen: set[str] = set()
         cursors: set[str] = set()
         cursor: str | None = None

@@ -1,4 +1,4 @@
-"""Pydantic models of the Aural API's resources (contract §5-§7).
+"""Pydantic models of the Aural API's resources.
 
 Lenient by design: a model must never reject a real API response, including rows made in
 Aural's dashboard, templates or AI generator rather than through the API. The rules:
@@ -135,7 +135,7 @@ class Model(BaseModel):
         return out
 
 
-# --- enums (§5) -------------------------------------------------------------------------------
+# --- enums ------------------------------------------------------------------------------------
 
 
 class AiTone(StrEnum):
@@ -312,7 +312,7 @@ def option_labels(options: Any) -> list[str]:
     return labels
 
 
-# --- interviews (§6.1) -------------------------------------------------------------------------
+# --- interviews -------------------------------------------------------------------------------
 
 
 class AssessmentCriterion(Model):
@@ -376,7 +376,7 @@ class DeleteResult(Model):
     deleted: bool | None = None
 
 
-# --- questions (§6.2) --------------------------------------------------------------------------
+# --- questions --------------------------------------------------------------------------------
 
 
 class Question(Model):
@@ -405,7 +405,7 @@ class Question(Model):
     updatedAt: Timestamp | None = None
 
 
-# --- sessions (§6.3, §6.4, §7.13) ------------------------------------------------------------
+# --- sessions ---------------------------------------------------------------------------------
 
 
 class _SessionBase(Model):
@@ -509,7 +509,7 @@ class EndSessionsResult(Model):
     results: Rows[EndSessionsItem] = Field(default_factory=list)
 
 
-# --- candidates (§6.5) -------------------------------------------------------------------------
+# --- candidates -------------------------------------------------------------------------------
 
 
 class Candidate(Model):
@@ -536,7 +536,7 @@ class CandidateWithInviteUrl(Candidate):
     inviteUrl: str | None = None
 
 
-# --- practices (§7.18, §7.19) ------------------------------------------------------------------
+# --- practices --------------------------------------------------------------------------------
 
 
 class PracticeSummary(Model):
@@ -576,7 +576,7 @@ class PracticeReport(Model):
     attempts: Rows[PracticeAttempt] = Field(default_factory=list)
 
 
-# --- usage (§6.6) ------------------------------------------------------------------------------
+# --- usage ------------------------------------------------------------------------------------
 
 
 class UsageMetric(Model):
