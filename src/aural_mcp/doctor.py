@@ -115,7 +115,7 @@ async def _check_openapi(client: Any, base: str, timeout: float) -> int | dict[s
                 "check your network or proxy, and that AURAL_BASE_URL is right (it ends in /api/v1).",
             )
         return _fail(
-            f"cannot reach {url} ({exc.message}).",
+            f"cannot reach {url} ({exc.reason or exc.message}).",
             "check AURAL_BASE_URL (default https://aural-ai.com/api/v1; a local sandbox is "
             "http://127.0.0.1:PORT/api/v1 and must be running) and your network.",
         )

@@ -620,6 +620,7 @@ class AuralClient:
                     )
                     failed.may_have_applied = bool(note)
                     failed.timed_out = isinstance(failure, httpx2.TimeoutException)
+                    failed.reason = reason
                     raise failed
                 await anyio.sleep(delay)
                 spent += delay

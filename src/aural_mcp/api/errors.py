@@ -135,6 +135,8 @@ class TransportError(AuralError):
     may_have_applied: bool = False
     # The last attempt ran out of time (`timeout`), rather than failing to connect or breaking off.
     timed_out: bool = False
+    # What happened on the wire in the last attempt, e.g. "ConnectError: connection refused".
+    reason: str = ""
 
 
 class OutcomeUnknownError(AuralError):
