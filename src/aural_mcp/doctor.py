@@ -2,16 +2,18 @@
 
 Three checks, in order, each with a plain message and a fix; the first failure ends the run
 with exit code 1 (0 when all pass). The key is never printed: at most `dlv_…` and its last four
-characters.
+characters, even when the API echoes it. Each request ends within `--timeout` seconds.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
-from aural_mcp.settings import Settings, key_problem, key_warning, mask_secret
+from aural_mcp.settings import Settings, is_loopback, key_problem, key_warning, mask_secret
 
 OK = "ok  "
 FAIL = "FAIL"
@@ -31,12 +33,25 @@ def _fail(text: str, fix: str) -> int:
 def main(args: argparse.Namespace) -> int:
     import anyio
 
-    settings = Settings.from_env(base_url=getattr(args, "base_url", None))
-    timeout = float(getattr(args, "timeout", None) or 10.0)
+    try:
+        settings = Settings.from_env(base_url=getattr(args, "base_url", None))
+    except ValueError as exc:
+        return _fail(f"the configuration is invalid: {exc}.", "fix the AURAL_* variable it names and run doctor again.")
+    timeout = getattr(args, "timeout", None)
+    timeout = 10.0 if timeout is None else float(timeout)
+    if not (math.isfinite(timeout) and timeout > 0):
+        return _fail(
+            f"--timeout {timeout:g} is not a usable number of seconds.",
+            "pass --timeout SECONDS with a number above 0, for example --timeout 10.",
+        )
     return anyio.run(run_checks, settings, timeout)
 
 
 async def run_checks(settings: Settings, timeout: float) -> int:
+    """Every request goes through the SDK: each is bounded to `timeout` in total, read up to the
+    SDK's size cap, and an answer that echoes the key has it masked before anything is printed."""
+    from aural_mcp.api import AuralClient, errors
+
     # 1. the key
     problem = key_problem(settings.api_key)
     if problem:
@@ -59,88 +74,95 @@ async def run_checks(settings: Settings, timeout: float) -> int:
             "set AURAL_BASE_URL (or --base-url) to https://aural-ai.com/api/v1, or your sandbox's "
             "http://127.0.0.1:PORT/api/v1",
         )
-    reached = await _check_openapi(base, timeout)
-    if reached is not None:
-        return reached
-
-    # 3. the key works: GET /usage through the SDK, without retries so a 429 shows at once
-    return await _check_usage(settings, timeout)
-
-
-async def _check_openapi(base: str, timeout: float) -> int | None:
-    import httpx2
-
-    url = f"{base}/openapi.json"
     try:
-        async with httpx2.AsyncClient(timeout=timeout, follow_redirects=True) as http:
-            response = await http.get(url, headers={"Accept": "application/json"})
-    except httpx2.TimeoutException:
-        return _fail(
-            f"no answer from {url} within {timeout:g} s.",
-            "check your network or proxy, and that AURAL_BASE_URL is right (it ends in /api/v1).",
-        )
-    except httpx2.TransportError as exc:
-        reason = str(exc) or type(exc).__name__
-        return _fail(
-            f"cannot reach {url} ({reason}).",
-            "check AURAL_BASE_URL (default https://aural-ai.com/api/v1; a local sandbox is "
-            "http://127.0.0.1:PORT/api/v1 and must be running) and your network.",
-        )
-    if response.status_code != 200:
-        return _fail(
-            f"{url} answered HTTP {response.status_code}, not the API's OpenAPI document.",
-            "AURAL_BASE_URL must point at the API root, ending in /api/v1.",
-        )
-    try:
-        document = response.json()
-        title = document.get("info", {}).get("title", "?")
-        version = document.get("info", {}).get("version", "?")
-    except (ValueError, AttributeError):
-        return _fail(
-            f"{url} did not answer with JSON.",
-            "AURAL_BASE_URL must point at the API root, ending in /api/v1.",
-        )
-    _line(OK, f"{base} is reachable ({title} {version})")
-    return None
-
-
-async def _check_usage(settings: Settings, timeout: float) -> int:
-    from aural_mcp.api import AuralClient, errors
-
-    try:
+        # no retries, so a 429 or a slow answer shows at once
         client = AuralClient(
             settings.api_key,
-            base_url=settings.base_url,
+            base_url=base,
             timeout=timeout,
             max_retries=0,
+            max_response_bytes=settings.max_response_bytes,
         )
     except errors.ConfigurationError as exc:
         return _fail(exc.message, "fix AURAL_API_KEY / AURAL_BASE_URL as the message says.")
     async with client:
-        try:
-            usage = await client.get_usage()
-        except errors.UnauthorizedError as exc:
+        document = await _check_openapi(client, base, timeout)
+        if not isinstance(document, dict):
+            return document  # the exit code of the failed check
+        # 3. the key works: GET /usage
+        return await _check_usage(client, sandbox=_is_sandbox(base, document))
+
+
+def _is_sandbox(base: str, document: dict[str, Any]) -> bool:
+    """A loopback base URL, or an OpenAPI document generated by aural-mcp (the sandbox's)."""
+    info = document.get("info")
+    generator = info.get("x-generator") if isinstance(info, dict) else None
+    return is_loopback(urlsplit(base).hostname or "") or str(generator or "").startswith("aural-mcp")
+
+
+async def _check_openapi(client: Any, base: str, timeout: float) -> int | dict[str, Any]:
+    """The OpenAPI document, or the exit code of the failed check."""
+    from aural_mcp.api import errors
+
+    url = f"{base}/openapi.json"
+    fix_url = "AURAL_BASE_URL must point at the API root, ending in /api/v1."
+    try:
+        document = await client.openapi()
+    except errors.TransportError as exc:
+        if exc.timed_out:
             return _fail(
-                f"the API refused the key (401: {exc.message})",
-                "the key is wrong, revoked or expired: create a new one in the Aural dashboard "
-                "(Settings → API Keys) and set AURAL_API_KEY to it.",
+                f"no complete answer from {url} within {timeout:g} s.",
+                "check your network or proxy, and that AURAL_BASE_URL is right (it ends in /api/v1).",
             )
-        except errors.RateLimitedError as exc:
-            wait = f" for {exc.retry_after:g} s" if exc.retry_after else ""
-            return _fail(
-                f"the key is rate limited (429: {exc.message}).",
-                f"the key works but used up its 60 requests a minute; wait{wait} and run doctor again.",
-            )
-        except errors.ForbiddenError as exc:
-            return _fail(
-                f"the API refused the request (403: {exc.message})",
-                "the key's user must belong to an organization; check the account in the dashboard.",
-            )
-        except errors.AuralError as exc:
-            return _fail(
-                f"GET /usage failed: {exc}",
-                "try again; if it persists, check the base URL and the Aural status page.",
-            )
+        return _fail(
+            f"cannot reach {url} ({exc.reason or exc.message}).",
+            "check AURAL_BASE_URL (default https://aural-ai.com/api/v1; a local sandbox is "
+            "http://127.0.0.1:PORT/api/v1 and must be running) and your network.",
+        )
+    except errors.ResponseTooLargeError as exc:
+        return _fail(f"{url}: {exc.message}", fix_url)
+    except errors.AuralError as exc:
+        if exc.code == "INVALID_RESPONSE":
+            return _fail(f"{url} did not answer with JSON.", fix_url)
+        if exc.status is not None:
+            return _fail(f"{url} answered HTTP {exc.status}, not the API's OpenAPI document.", fix_url)
+        return _fail(f"{url} failed: {exc}", fix_url)
+    info = document.get("info")
+    info = info if isinstance(info, dict) else {}
+    _line(OK, f"{base} is reachable ({info.get('title', '?')} {info.get('version', '?')})")
+    return dict(document)
+
+
+async def _check_usage(client: Any, *, sandbox: bool) -> int:
+    from aural_mcp.api import errors
+
+    try:
+        usage = await client.get_usage()
+    except errors.UnauthorizedError as exc:
+        fix = (
+            "this sandbox does not know the key (its keys live in its --db file): print a new one with "
+            "`aural-mcp sandbox --new-key` (with the same --db as the running sandbox) and set AURAL_API_KEY to it."
+            if sandbox
+            else "the key is wrong, revoked or expired: create a new one in the Aural dashboard "
+            "(Settings → API Keys) and set AURAL_API_KEY to it."
+        )
+        return _fail(f"the API refused the key (401: {exc.message})", fix)
+    except errors.RateLimitedError as exc:
+        wait = f" for {exc.retry_after:g} s" if exc.retry_after else ""
+        return _fail(
+            f"the key is rate limited (429: {exc.message}).",
+            f"the key works but used up its 60 requests a minute; wait{wait} and run doctor again.",
+        )
+    except errors.ForbiddenError as exc:
+        return _fail(
+            f"the API refused the request (403: {exc.message})",
+            "the key's user must belong to an organization; check the account in the dashboard.",
+        )
+    except errors.AuralError as exc:
+        return _fail(
+            f"GET /usage failed: {exc}",
+            "try again; if it persists, check the base URL and the Aural status page.",
+        )
     _line(OK, "the key works; usage:")
     for line in format_usage(usage):
         print(f"       {line}")

@@ -15,6 +15,7 @@ from typing import Any
 
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024  # HTTP transports refuse larger request bodies (413)
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # the SDK reads at most this much of an API answer
 DEFAULT_SHUTDOWN_GRACE = 10.0
 MAX_HTTP_SECONDS = 86_400.0  # the longest header/body/idle timeout accepted
 # HTTP limits (environment only), each with the variable that sets it.
@@ -91,6 +92,7 @@ class Settings:
     rate_limit: int = 60  # requests per window, for client-side pacing
     rate_window: float = 60.0
     timeout: float = 30.0
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     # MCP server
     transport: str = "stdio"  # stdio | sse | http
     host: str = "127.0.0.1"
@@ -124,6 +126,10 @@ class Settings:
             s.rate_limit, s.rate_window = parse_rate_limit(env["AURAL_RATE_LIMIT"])
         if env.get("AURAL_TIMEOUT"):
             s.timeout = parse_seconds("AURAL_TIMEOUT", env["AURAL_TIMEOUT"], maximum=MAX_TIMEOUT)
+        if env.get("AURAL_MAX_RESPONSE_BYTES"):
+            s.max_response_bytes = parse_int(
+                "AURAL_MAX_RESPONSE_BYTES", env["AURAL_MAX_RESPONSE_BYTES"], minimum=1024, example="16777216"
+            )
         s.auth_token = env.get("AURAL_MCP_TOKEN") or None
         if env.get("AURAL_MCP_ALLOWED_HOSTS"):
             s.allowed_hosts = [h.strip() for h in env["AURAL_MCP_ALLOWED_HOSTS"].split(",") if h.strip()]

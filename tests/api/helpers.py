@@ -53,3 +53,15 @@ def client(answer: Callable[[httpx2.Request], Any], **kw: Any) -> tuple[AuralCli
     kw.setdefault("max_backoff", 0.05)
     c = AuralClient(KEY, base_url=BASE, transport=httpx2.MockTransport(rec), **kw)
     return c, rec
+
+
+_LIST_PATHS = ("/interviews", "/questions", "/candidates", "/sessions", "/practices")
+
+
+def ok_shaped(request: httpx2.Request) -> httpx2.Response:
+    """A minimal valid answer for any operation: a list of one row where the operation answers a
+    list (the list GETs and the bulk creates), one object with an id elsewhere."""
+    path = request.url.path
+    listed = path.endswith(_LIST_PATHS) and (request.method == "GET" or path.endswith(("/questions", "/candidates")))
+    row = {"id": uid()}
+    return ok([row], cursor=None) if listed else ok(row)

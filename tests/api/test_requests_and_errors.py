@@ -11,7 +11,7 @@ import pytest
 from aural_mcp import operations
 from aural_mcp.api import errors, models
 
-from .helpers import BASE, client, err, ok, uid
+from .helpers import BASE, client, err, ok, ok_shaped, uid
 
 pytestmark = pytest.mark.anyio
 
@@ -144,7 +144,7 @@ async def test_success_body_that_is_not_json():
 
 async def test_every_operation_builds_its_request():
     """call() puts path ids, query and body where the registry says, for all 20 operations."""
-    c, rec = client(lambda r: ok({"id": uid()}))
+    c, rec = client(ok_shaped)
     ids = {n: uid() for n in ("interviewId", "questionId", "sessionId", "candidateId", "practiceId")}
     sample = {
         "list_interviews": {"limit": 5, "cursor": "abc"},
@@ -232,7 +232,11 @@ async def test_question_renames_on_add_and_update():
 
 async def test_single_object_and_json_text_bodies():
     iid = uid()
-    c, rec = client(lambda r: ok([{"id": uid(), "name": "Ada", "inviteUrl": "http://x/i/invite/t"}]))
+    c, rec = client(
+        lambda r: ok([{"id": uid(), "name": "Ada", "inviteUrl": "http://x/i/invite/t"}])
+        if r.url.path.endswith("/candidates")
+        else ok({"id": uid()})
+    )
     out = await c.add_candidates(iid, {"name": "Ada", "email": "ada@example.com"})
     assert rec.body() == [{"name": "Ada", "email": "ada@example.com"}]
     assert isinstance(out[0], models.CandidateWithInviteUrl) and out[0].inviteUrl
@@ -307,7 +311,7 @@ async def test_raw_request_is_relative_to_the_root():
 async def test_values_brought_to_their_declared_json_types():
     """Truthiness quirk (§10.9): the string "false" would mean true, so it is sent as a boolean."""
     iid = uid()
-    c, rec = client(lambda r: ok([{"id": uid()}]) if r.method == "POST" else ok({"id": iid}))
+    c, rec = client(ok_shaped)
     await c.call(
         "add_questions",
         {

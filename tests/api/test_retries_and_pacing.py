@@ -304,7 +304,7 @@ async def test_stats_count_attempts_retries_429s_and_unknown_outcomes():
     await c.get_usage()  # 503, 429, then ok
     with pytest.raises(errors.OutcomeUnknownError):
         await c.create_interview("T")  # ReadError: not repeated
-    assert c.stats == {"requests": 4, "retries": 2, "rate_limited": 1, "outcome_unknown": 1}
+    assert c.stats == {"requests": 4, "retries": 2, "rate_limited": 1, "outcome_unknown": 1, "skipped_rows": 0}
 
 
 async def test_unexpected_response_shape_is_an_sdk_error():

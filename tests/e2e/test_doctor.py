@@ -40,7 +40,9 @@ def test_doctor_wrong_key(sandbox: Proc) -> None:
     wrong = "dlv_" + "0" * 32
     done = doctor(AURAL_API_KEY=wrong, AURAL_BASE_URL=sandbox.url)
     assert done.returncode == 1
-    assert "refused the key (401" in done.stdout and "Settings → API Keys" in done.stdout
+    assert "refused the key (401" in done.stdout
+    # the base URL is a sandbox: the advice is the sandbox's own way to get a key, not the dashboard
+    assert "`aural-mcp sandbox --new-key`" in done.stdout and "Settings → API Keys" not in done.stdout
     assert wrong not in done.stdout + done.stderr
     assert "Traceback" not in done.stderr
 

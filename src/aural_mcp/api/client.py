@@ -5,7 +5,7 @@ One place builds requests: `call(operation, args)` reads the operation registry
 through `_send`, which owns authentication, pacing, retries and error mapping. The typed methods
 (`create_interview`, `list_sessions`, ...) are thin wrappers that validate the answer into models.
 
-Reliability rules (contract §3, §10; issue 4):
+Reliability rules:
 
 - Every keyed request is paced client-side to `rate_limit` per `rate_window` (see `pacing.py`).
   A 429 blocks all requests for `retry_after` seconds and the request is retried (bounded).
@@ -14,7 +14,27 @@ Reliability rules (contract §3, §10; issue 4):
 - Creates are never repeated once they may have reached the server: a dropped connection, a
   timeout after sending, or a 502/503/504 raises `OutcomeUnknownError` with how to check.
   A connect error (nothing was sent) and a 429 (the server refused it) are retried.
-- The API key never appears in `repr()`, logs or exceptions.
+- Each attempt is bounded in total (`timeout` covers connecting, sending and reading the whole
+  answer, however slowly it trickles), and retries after failures stop once the attempts and
+  their backoff would pass 5 x `timeout`: a call answers within about that, plus pacing and
+  429 waits. The pacing slot is released when an attempt ends, however it ends.
+- At most `max_response_bytes` of an answer are read; a larger one is an error naming the setting.
+- The API key never appears in `repr()`, logs or exceptions. An answer that echoes the key (or
+  `Bearer <key>`) has it replaced by its masked form in every string before anyone sees it.
+
+What `call()` returns is always the API's envelope, checked against the operation:
+
+- `data` must be present: a list for the list operations and the two bulk creates (a single
+  object from a bulk create is read as a list of one), an object for every other operation.
+  Anything else (no `data`, the wrong kind, a JSON scalar, HTML) is a typed error:
+  `ServerError` with code `INVALID_RESPONSE`, or `OutcomeUnknownError` for a create.
+- In a list of rows, a row that is not an object with an `id` is skipped and logged (a warning
+  on the `aural_mcp.api` logger, counted in `stats["skipped_rows"]`), and the good rows are kept:
+  one odd row never fails a read. A non-empty list with no usable row at all is `INVALID_RESPONSE`.
+  Nested lists of objects (an interview's questions, a transcript's messages, bulk results)
+  drop items that are not objects, the same way.
+- Rows themselves are read leniently by the models (`models.py`): unknown enum values, any JSON
+  in `options`/`starterCode`, nulls anywhere and extra fields never fail a read.
 """
 
 from __future__ import annotations
@@ -22,6 +42,7 @@ from __future__ import annotations
 import importlib.util
 import json as _json
 import logging
+import math
 import os
 import random
 import re
@@ -39,6 +60,7 @@ from pydantic import BaseModel, ValidationError
 
 from .. import operations
 from ..operations import Operation
+from ..settings import DEFAULT_MAX_RESPONSE_BYTES, mask_secret
 from . import errors
 from .pacing import Pacer
 
@@ -87,6 +109,23 @@ _QUESTION_RENAMES = {"isRequired": "required", "probeOnShort": "followUpEnabled"
 # Nothing was sent when these happen, so even a create may be tried again.
 _NOT_SENT = (httpx2.ConnectError, httpx2.ConnectTimeout, httpx2.PoolTimeout, httpx2.UnsupportedProtocol)
 _RETRY_STATUSES = frozenset({502, 503, 504})
+# Retries after failures stop once the attempts and their backoff would pass this many timeouts.
+CALL_TIMEOUTS = 5
+
+# Operations whose `data` is a list of rows (each an object with an `id`); every other operation
+# answers one object. The bulk creates are always answered with a list, even for one item.
+_LIST_DATA = frozenset(
+    {"list_interviews", "list_questions", "list_candidates", "list_sessions", "list_practices",
+     "add_questions", "add_candidates"}
+)
+# Lists of objects inside an object answer.
+_NESTED_LISTS: dict[str, tuple[str, ...]] = {
+    "get_interview": ("questions",),
+    "get_session": ("messages",),
+    "get_session_report": ("messages",),
+    "get_practice": ("questions", "attempts"),
+    "end_sessions": ("results",),
+}
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -101,6 +140,22 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, set | frozenset | tuple):
         return list(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _check_number(
+    name: str, value: Any, expected: str, *, integer: bool = False, minimum: float | None = None
+) -> None:
+    """Reject a constructor argument that is not a usable number, naming it and the fix."""
+    kinds: tuple[type, ...] = (int,) if integer else (int, float)
+    usable = isinstance(value, kinds) and not isinstance(value, bool)
+    if usable and not integer:
+        usable = math.isfinite(value)
+    if usable:
+        usable = value >= minimum if minimum is not None else value > 0
+    if not usable:
+        raise errors.ConfigurationError(
+            f"{name} must be {expected}; got {operations.show_input(value)}. Pass {name}=... with such a value."
+        )
 
 
 def _types(schema: dict[str, Any]) -> set[str]:
@@ -141,9 +196,9 @@ _INT_TEXT = re.compile(r"^-?\d+$")
 def _normalize(value: Any, schema: dict[str, Any]) -> Any:
     """Bring a value to the JSON type its registry schema declares, where that is unambiguous.
 
-    The API reads booleans by truthiness on questions (the string "false" means true, contract
-    §10.9) and rejects numeric strings elsewhere, so "true"/"false" and integer text are sent as
-    real JSON booleans and integers; arrays and objects sent as JSON text are decoded. Nothing
+    The API reads booleans by truthiness on questions (the string "false" means true) and rejects
+    numeric strings elsewhere, so "true"/"false" and integer text are sent as real JSON booleans
+    and integers; arrays and objects sent as JSON text are decoded. Nothing
     else is changed: the API's own validation stays the judge.
     """
     types = _types(schema)
@@ -197,6 +252,7 @@ class AuralClient:
         backoff_base: float = 0.5,
         max_backoff: float = 8.0,
         max_retry_wait: float = 120.0,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("AURAL_API_KEY")
         key = (key or "").strip()
@@ -218,12 +274,23 @@ class AuralClient:
                 f"base_url {url!r} must be an http(s) URL such as {DEFAULT_BASE_URL} "
                 "or http://127.0.0.1:8000/api/v1 (set AURAL_BASE_URL or pass base_url=...)."
             )
-        if rate_limit < 1 or rate_window <= 0:
-            raise errors.ConfigurationError(
-                "rate_limit must be >= 1 and rate_window > 0 (e.g. 60 per 60.0 s)."
-            )
-        if max_retries < 0:
-            raise errors.ConfigurationError("max_retries must be >= 0.")
+        _check_number("rate_limit", rate_limit, "an integer >= 1, for example 60", integer=True, minimum=1)
+        _check_number("rate_window", rate_window, "a finite number of seconds > 0, for example 60.0")
+        _check_number("timeout", timeout, "a finite number of seconds > 0, for example 30.0")
+        _check_number("max_retries", max_retries, "an integer >= 0, for example 4", integer=True, minimum=0)
+        _check_number(
+            "max_response_bytes",
+            max_response_bytes,
+            f"an integer > 0, for example {DEFAULT_MAX_RESPONSE_BYTES} (16 MiB)",
+            integer=True,
+            minimum=1,
+        )
+        for name, value, example in (
+            ("backoff_base", backoff_base, 0.5),
+            ("max_backoff", max_backoff, 8.0),
+            ("max_retry_wait", max_retry_wait, 120.0),
+        ):
+            _check_number(name, value, f"a finite number of seconds >= 0, for example {example}", minimum=0)
 
         self.__key = key  # name-mangled and never printed
         self.base_url = url
@@ -237,9 +304,13 @@ class AuralClient:
         self.backoff_base = backoff_base
         self.max_backoff = max_backoff
         self.max_retry_wait = max_retry_wait
+        self.max_response_bytes = max_response_bytes
         self.pacer = Pacer(rate_limit, rate_window)
         # Counters for monitoring and tests: attempts sent, retries, 429 answers, unknown outcomes.
-        self.stats: dict[str, int] = {"requests": 0, "retries": 0, "rate_limited": 0, "outcome_unknown": 0}
+        # Rows skipped because they are not objects with an id are counted too.
+        self.stats: dict[str, int] = {
+            "requests": 0, "retries": 0, "rate_limited": 0, "outcome_unknown": 0, "skipped_rows": 0
+        }
         self._http_options: dict[str, Any] = {
             "transport": transport,
             "timeout": httpx2.Timeout(timeout),
@@ -262,6 +333,7 @@ class AuralClient:
             rate_limit=getattr(settings, "rate_limit", 60),
             rate_window=getattr(settings, "rate_window", 60.0),
             timeout=getattr(settings, "timeout", 30.0),
+            max_response_bytes=getattr(settings, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES),
             transport=transport,
         )
 
@@ -299,10 +371,12 @@ class AuralClient:
     # --- the generic core ------------------------------------------------------------------
 
     async def call(self, operation: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        """Run a registry operation with its API-named arguments; return the decoded JSON envelope."""
+        """Run a registry operation with its API-named arguments; return the decoded JSON envelope,
+        checked as the module docstring says (`data` of the operation's kind, odd rows skipped)."""
         op = self._operation(operation)
         method, path, params, body, has_body = self._build(op, dict(args or {}))
-        return await self._send(
+        check = None if op.retry_safe else self._check_text(op, args or {})
+        payload = await self._send(
             method,
             self.base_url + path,
             params=params,
@@ -310,8 +384,9 @@ class AuralClient:
             has_body=has_body,
             retry_safe=op.retry_safe,
             label=op.name,
-            check=None if op.retry_safe else self._check_text(op, args or {}),
+            check=check,
         )
+        return self._envelope(op, payload, check)
 
     async def raw_request(
         self, method: str, path: str, json: Any = None, *, idempotent: bool = False
@@ -391,7 +466,7 @@ class AuralClient:
             if not operations.is_uuid(value):
                 raise errors.BadRequestError(
                     f"{a.name} must be a UUID like 3f2b8c1e-9a4d-4e6f-8b1a-2c3d4e5f6a7b; {source} shows the ids"
-                    + ("" if "dlv_" in str(value) else f" (got {_short(repr(value), 50)})"),
+                    + ("" if "dlv_" in str(value) else f" (got {operations.show_input(value)})"),
                     operation=op.name,
                 )
         for a in (*op.args_in("query"), *body_args):
@@ -487,6 +562,8 @@ class AuralClient:
             headers["Authorization"] = "Bearer " + self.__key
         path = urlsplit(url).path
         may_have_applied = False  # an earlier attempt of this request may have reached the server
+        budget = CALL_TIMEOUTS * self.timeout
+        spent = 0.0  # seconds spent in attempts and backoff (pacing and 429 waits are not counted)
         attempt = 0
         while True:
             attempt += 1
@@ -496,15 +573,22 @@ class AuralClient:
             if keyed:
                 await self.pacer.acquire()
             failure: httpx2.TransportError | None = None
+            answer: _Answer | None = None
+            started = anyio.current_time()
             try:
-                response = await self._http.request(
-                    method, url, params=params, content=content, headers=headers
-                )
+                # The whole attempt, not each read: an API that trickles a byte at a time still ends here.
+                with anyio.move_on_after(self.timeout):
+                    answer = await self._exchange(method, url, params, content, headers)
+                if answer is None:
+                    failure = httpx2.ReadTimeout(
+                        f"no complete answer within {self.timeout:g} s (the client's timeout, AURAL_TIMEOUT)"
+                    )
             except httpx2.TransportError as exc:
                 failure = exc
             finally:
                 if keyed:
                     self.pacer.release()
+                spent += anyio.current_time() - started
 
             if failure is not None:
                 sent = not isinstance(failure, _NOT_SENT)
@@ -522,7 +606,8 @@ class AuralClient:
                     raise unknown
                 may_have_applied = may_have_applied or sent
                 final = isinstance(failure, httpx2.LocalProtocolError | httpx2.UnsupportedProtocol)
-                if final or attempt > self.max_retries:
+                delay = self._backoff(attempt)
+                if final or attempt > self.max_retries or spent + delay + self.timeout > budget:
                     note = (
                         " It may or may not have been applied; it is safe to repeat."
                         if may_have_applied and method != "GET"
@@ -534,26 +619,32 @@ class AuralClient:
                         operation=label,
                     )
                     failed.may_have_applied = bool(note)
+                    failed.timed_out = isinstance(failure, httpx2.TimeoutException)
+                    failed.reason = reason
                     raise failed
-                await anyio.sleep(self._backoff(attempt))
+                await anyio.sleep(delay)
+                spent += delay
                 continue
 
-            status = response.status_code
+            assert answer is not None  # either an answer or a failure
+            status = answer.status
             log.debug("%s %s -> %d (attempt %d)", method, path, status, attempt)
+            if answer.too_large and 200 <= status < 300:
+                raise self._too_large(label, retry_safe=retry_safe, check=check)
+            payload = self._parse(answer.content)
             if 200 <= status < 300:
-                try:
-                    return self._decode(response, label=label, retry_safe=retry_safe, check=check)
-                except errors.OutcomeUnknownError:
-                    self.stats["outcome_unknown"] += 1
-                    raise
+                if isinstance(payload, dict):
+                    return payload
+                raise self._not_json(status, label=label, retry_safe=retry_safe, check=check)
 
             if status == 429:
                 self.stats["rate_limited"] += 1
-                err = errors.error_from_response(
-                    status, response.content, dict(response.headers), operation=label
-                )
+                err = errors.error_from_payload(status, payload, answer.headers, operation=label)
                 wait = getattr(err, "retry_after", None)
-                if attempt > self.max_retries or (wait is not None and wait > self.max_retry_wait):
+                too_long = getattr(err, "wait_too_long", False) or (
+                    wait is not None and wait > self.max_retry_wait
+                )
+                if attempt > self.max_retries or too_long:
                     raise err
                 # retry_after is rounded up to whole seconds; add a little so the window has surely ended
                 delay = (wait if wait is not None else self._backoff(attempt)) + random.uniform(0.01, 0.1)
@@ -577,13 +668,13 @@ class AuralClient:
                     unknown.reason = f"a proxy answered {status}"
                     raise unknown
                 may_have_applied = True
-                if attempt <= self.max_retries:
-                    await anyio.sleep(max(self._backoff(attempt), self._retry_after(response)))
+                delay = max(self._backoff(attempt), self._retry_after(answer.headers))
+                if attempt <= self.max_retries and spent + delay + self.timeout <= budget:
+                    await anyio.sleep(delay)
+                    spent += delay
                     continue
 
-            err = errors.error_from_response(
-                status, response.content, dict(response.headers), operation=label
-            )
+            err = errors.error_from_payload(status, payload, answer.headers, operation=label)
             if status == 404 and method == "DELETE" and may_have_applied:
                 err.message += (
                     " (An earlier attempt of this request got no answer and may have done it already; "
@@ -592,38 +683,138 @@ class AuralClient:
                 err.args = (err.message,)
             raise err
 
-    def _retry_after(self, response: httpx2.Response) -> float:
-        try:
-            return min(float(response.headers.get("retry-after", 0)), self.max_backoff)
-        except ValueError:
-            return 0.0
+    async def _exchange(
+        self,
+        method: str,
+        url: str,
+        params: dict[str, str] | None,
+        content: bytes | None,
+        headers: dict[str, str],
+    ) -> _Answer:
+        """One request; the answer's body is read up to `max_response_bytes` and no further."""
+        cap = self.max_response_bytes
+        async with self._http.stream(
+            method, url, params=params, content=content, headers=headers
+        ) as response:
+            answer = _Answer(response.status_code, dict(response.headers))
+            declared = response.headers.get("content-length", "")
+            if declared.isascii() and declared.isdigit() and int(declared) > cap:
+                answer.too_large = True
+                return answer
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    answer.too_large = True
+                    return answer
+                chunks.append(chunk)
+            answer.content = b"".join(chunks)
+            return answer
 
-    @staticmethod
-    def _decode(
-        response: httpx2.Response, *, label: str, retry_safe: bool, check: str | None
-    ) -> dict[str, Any]:
+    def _retry_after(self, headers: dict[str, str]) -> float:
+        seconds, _ = errors.parse_retry_after(headers.get("retry-after"))
+        return min(seconds or 0.0, self.max_backoff)
+
+    def _parse(self, content: bytes) -> Any:
+        """The JSON of an answer, with the key masked in every string; None if it is not JSON."""
         try:
-            payload = _json.loads(response.content)
-        except (ValueError, UnicodeDecodeError):
-            payload = None
-        if isinstance(payload, dict):
+            payload = _json.loads(content) if content else None
+        except (ValueError, UnicodeDecodeError, RecursionError):
+            return None
+        key = self.__key
+        # Without a backslash no JSON escape can spell the key, so it would appear as it is.
+        if key.encode() not in content and b"\\" not in content:
             return payload
+        return _mask_in(payload, key, mask_secret(key))
+
+    def _too_large(self, label: str, *, retry_safe: bool, check: str | None) -> errors.AuralError:
+        what = (
+            f"the answer is larger than max_response_bytes ({self.max_response_bytes} bytes) and was not read; "
+            "raise it with AURAL_MAX_RESPONSE_BYTES (or max_response_bytes=...) if such answers are expected"
+        )
         if not retry_safe:
+            self.stats["outcome_unknown"] += 1
             unknown = errors.OutcomeUnknownError(
-                f"The API answered {response.status_code} but the body is not a JSON object, so "
-                f"the outcome is unknown; it was not repeated. To check: {check}.",
+                f"The outcome is unknown: {what}; it was not repeated. To check: {check}.",
                 check=check or "",
-                status=response.status_code,
+                status=200,
                 operation=label,
             )
-            unknown.reason = f"HTTP {response.status_code} with a body that is not a JSON object"
-            raise unknown
-        raise errors.ServerError(
-            f"the API answered {response.status_code} with a body that is not a JSON object",
-            status=response.status_code,
+            unknown.reason = f"the answer is larger than max_response_bytes ({self.max_response_bytes})"
+            return unknown
+        return errors.ResponseTooLargeError(what[0].upper() + what[1:] + ".", status=200, operation=label)
+
+    def _not_json(
+        self, status: int, *, label: str, retry_safe: bool, check: str | None, why: str = ""
+    ) -> errors.AuralError:
+        why = why or _NOT_OBJECT
+        if not retry_safe:
+            self.stats["outcome_unknown"] += 1
+            unknown = errors.OutcomeUnknownError(
+                f"The API answered {status} but {why}, so the outcome is unknown; it was not "
+                f"repeated. To check: {check}.",
+                check=check or "",
+                status=status,
+                operation=label,
+            )
+            unknown.reason = (
+                f"HTTP {status} but {why}" if why != _NOT_OBJECT else f"HTTP {status} with a body that is not a JSON object"
+            )
+            return unknown
+        return errors.ServerError(
+            f"the API answered {status} but {why}",
+            status=status,
             code="INVALID_RESPONSE",
             operation=label,
         )
+
+    def _envelope(self, op: Operation, payload: dict[str, Any], check: str | None) -> dict[str, Any]:
+        """`payload` checked to be the envelope `op` answers with (see the module docstring)."""
+        if "data" not in payload:
+            raise self._not_json(
+                200, label=op.name, retry_safe=op.retry_safe, check=check, why="the body has no `data`"
+            )
+        data = payload["data"]
+        if op.name in _LIST_DATA:
+            if isinstance(data, dict) and op.body_list_arg:
+                data = [data]
+            if not isinstance(data, list):
+                raise self._not_json(
+                    200, label=op.name, retry_safe=op.retry_safe, check=check,
+                    why=f"`data` is {_kind(data)}, not a list",
+                )
+            rows = self._rows(op.name, data, need_id=True)
+            if data and not rows:
+                raise self._not_json(
+                    200, label=op.name, retry_safe=op.retry_safe, check=check,
+                    why="`data` holds no object with an `id`",
+                )
+            return {**payload, "data": rows}
+        if not isinstance(data, dict):
+            raise self._not_json(
+                200, label=op.name, retry_safe=op.retry_safe, check=check,
+                why=f"`data` is {_kind(data)}, not an object",
+            )
+        nested = {
+            name: self._rows(f"{op.name} {name}", data[name], need_id=False)
+            for name in _NESTED_LISTS.get(op.name, ())
+            if isinstance(data.get(name), list)
+        }
+        return {**payload, "data": {**data, **nested}} if nested else payload
+
+    def _rows(self, where: str, items: list[Any], *, need_id: bool) -> list[Any]:
+        rows = [
+            item
+            for item in items
+            if isinstance(item, dict) and (not need_id or _usable_id(item.get("id")))
+        ]
+        skipped = len(items) - len(rows)
+        if skipped:
+            self.stats["skipped_rows"] += skipped
+            what = "objects with an id" if need_id else "objects"
+            log.warning("%s: skipped %d of %d items that are not %s", where, skipped, len(items), what)
+        return rows
 
     async def _data(self, operation: str, args: dict[str, Any]) -> Any:
         return (await self.call(operation, args)).get("data")
@@ -744,7 +935,7 @@ class AuralClient:
 
     async def iter_interviews(self, page_size: int = 100) -> AsyncIterator[models.InterviewListItem]:
         """Every interview once. Follows cursors, drops the repeated boundary items, and stops when a
-        page brings no new ids or a cursor comes back (the silent restart of contract §10.1-2)."""
+        page brings no new ids or a cursor comes back (the API silently restarts at page one on a cursor it does not know)."""
         seen: set[str] = set()
         cursors: set[str] = set()
         cursor: str | None = None
@@ -784,6 +975,61 @@ class AuralClient:
             if not next_cursor or next_cursor == cursor or not (current - previous):
                 return
             cursor, previous = next_cursor, current
+
+
+_NOT_OBJECT = "the body is not a JSON object"
+
+
+class _Answer:
+    """What one attempt got back: status, headers and the body (empty when over the size cap)."""
+
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
+        self.status = status
+        self.headers = headers
+        self.content = b""
+        self.too_large = False
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), "a number"
+    )
+
+
+def _usable_id(value: Any) -> bool:
+    return (isinstance(value, str) and value != "") or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _mask_in(payload: Any, secret: str, masked: str) -> Any:
+    """`payload` with `secret` replaced by `masked` in every string and key (in place; iterative,
+    so a deeply nested answer cannot exhaust the stack)."""
+
+    def clean(text: str) -> str:
+        return text.replace(secret, masked) if secret in text else text
+
+    if isinstance(payload, str):
+        return clean(payload)
+    stack: list[Any] = [payload] if isinstance(payload, dict | list) else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, str):
+                    node[i] = clean(item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+            continue
+        for name in list(node):
+            item = node[name]
+            if isinstance(item, str):
+                node[name] = clean(item)
+            elif isinstance(item, dict | list):
+                stack.append(item)
+            if secret in name:
+                node[clean(name)] = node.pop(name)
+    return payload
 
 
 def _validate(model: type[M], data: Any) -> M:

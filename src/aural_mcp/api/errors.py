@@ -6,7 +6,12 @@ Branch on the class (or `code` / `status`), never on `message`: the API's texts 
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
+
+# A wait the API asks for beyond this (or one that is not a finite, non-negative number) is not a
+# real schedule: the error says so instead of carrying the number, and nothing waits for it.
+MAX_RETRY_AFTER = 86_400.0
 
 
 class AuralError(Exception):
@@ -68,11 +73,20 @@ class ConflictError(APIError):
 
 
 class RateLimitedError(APIError):
+    """429. `retry_after` is seconds to wait (a finite number from 0 to a day) or None.
+
+    `wait_too_long` is True when the API asked for a wait that is absurd (over a day, infinite,
+    not a number, negative): nothing retries it, and the message says so.
+    """
+
     code = "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float | None = None, wait_too_long: bool = False, **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+        self.wait_too_long = wait_too_long
 
 
 class PlanLimitExceededError(ForbiddenError):
@@ -103,6 +117,12 @@ class ServerError(APIError):
     code = "INTERNAL_ERROR"
 
 
+class ResponseTooLargeError(AuralError):
+    """The answer was larger than the client's `max_response_bytes`; it was not read to the end."""
+
+    code = "RESPONSE_TOO_LARGE"
+
+
 class TransportError(AuralError):
     """The request could not be completed over the network and was safe to report as failed.
 
@@ -113,6 +133,10 @@ class TransportError(AuralError):
 
     code = "TRANSPORT"
     may_have_applied: bool = False
+    # The last attempt ran out of time (`timeout`), rather than failing to connect or breaking off.
+    timed_out: bool = False
+    # What happened on the wire in the last attempt, e.g. "ConnectError: connection refused".
+    reason: str = ""
 
 
 class OutcomeUnknownError(AuralError):
@@ -154,28 +178,62 @@ _BY_STATUS: dict[int, type[APIError]] = {
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
+    """A finite float from a JSON number or numeric text; None for anything else (no overflow)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
         return None
-    if isinstance(value, int | float):
-        return value
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (ValueError, OverflowError):  # OverflowError: an integer of hundreds of digits
         return None
+    return number if math.isfinite(number) else None
+
+
+def parse_retry_after(value: Any) -> tuple[float | None, bool]:
+    """(seconds, absurd) from a `retry_after` field or a `Retry-After` header value.
+
+    Missing or unreadable text gives (None, False). A value that is infinite, NaN, negative,
+    over a day or too big for a float gives (None, True): a wait longer than anyone will wait.
+    """
+    if value is None or isinstance(value, bool) or (isinstance(value, str) and not value.strip()):
+        return None, False
+    if isinstance(value, int | float | str):
+        try:
+            number = float(value)
+        except OverflowError:
+            return None, True
+        except ValueError:
+            return None, False
+        if math.isnan(number) or number < 0 or number > MAX_RETRY_AFTER:
+            return None, True
+        return number, False
+    return None, False
+
+
+def shown_value(value: Any, limit: int = 40) -> str:
+    """A bad value as an error message may quote it: short, one line."""
+    text = " ".join(str(value).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def error_from_response(
     status: int, content: bytes, headers: dict[str, str] | None = None, *, operation: str | None = None
 ) -> APIError:
     """Build the typed error for an error response, whether or not its body is the JSON envelope."""
+    try:
+        payload = json.loads(content) if content else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        payload = None
+    return error_from_payload(status, payload, headers, operation=operation)
+
+
+def error_from_payload(
+    status: int, payload: Any, headers: dict[str, str] | None = None, *, operation: str | None = None
+) -> APIError:
+    """The typed error for an error response whose body is already parsed (None if not JSON)."""
     headers = {k.lower(): v for k, v in (headers or {}).items()}
     body: dict[str, Any] | None = None
-    try:
-        parsed = json.loads(content) if content else None
-        if isinstance(parsed, dict) and isinstance(parsed.get("error"), dict):
-            body = parsed["error"]
-    except (ValueError, UnicodeDecodeError):
-        pass
+    if isinstance(payload, dict) and isinstance(payload.get("error"), dict):
+        body = payload["error"]
 
     if body is not None:
         code = str(body.get("code") or "")
@@ -191,10 +249,17 @@ def error_from_response(
     elif cls is APIError:
         common["code"] = f"HTTP_{status}"
     if cls is RateLimitedError:
-        retry = _number((body or {}).get("retry_after"))
-        if retry is None:
-            retry = _number(headers.get("retry-after"))
-        return RateLimitedError(message, retry_after=retry, **common)
+        raw = (body or {}).get("retry_after")
+        retry, absurd = parse_retry_after(raw)
+        if retry is None and not absurd:
+            raw = headers.get("retry-after")
+            retry, absurd = parse_retry_after(raw)
+        if absurd:
+            message += (
+                f" (The API asked to wait {shown_value(raw)} seconds, which is not a usable wait: "
+                "treat it as longer than aural-mcp will wait and try again much later.)"
+            )
+        return RateLimitedError(message, retry_after=retry, wait_too_long=absurd, **common)
     if cls is PlanLimitExceededError:
         b = body or {}
         return PlanLimitExceededError(

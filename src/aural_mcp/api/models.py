@@ -1,9 +1,21 @@
-"""Pydantic models of the Aural API's resources (contract §5-§7).
+"""Pydantic models of the Aural API's resources.
 
-Lenient by design: a model must never reject a real API response. Every model keeps unknown
-fields (`extra="allow"`), almost every field is optional, enum fields fall back to the raw
-string for values this SDK does not know, and timestamps fall back to the raw string when they
-cannot be parsed. The analysis fields of sessions (`insights`, `sentiment`) are loose JSON.
+Lenient by design: a model must never reject a real API response, including rows made in
+Aural's dashboard, templates or AI generator rather than through the API. The rules:
+
+- Unknown fields are kept (`extra="allow"`); every field but a row's `id` is optional and may be null.
+- Enum fields keep a value this SDK does not know as the plain string; timestamps that do not
+  parse stay as the raw text.
+- Fields whose shape varies between writers are loose JSON: a question's `options` (a string
+  list, `{options: [...], allowMultiple}`, `[{label, value}]` or null; `option_labels` reads
+  them all), `starterCode`, the analysis fields of sessions, counts.
+- Any other field whose value does not fit its type reads as None, and the value as received is
+  kept in `model.unparsed[name]` (and in `model_dump()`), so nothing is lost.
+- In a nested list of rows (an interview's questions, a transcript's messages, a page's data),
+  an item no model accepts (not an object, or a row without an `id`) is skipped and logged; null
+  reads as an empty list.
+
+Only a row whose own `id` is missing or unusable is rejected.
 
 Field names are the API's own (camelCase). `_count` is exposed as `count` (pydantic reserves
 leading underscores); the usage object keeps its snake_case keys.
@@ -11,6 +23,7 @@ leading underscores); the usage object keeps its snake_case keys.
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import datetime
 from enum import Enum, StrEnum
@@ -24,8 +37,15 @@ from pydantic import (
     GetJsonSchemaHandler,
     PlainSerializer,
     PlainValidator,
+    PrivateAttr,
     SerializationInfo,
+    SerializerFunctionWrapHandler,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
     WithJsonSchema,
+    WrapValidator,
+    model_serializer,
+    model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
@@ -68,15 +88,54 @@ __all__ = [
 ]
 
 
+log = logging.getLogger("aural_mcp.api")
+
+
 class Model(BaseModel):
-    """Base of every model: unknown fields are kept, aliases and field names both accepted."""
+    """Base of every model: unknown fields are kept, aliases and field names both accepted, and a
+    field whose value does not fit reads as None with the raw value kept in `unparsed`."""
 
     model_config = ConfigDict(
         extra="allow", populate_by_name=True, protected_namespaces=(), coerce_numbers_to_str=True
     )
+    _unparsed: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @property
+    def unparsed(self) -> dict[str, Any]:
+        """The values, as received, of fields that did not fit their type (and so read as None)."""
+        return self._unparsed
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _keep_misfits(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        try:
+            return handler(data)
+        except ValidationError as exc:
+            if not isinstance(data, dict):
+                raise
+            required = {
+                name for name, f in cls.model_fields.items() if f.is_required()
+            } | {f.alias for f in cls.model_fields.values() if f.is_required() and f.alias}
+            misfits: dict[str, Any] = {}
+            for error in exc.errors():
+                loc = error.get("loc") or ()
+                name = loc[0] if loc else None
+                if not isinstance(name, str) or name not in data or name in required:
+                    raise
+                misfits[name] = data[name]
+            instance = handler({k: v for k, v in data.items() if k not in misfits})
+            instance._unparsed.update(misfits)
+            return instance
+
+    @model_serializer(mode="wrap")
+    def _dump_misfits(self, handler: SerializerFunctionWrapHandler) -> Any:
+        out = handler(self)
+        if self._unparsed and isinstance(out, dict):
+            out.update(self._unparsed)
+        return out
 
 
-# --- enums (§5) -------------------------------------------------------------------------------
+# --- enums ------------------------------------------------------------------------------------
 
 
 class AiTone(StrEnum):
@@ -211,6 +270,27 @@ Number = int | float
 JSON = Any
 
 
+def _rows(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A list of rows: null reads as empty, and items no model accepts are skipped and logged."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        log.warning("expected a list of rows, got %s; read as empty", type(value).__name__)
+        return []
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        bad = {e["loc"][0] for e in exc.errors() if e.get("loc") and isinstance(e["loc"][0], int)}
+        if not bad:
+            raise
+        log.warning("skipped %d of %d rows that no model accepts", len(bad), len(value))
+        return handler([item for i, item in enumerate(value) if i not in bad])
+
+
+T = TypeVar("T")
+Rows = Annotated[list[T], WrapValidator(_rows)]
+
+
 def option_labels(options: Any) -> list[str]:
     """The choices of a question, whatever shape its `options` column holds.
 
@@ -232,7 +312,7 @@ def option_labels(options: Any) -> list[str]:
     return labels
 
 
-# --- interviews (§6.1) -------------------------------------------------------------------------
+# --- interviews -------------------------------------------------------------------------------
 
 
 class AssessmentCriterion(Model):
@@ -270,14 +350,14 @@ class Interview(Model):
 class InterviewListItem(Interview):
     """An interview in the list: the row plus `_count` ({questions, sessions})."""
 
-    count: dict[str, Number] | None = Field(default=None, alias="_count")
+    count: dict[str, JSON] | None = Field(default=None, alias="_count")
 
 
 class InterviewDetail(Interview):
     """An interview with its questions (ordered) and `_count` ({sessions})."""
 
-    questions: list[Question] = Field(default_factory=list)
-    count: dict[str, Number] | None = Field(default=None, alias="_count")
+    questions: Rows[Question] = Field(default_factory=list)
+    count: dict[str, JSON] | None = Field(default=None, alias="_count")
 
 
 class PublishResult(Model):
@@ -296,7 +376,7 @@ class DeleteResult(Model):
     deleted: bool | None = None
 
 
-# --- questions (§6.2) --------------------------------------------------------------------------
+# --- questions --------------------------------------------------------------------------------
 
 
 class Question(Model):
@@ -310,22 +390,22 @@ class Question(Model):
     type: QuestionTypeField | None = None
     isRequired: bool | None = None
     probeOnShort: bool | None = None
-    options: list[Any] | None = None
+    options: JSON = None  # any shape; `option_labels(question.options)` reads the choices
     description: str | None = None
     timeLimitSeconds: Number | None = None
-    starterCode: dict[str, Any] | None = None
+    starterCode: JSON = None  # a map language -> code, or {language, code}
     validationRules: JSON = None
     followUpPrompts: JSON = None
     showIf: JSON = None
     skipIf: JSON = None
     probeThreshold: Number | None = None
     allowFileUpload: bool | None = None
-    allowedFileTypes: list[Any] | None = None
+    allowedFileTypes: JSON = None
     createdAt: Timestamp | None = None
     updatedAt: Timestamp | None = None
 
 
-# --- sessions (§6.3, §6.4, §7.13) ------------------------------------------------------------
+# --- sessions ---------------------------------------------------------------------------------
 
 
 class _SessionBase(Model):
@@ -344,7 +424,7 @@ class _SessionBase(Model):
 class SessionListItem(_SessionBase):
     id: str
     updatedAt: Timestamp | None = None
-    count: dict[str, Number] | None = Field(default=None, alias="_count")
+    count: dict[str, JSON] | None = Field(default=None, alias="_count")
 
 
 class Message(Model):
@@ -378,7 +458,7 @@ class InterviewRef(Model):
 
 class SessionDetail(_SessionBase):
     id: str
-    messages: list[Message] = Field(default_factory=list)
+    messages: Rows[Message] = Field(default_factory=list)
     interview: InterviewRef | None = None
 
 
@@ -409,7 +489,7 @@ class SessionReport(Model):
     insights: JSON = None
     themes: JSON = None
     sentiment: JSON = None
-    messages: list[Message] = Field(default_factory=list)
+    messages: Rows[Message] = Field(default_factory=list)
     totalDurationSeconds: Number | None = None
     audioRecordingUrl: str | None = None
     audioRecordings: list[AudioRecording | JSON] | None = None
@@ -426,10 +506,10 @@ class EndSessionsItem(Model):
 
 class EndSessionsResult(Model):
     dryRun: bool | None = None
-    results: list[EndSessionsItem] = Field(default_factory=list)
+    results: Rows[EndSessionsItem] = Field(default_factory=list)
 
 
-# --- candidates (§6.5) -------------------------------------------------------------------------
+# --- candidates -------------------------------------------------------------------------------
 
 
 class Candidate(Model):
@@ -456,7 +536,7 @@ class CandidateWithInviteUrl(Candidate):
     inviteUrl: str | None = None
 
 
-# --- practices (§7.18, §7.19) ------------------------------------------------------------------
+# --- practices --------------------------------------------------------------------------------
 
 
 class PracticeSummary(Model):
@@ -492,11 +572,11 @@ class PracticeAttempt(Model):
 class PracticeReport(Model):
     session: dict[str, Any] | None = None
     interview: dict[str, Any] | None = None
-    questions: list[JSON] = Field(default_factory=list)
-    attempts: list[PracticeAttempt] = Field(default_factory=list)
+    questions: Rows[JSON] = Field(default_factory=list)
+    attempts: Rows[PracticeAttempt] = Field(default_factory=list)
 
 
-# --- usage (§6.6) ------------------------------------------------------------------------------
+# --- usage ------------------------------------------------------------------------------------
 
 
 class UsageMetric(Model):
@@ -514,13 +594,10 @@ class Usage(Model):
 
 # --- pages -------------------------------------------------------------------------------------
 
-T = TypeVar("T")
-
-
 class Page(Model, Generic[T]):
     """One page of a paginated list. `cursor` is None on the last page."""
 
-    data: list[T] = Field(default_factory=list)
+    data: Rows[T] = Field(default_factory=list)
     cursor: str | None = None
 
 

@@ -1,12 +1,12 @@
 """Client-side pacing: at most `limit` requests per `window` seconds, under concurrency.
 
-The API's successes carry no rate-limit headers (contract §3), so the client counts its own
-requests. The server counts requests per fixed window from their arrival; the client cannot see
-arrival times, only that each arrival lies between the moment a request was sent and the moment
-its answer came back. So a slot is held from send until the answer, and then for one more
-`window` from the answer. That way no `window`-long interval ever sees more than `limit` arrivals
-at the server, whatever the network latency, and a burst of N * limit requests finishes in a
-little over (N - 1) windows.
+The API's successes carry no rate-limit headers, so the client counts its own requests. The
+server counts requests per fixed window from their arrival; the client cannot see arrival times,
+only that each arrival lies between the moment a request was sent and the moment its answer came
+back. So a slot is held from send until the answer, and then for one more `window` from the
+answer. That way no `window`-long interval ever sees more than `limit` arrivals at the server,
+whatever the network latency, and a burst of N * limit requests finishes in a little over
+(N - 1) windows.
 
 A 429 (another client on the same key, a restarted counter) blocks every request until the
 server's `retry_after` has passed: `block(seconds)`.
@@ -28,8 +28,8 @@ class Pacer:
     """A sliding-log limiter for one event loop. `acquire()` before sending, `release()` after."""
 
     def __init__(self, limit: int, window: float, *, clock: Callable[[], float] = time.monotonic) -> None:
-        if limit < 1 or window <= 0:
-            raise ValueError("rate limit needs limit >= 1 and window > 0")
+        if limit < 1 or not (math.isfinite(window) and window > 0):
+            raise ValueError("rate limit needs limit >= 1 and a finite window > 0, for example 60 per 60.0 s")
         self.limit = limit
         self.window = window
         self._clock = clock
