@@ -41,8 +41,12 @@ def test_no_result_exceeds_about_20k_tokens_and_says_how_to_get_the_rest():
     listing = {"data": [{"id": str(i), "title": "x" * 400} for i in range(400)], "cursor": SID}
     text = render.render_result("list_interviews", {}, listing)
     structured = render.fit_structured("list_interviews", {}, listing)
-    assert len(text) <= render.TEXT_LIMIT and len(json.dumps(structured)) <= render.STRUCTURED_LIMIT + 200
-    assert structured["cursor"] == SID and "smaller limit" in structured["truncated"]
+    assert len(text) <= render.TEXT_LIMIT and len(json.dumps(structured)) <= render.STRUCTURED_LIMIT
+    kept = structured["data"]
+    assert 0 < len(kept) < 400 and [i["id"] for i in kept] == [str(i) for i in range(len(kept))]
+    # the cursor continues after the last item kept, not after the page the API sent
+    assert structured["cursor"] == kept[-1]["id"]
+    assert f"call list_interviews with cursor `{kept[-1]['id']}`" in structured["truncated"]
 
 
 def test_transcript_resource_is_cut_with_a_pointer():

@@ -43,6 +43,7 @@ async def test_listed_resources_and_templates(mcp):
     templates = {t.uri_template for t in (await mcp.list_resource_templates()).resource_templates}
     assert templates == {
         "aural://interviews/{interviewId}",
+        "aural://interviews/{interviewId}/invites.csv",
         "aural://sessions/{sessionId}",
         "aural://sessions/{sessionId}/transcript",
     }

@@ -1,4 +1,4 @@
-"""Resources: the agent docs, the OpenAPI document, and interview/session/transcript templates.
+"""Resources: the agent docs, the OpenAPI document, and interview/session/transcript/invites templates.
 
 The docs are the repository's top-level SKILL.md, llms.txt and llms-full.txt; an installed wheel
 carries the same files at `aural_mcp/docs/`. The skill itself is served by `skills.py`.
@@ -77,13 +77,18 @@ def _fail(runtime: Runtime, op: str, args: dict[str, Any], exc: AuralError) -> E
     return ResourceError(text)
 
 
-async def _read(runtime: Runtime, op: str, args: dict[str, Any]) -> dict[str, Any]:
+async def _read_any(runtime: Runtime, op: str, args: dict[str, Any]) -> Any:
     """The operation's `data`, or the resource error an agent can act on."""
     try:
-        data: dict[str, Any] = (await runtime.client.call(op, args))["data"]
-        return data
+        return (await runtime.client.call(op, args)).get("data")
     except AuralError as exc:
         raise _fail(runtime, op, args, exc) from None
+
+
+async def _read(runtime: Runtime, op: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The operation's `data` object (a row of any shape renders; a non-object reads as empty)."""
+    data = await _read_any(runtime, op, args)
+    return data if isinstance(data, dict) else {}
 
 
 async def openapi_document(runtime: Runtime) -> dict[str, Any]:
@@ -121,7 +126,19 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     async def interview(interviewId: str) -> str:  # noqa: N803 - the API's name
         _check_id("interviewId", interviewId, "list_interviews")
         data = await _read(runtime, "get_interview", {"interviewId": interviewId})
-        return render.interview_markdown(data) + "\n"
+        return render.interview_markdown(data, limit=render.RESOURCE_LIMIT) + "\n"
+
+    @server.resource(
+        "aural://interviews/{interviewId}/invites.csv",
+        name="invites.csv",
+        description="Every candidate of an interview with their personal invite link, as CSV "
+        "(name, email, candidateId, inviteUrl, sessionId)",
+        mime_type="text/csv",
+    )
+    async def invites(interviewId: str) -> str:  # noqa: N803
+        _check_id("interviewId", interviewId, "list_interviews")
+        data = await _read_any(runtime, "list_candidates", {"interviewId": interviewId})
+        return render.invites_csv(data, render.app_url(runtime))
 
     @server.resource(
         "aural://sessions/{sessionId}",
@@ -145,11 +162,14 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         _check_id("sessionId", sessionId, "list_sessions")
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         interviewer, questions = None, None
-        iv_id = (data.get("interview") or {}).get("id")
-        if iv_id:
+        interview = data.get("interview")
+        iv_id = interview.get("id") if isinstance(interview, dict) else None
+        if is_uuid(iv_id):
             try:  # the interviewer's name and the question texts live on the interview
-                iv = (await runtime.client.call("get_interview", {"interviewId": iv_id}))["data"]
-                interviewer, questions = iv.get("aiName"), iv.get("questions")
+                iv = (await runtime.client.call("get_interview", {"interviewId": iv_id})).get("data")
             except AuralError:
-                pass
+                iv = None
+            if isinstance(iv, dict):
+                interviewer = iv.get("aiName") if isinstance(iv.get("aiName"), str) else None
+                questions = iv.get("questions") if isinstance(iv.get("questions"), list) else None
         return render.transcript_markdown(data, interviewer=interviewer, questions=questions)

@@ -52,8 +52,9 @@ def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
             return text_result(redact(explain(op.name, args, exc), runtime.api_key), error=True)
         except Exception as exc:  # a bug (ours or the SDK's): short text for the agent, traceback in the log
             return text_result(unexpected(op.name, exc, runtime.api_key), error=True)
-        text = redact(render.render_result(op.name, args, envelope), runtime.api_key)
-        return text_result(text, structured=render.fit_structured(op.name, args, envelope))
+        app_url = render.app_url(runtime)  # invite links the API does not return are built on it
+        text = redact(render.render_result(op.name, args, envelope, app_url=app_url), runtime.api_key)
+        return text_result(text, structured=render.fit_structured(op.name, args, envelope, app_url=app_url))
 
     return handler
 

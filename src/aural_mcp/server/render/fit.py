@@ -1,0 +1,188 @@
+"""Size limits, and fitting results into them without losing what matters.
+
+A result never loses its ids: long text fields are shortened first (the longest cut to a few
+thousand characters, then shorter), and a list that still does not fit keeps the items that fit
+and says exactly how to get the rest (the next cursor, a resource, or a narrower call).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from aural_mcp.server.render.safe import plural, raw
+
+TEXT_LIMIT = 30_000  # characters of markdown per tool result
+STRUCTURED_LIMIT = 50_000  # characters of JSON for structuredContent; both together stay under ~20k tokens
+RESOURCE_LIMIT = 80_000  # characters of a resource read (a transcript of a very long session)
+
+PAGED = ("list_interviews", "list_sessions")
+
+
+def cut(text: str, limit: int, how_to_get_rest: str) -> str:
+    """Cut `text` at a line boundary below `limit`, ending with a note on how to read the rest."""
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 300 - len(how_to_get_rest)]
+    if "\n" in head:
+        head = head[: head.rfind("\n")]
+    return f"{head}\n\n… cut here ({len(text) - len(head):,} more characters). {how_to_get_rest}"
+
+
+def rest_hint(op: str, args: dict[str, Any], last_id: str | None = None) -> str:
+    """The exact call or read that returns what a cut result of `op` left out."""
+    iid = raw(args.get("interviewId"))
+    sid = raw(args.get("sessionId"))
+    if op == "list_interviews":
+        if last_id:
+            return (
+                f"call list_interviews with cursor `{last_id}` for the rest "
+                "(the boundary item repeats; skip ids you have)"
+            )
+        return "call list_interviews with a smaller limit"
+    if op == "list_sessions":
+        if last_id:
+            return f"call list_sessions with interviewId `{iid}` and cursor `{last_id}` for the rest"
+        return "call list_sessions with a smaller limit"
+    if op in ("list_questions", "add_questions", "get_interview"):
+        return f"read aural://interviews/{iid or '{interviewId}'} for every question"
+    if op in ("list_candidates", "add_candidates"):
+        return f"read aural://interviews/{iid}/invites.csv for every candidate and invite URL"
+    if op in ("get_session", "get_session_report"):
+        return f"read aural://sessions/{sid}/transcript for every message"
+    if op == "list_practices":
+        return "call list_practices with a smaller limit (the newest come first)"
+    if op == "end_sessions":
+        return "call end_sessions with fewer ids"
+    return "narrow the request"
+
+
+def fit_lines(
+    head: list[str],
+    items: list[str],
+    tail: list[str],
+    left_out: Callable[[int], str],
+    limit: int,
+    *,
+    tail_when_cut: bool = True,
+) -> list[str]:
+    """`head`, as many `items` as fit in `limit` characters, then `left_out(shown)` if some did not, `tail`."""
+    budget = limit - sum(len(line) + 1 for line in head + tail) - 800
+    shown = 0
+    for line in items:
+        budget -= len(line) + 1
+        if budget < 0:
+            break
+        shown += 1
+    if shown == len(items):
+        return head + items + tail
+    return [*head, *items[:shown], "", left_out(shown), *(tail if tail_when_cut else [])]
+
+
+# ------------------------------------------------------------------ structuredContent
+
+_CAPS = (2_000, 500, 200)  # successive limits for long text fields
+_KEPT_KEYS = {"id", "url", "inviteToken", "publicSlug", "cursor"}  # never shortened before the last resort
+_ESSENTIAL_KEYS = {"id", "title", "name", "email", "status", "url", "inviteUrl", "inviteToken", "publicSlug"}
+
+
+_NOTE_ROOM = 800  # characters kept free for the `truncated` note
+
+
+def _size(value: Any) -> int:
+    return len(json.dumps(value, default=str))  # ASCII-escaped: the larger of the two encodings
+
+
+def _kept(key: str) -> bool:
+    return key in _KEPT_KEYS or key.endswith(("Id", "Url"))
+
+
+def _shorten(value: Any, cap: int, counter: list[int], key: str = "") -> Any:
+    if isinstance(value, str):
+        if len(value) > cap and not _kept(key):
+            counter[0] += 1
+            return value[:cap] + f"… [cut: {len(value) - cap:,} more characters]"
+        return value
+    if isinstance(value, dict):
+        return {k: _shorten(v, cap, counter, str(k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_shorten(v, cap, counter, key) for v in value]
+    return value
+
+
+def _essentials(value: Any) -> Any:
+    """Only the keys that identify an item (ids, names, links), each at most 200 characters."""
+    if not isinstance(value, dict):
+        return _shorten(value, 200, [0]) if isinstance(value, str) else value
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if str(key) in _ESSENTIAL_KEYS or str(key).endswith("Id"):
+            out[key] = (
+                item[:200] if isinstance(item, str) else (item if not isinstance(item, dict | list) else None)
+            )
+    return out
+
+
+def _fitting_count(items: list[Any], room: int) -> int:
+    shown = 0
+    for item in items:
+        room -= _size(item) + 2
+        if room < 0:
+            break
+        shown += 1
+    return shown
+
+
+def fit_structured(op: str, args: dict[str, Any], envelope: dict[str, Any]) -> dict[str, Any]:
+    """The envelope as structuredContent within `STRUCTURED_LIMIT`, saying what was cut and how to get it."""
+    out: dict[str, Any] = {"data": envelope.get("data")}
+    if "cursor" in envelope:
+        out["cursor"] = envelope["cursor"]
+    if _size(out) <= STRUCTURED_LIMIT:
+        return out
+    limit = STRUCTURED_LIMIT - _NOTE_ROOM
+    data = out["data"]
+    notes: list[str] = []
+    for cap in _CAPS:
+        counter = [0]
+        shortened = _shorten(data, cap, counter)
+        if _size({**out, "data": shortened}) <= limit or cap == _CAPS[-1]:
+            data = shortened
+            notes.append(f"{plural(counter[0], 'long text field')} shortened to {cap:,} characters")
+            break
+    if _size({**out, "data": data}) > limit:
+        data = _cut_list(op, args, out, data, notes, limit)
+    if _size({**out, "data": data}) > limit:  # the last resort: identities only
+        data = [_essentials(i) for i in data] if isinstance(data, list) else _essentials(data)
+        notes.append("only ids, names, statuses and links kept")
+        data = _cut_list(op, args, out, data, notes, limit)
+    out["data"] = data
+    out["truncated"] = "; ".join(notes) + "."
+    return out
+
+
+def _cut_list(
+    op: str, args: dict[str, Any], out: dict[str, Any], data: Any, notes: list[str], limit: int
+) -> Any:
+    """`data` (or its largest list) cut to the items that fit, with a note and the cursor to go on."""
+    if isinstance(data, list):
+        items, where = data, "data"
+    elif isinstance(data, dict):
+        lists = [(k, v) for k, v in data.items() if isinstance(v, list) and v]
+        if not lists:
+            return data
+        key, items = max(lists, key=lambda kv: _size(kv[1]))
+        where = f"data.{key}"
+    else:
+        return data
+    without_items = [] if where == "data" else {**data, key: []}
+    room = limit - _size({**out, "data": without_items})
+    shown = _fitting_count(items, room)
+    kept = items[:shown]
+    last = kept[-1] if kept else None
+    last_id = raw(last.get("id")) if isinstance(last, dict) and last.get("id") else None
+    if op in PAGED and where == "data":
+        out["cursor"] = last_id if last_id else out.get("cursor")
+    notes.append(f"{where} holds {shown:,} of {len(items):,} items; {rest_hint(op, args, last_id)}")
+    return kept if where == "data" else {**data, key: kept}
