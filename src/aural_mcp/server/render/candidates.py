@@ -25,7 +25,7 @@ def invite_url(candidate: dict[str, Any], app_url: str | None) -> str | None:
 
 def candidate_line(c: Any, app_url: str | None) -> str:
     if not isinstance(c, dict):
-        return f"- (unreadable candidate row: {field(c, 80)})"
+        return f"- (a candidate row that is not an object: {field(c, 80) or 'null'})"
     name = field(c.get("name"), 60) or "(no name)"
     email = f" {code(c.get('email'), 120)}" if c.get("email") else ""
     url = invite_url(c, app_url)

@@ -76,7 +76,7 @@ def interview_markdown(iv: dict[str, Any], *, heading: str = "#", limit: int = T
 
 def question_line(q: Any) -> str:
     if not isinstance(q, dict):
-        return f"- (unreadable question row: {field(q, 80)})"
+        return f"- (a question row that is not an object: {field(q, 80) or 'null'})"
     flags = []
     if q.get("isRequired") is False:
         flags.append("optional")
@@ -86,6 +86,9 @@ def question_line(q: Any) -> str:
         flags.append("options: " + shown + (f" / … {len(labels) - 12} more" if len(labels) > 12 else ""))
     if isinstance(q.get("options"), dict) and q["options"].get("allowMultiple") is True:
         flags.append("several allowed")
+    languages = starter_languages(q.get("starterCode"))
+    if languages:
+        flags.append("starter code: " + ", ".join(field(lang, 30) for lang in languages[:6]))
     seconds = number(q.get("timeLimitSeconds"))
     if seconds:
         flags.append(f"{int(seconds)} s")
@@ -94,6 +97,15 @@ def question_line(q: Any) -> str:
     position = f"{int(order)}." if order is not None else "-"
     kind = field(q.get("type"), 40) or "?"
     return f"{position} [{kind}] {field(q.get('text'), 200)}{extra} — {code(q.get('id'))}"
+
+
+def starter_languages(starter: Any) -> list[str]:
+    """The languages of a question's starter code: `{language, code}` (app) or language -> code (API)."""
+    if not isinstance(starter, dict):
+        return []
+    if "code" in starter or "language" in starter:
+        return [raw(starter.get("language")) or "code"]
+    return [raw(k) for k in starter]
 
 
 def list_interviews(call: Call, data: list[Any]) -> str:
