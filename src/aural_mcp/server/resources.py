@@ -17,7 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from aural_mcp.api.errors import AuralError, NotFoundError
-from aural_mcp.operations import is_uuid
+from aural_mcp.operations import is_uuid, show_input
 from aural_mcp.server import render
 from aural_mcp.server.tools.errors import explain, redact
 
@@ -66,7 +66,8 @@ def _doc_reader(name: str) -> Any:
 def _check_id(name: str, value: str, source: str) -> None:
     if not is_uuid(value):
         raise MCPError(
-            code=INVALID_PARAMS, message=f"`{name}` must be a UUID (got {value!r}); `{source}` shows the ids"
+            code=INVALID_PARAMS,
+            message=f"`{name}` must be a UUID (got {show_input(value)}); `{source}` shows the ids",
         )
 
 

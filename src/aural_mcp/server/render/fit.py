@@ -27,7 +27,7 @@ def cut(text: str, limit: int, how_to_get_rest: str) -> str:
     head = text[: limit - 300 - len(how_to_get_rest)]
     if "\n" in head:
         head = head[: head.rfind("\n")]
-    return f"{head}\n\n… cut here ({len(text) - len(head):,} more characters). {how_to_get_rest}"
+    return f"{head}\n\n… cut here ({plural(len(text) - len(head), 'more character')}). {how_to_get_rest}"
 
 
 def rest_hint(op: str, args: dict[str, Any], last_id: str | None = None) -> str:
@@ -102,7 +102,7 @@ def _shorten(value: Any, cap: int, counter: list[int], key: str = "") -> Any:
     if isinstance(value, str):
         if len(value) > cap and not _kept(key):
             counter[0] += 1
-            return value[:cap] + f"… [cut: {len(value) - cap:,} more characters]"
+            return value[:cap] + f"… [cut: {plural(len(value) - cap, 'more character')}]"
         return value
     if isinstance(value, dict):
         return {k: _shorten(v, cap, counter, str(k)) for k, v in value.items()}
@@ -184,5 +184,5 @@ def _cut_list(
     last_id = raw(last.get("id")) if isinstance(last, dict) and last.get("id") else None
     if op in PAGED and where == "data":
         out["cursor"] = last_id if last_id else out.get("cursor")
-    notes.append(f"{where} holds {shown:,} of {len(items):,} items; {rest_hint(op, args, last_id)}")
+    notes.append(f"{where} holds {shown:,} of {plural(len(items), 'item')}; {rest_hint(op, args, last_id)}")
     return kept if where == "data" else {**data, key: kept}

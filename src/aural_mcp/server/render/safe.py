@@ -178,7 +178,7 @@ class Marker:
         """Candidate text on its own lines, inside the tags; fences and headings inside are escaped."""
         text = _visible(raw(value).replace("\r\n", "\n").replace("\r", "\n"), keep_newlines=True).strip()
         if len(text) > limit:
-            text = text[:limit].rstrip() + f" … [{len(text) - limit:,} more characters]"
+            text = text[:limit].rstrip() + f" … [{plural(len(text) - limit, 'more character')}]"
         if not text:
             return "(empty)"
         text = _LINE_STRUCTURE.sub(r"\1\\\2", self._neutral(text))
