@@ -20,7 +20,7 @@ from aural_mcp.server.render.context import Call, app_origin, app_url
 from aural_mcp.server.render.fit import RESOURCE_LIMIT, STRUCTURED_LIMIT, TEXT_LIMIT, cut, rest_hint
 from aural_mcp.server.render.fit import fit_structured as _fit_structured
 from aural_mcp.server.render.interviews import interview_markdown, question_line
-from aural_mcp.server.render.safe import Marker, plural
+from aural_mcp.server.render.safe import Marker, plural, visible
 from aural_mcp.server.render.sessions import scores_markdown, session_markdown, transcript_markdown
 
 __all__ = [
@@ -72,8 +72,8 @@ OPERATIONS = (*_LIST_RENDERERS, *_ITEM_RENDERERS)  # every operation with its ow
 
 
 def _as_json(data: Any) -> str:
-    # json.dumps escapes every newline inside strings, so no line of the block can close the fence.
-    return f"```json\n{json.dumps(data, indent=1, ensure_ascii=False, default=str)}\n```"
+    """A shape no renderer knows, as JSON: strings cannot hold a raw newline, so none closes the fence."""
+    return f"```json\n{visible(json.dumps(data, indent=1, ensure_ascii=False, default=str))}\n```"
 
 
 def render_result(
@@ -90,7 +90,8 @@ def render_result(
         text = item_renderer(call, data)
     else:
         text = _as_json(data)
-    return cut(text, TEXT_LIMIT, rest_hint(op_name, args).capitalize() + ".")
+    hint = rest_hint(op_name, args)
+    return cut(text, TEXT_LIMIT, hint[:1].upper() + hint[1:] + ".")
 
 
 def fit_structured(

@@ -11,7 +11,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from aural_mcp.server.render.safe import plural, raw
+from aural_mcp.server.render.safe import flat, plural, raw
 
 TEXT_LIMIT = 30_000  # characters of markdown per tool result
 STRUCTURED_LIMIT = 50_000  # characters of JSON for structuredContent; both together stay under ~20k tokens
@@ -32,8 +32,9 @@ def cut(text: str, limit: int, how_to_get_rest: str) -> str:
 
 def rest_hint(op: str, args: dict[str, Any], last_id: str | None = None) -> str:
     """The exact call or read that returns what a cut result of `op` left out."""
-    iid = raw(args.get("interviewId"))
-    sid = raw(args.get("sessionId"))
+    iid = flat(args.get("interviewId"), 80)
+    sid = flat(args.get("sessionId"), 80)
+    last_id = flat(last_id, 80).replace("`", "'") or None
     if op == "list_interviews":
         if last_id:
             return (

@@ -121,6 +121,11 @@ def _visible(text: str, *, keep_newlines: bool) -> str:
     return "".join(out)
 
 
+def visible(text: str) -> str:
+    """`text` without control or invisible characters; newlines and tabs kept."""
+    return _visible(text, keep_newlines=True)
+
+
 def flat(value: Any, limit: int) -> str:
     """One line of visible text, at most `limit` characters (an ellipsis marks a cut)."""
     text = " ".join(_visible(raw(value), keep_newlines=False).split())
