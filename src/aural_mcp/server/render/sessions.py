@@ -39,6 +39,13 @@ def who(session: dict[str, Any]) -> str:
     return f"{name} {code(email, 120)}" if email else name
 
 
+def candidate_label(session: dict[str, Any], interviewer: str) -> str:
+    """The candidate's speaker label: their name, marked when it could pass for the interviewer's."""
+    name = field(session.get("participantName"), 60) or "Candidate"
+    taken = {interviewer.casefold(), "interviewer", "aural", "system"}
+    return f"{name} (candidate)" if name.casefold() in taken else name
+
+
 def sentiment(value: Any) -> str:
     if isinstance(value, dict):
         return field(value.get("overall"), 40) or "—"
@@ -163,7 +170,7 @@ def session_markdown(
         label = f"first {len(shown)} of {len(spoken)}" if len(shown) < len(spoken) else str(len(spoken))
         lines += ["", f"## Transcript ({label} spoken messages)"]
         interviewer = field(iv.get("aiName"), 60) or "Interviewer"
-        candidate = field(s.get("participantName"), 60) or "Candidate"
+        candidate = candidate_label(s, interviewer)
         for m in shown:
             speaker = interviewer if m.get("role") == "ASSISTANT" else candidate
             lines.append(f"- **{speaker}**: {marker.inline(m.get('content'), 300)}")
@@ -262,7 +269,7 @@ def transcript_markdown(
     s = as_dict(s)
     iv = as_dict(s.get("interview"))
     ai = field(interviewer, 60) or field(iv.get("aiName"), 60) or "Interviewer"
-    candidate = field(s.get("participantName"), 60) or "Candidate"
+    candidate = candidate_label(s, ai)
     lines = [f"# Transcript — {field(iv.get('title'), 200) or 'interview'}", ""]
     lines.append(f"**Candidate:** {who(s)}  ")
     lines.append(f"**Interviewer:** {ai}  ")
