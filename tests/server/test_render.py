@@ -104,3 +104,13 @@ def test_invite_links_are_built_on_the_apps_origin():
     assert structured["data"][0]["inviteUrl"] == "https://app.test/i/invite/a%20b%2Fc"
     without_origin = render.render_result("list_candidates", {"interviewId": SID}, listed)
     assert "token `a b/c`" in without_origin
+
+
+def test_long_fields_are_shortened_one_at_a_time_longest_first():
+    row = {"id": SID, "description": "d" * 200_000, "objective": "o" * 3_000, "title": "t" * 600}
+    out = render.fit_structured("create_interview", {}, {"data": row})
+    data = out["data"]
+    assert data["id"] == SID and data["objective"] == row["objective"] and data["title"] == row["title"]
+    assert data["description"] == "d" * 500 + "… [cut: 199,500 more characters]"
+    assert out["truncated"] == "1 long text field shortened to 500 characters."
+    assert len(json.dumps(out)) <= render.STRUCTURED_LIMIT

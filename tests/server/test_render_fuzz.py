@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from aural_mcp import operations
 from aural_mcp.server import render
 
 KEYS = [
@@ -129,6 +130,11 @@ DATA = st.one_of(ROW, st.lists(st.one_of(ROW, JSON), max_size=5), JSON)
 ARGS = st.dictionaries(
     st.sampled_from(["interviewId", "sessionId", "practiceId", "candidateId", "title"]), JSON
 )
+
+
+def test_every_registry_operation_has_its_own_rendering() -> None:
+    assert sorted(render.OPERATIONS) == sorted(op.name for op in operations.OPERATIONS)
+
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -1,14 +1,14 @@
 """Size limits, and fitting results into them without losing what matters.
 
-A result never loses its ids: long text fields are shortened first (the longest cut to a few
-thousand characters, then shorter), and a list that still does not fit keeps the items that fit
-and says exactly how to get the rest (the next cursor, a resource, or a narrower call).
+A result never loses its ids: long text fields are shortened first, the longest first and one at
+a time until the result fits, and a list that still does not fit keeps the items that fit and
+says exactly how to get the rest (the next cursor, a resource, or a narrower call).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aural_mcp.server.render.safe import flat, plural, raw
@@ -83,7 +83,7 @@ def fit_lines(
 
 # ------------------------------------------------------------------ structuredContent
 
-_CAPS = (2_000, 500, 200)  # successive limits for long text fields
+SHORT_FIELD = 500  # characters a long text field is shortened to
 _KEPT_KEYS = {"id", "url", "inviteToken", "publicSlug", "cursor"}  # never shortened before the last resort
 _ESSENTIAL_KEYS = {"id", "title", "name", "email", "status", "url", "inviteUrl", "inviteToken", "publicSlug"}
 
@@ -99,23 +99,53 @@ def _kept(key: str) -> bool:
     return key in _KEPT_KEYS or key.endswith(("Id", "Url"))
 
 
-def _shorten(value: Any, cap: int, counter: list[int], key: str = "") -> Any:
+def _shortened(text: str, cap: int) -> str:
+    return text[:cap] + f"… [cut: {plural(len(text) - cap, 'more character')}]"
+
+
+def _long_texts(
+    value: Any, path: tuple[Any, ...] = (), key: str = ""
+) -> Iterator[tuple[tuple[Any, ...], str]]:
+    """Every string longer than `SHORT_FIELD` with its path, except ids and links."""
     if isinstance(value, str):
-        if len(value) > cap and not _kept(key):
-            counter[0] += 1
-            return value[:cap] + f"… [cut: {plural(len(value) - cap, 'more character')}]"
-        return value
+        if len(value) > SHORT_FIELD and not _kept(key):
+            yield path, value
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _long_texts(v, (*path, k), str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _long_texts(v, (*path, i), key)
+
+
+def _with_shortened(value: Any, paths: set[tuple[Any, ...]], path: tuple[Any, ...] = ()) -> Any:
+    if isinstance(value, str):
+        return _shortened(value, SHORT_FIELD) if path in paths else value
     if isinstance(value, dict):
-        return {k: _shorten(v, cap, counter, str(k)) for k, v in value.items()}
+        return {k: _with_shortened(v, paths, (*path, k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_shorten(v, cap, counter, key) for v in value]
+        return [_with_shortened(v, paths, (*path, i)) for i, v in enumerate(value)]
     return value
+
+
+def _shorten_longest_first(data: Any, excess: int, notes: list[str]) -> Any:
+    """`data` with its longest text fields shortened, one at a time, until `excess` characters are saved."""
+    chosen: set[tuple[Any, ...]] = set()
+    for path, text in sorted(_long_texts(data), key=lambda found: -len(found[1])):
+        if excess <= 0:
+            break
+        chosen.add(path)
+        excess -= _size(text) - _size(_shortened(text, SHORT_FIELD))
+    if not chosen:
+        return data
+    notes.append(f"{plural(len(chosen), 'long text field')} shortened to {SHORT_FIELD:,} characters")
+    return _with_shortened(data, chosen)
 
 
 def _essentials(value: Any) -> Any:
     """Only the keys that identify an item (ids, names, links), each at most 200 characters."""
     if not isinstance(value, dict):
-        return _shorten(value, 200, [0]) if isinstance(value, str) else value
+        return value[:200] if isinstance(value, str) else value
     out: dict[str, Any] = {}
     for key, item in value.items():
         if str(key) in _ESSENTIAL_KEYS or str(key).endswith("Id"):
@@ -145,13 +175,7 @@ def fit_structured(op: str, args: dict[str, Any], envelope: dict[str, Any]) -> d
     limit = STRUCTURED_LIMIT - _NOTE_ROOM
     data = out["data"]
     notes: list[str] = []
-    for cap in _CAPS:
-        counter = [0]
-        shortened = _shorten(data, cap, counter)
-        if _size({**out, "data": shortened}) <= limit or cap == _CAPS[-1]:
-            data = shortened
-            notes.append(f"{plural(counter[0], 'long text field')} shortened to {cap:,} characters")
-            break
+    data = _shorten_longest_first(data, _size(out) - limit, notes)
     if _size({**out, "data": data}) > limit:
         data = _cut_list(op, args, out, data, notes, limit)
     if _size({**out, "data": data}) > limit:  # the last resort: identities only
