@@ -203,3 +203,20 @@ async def test_a_candidate_named_like_the_interviewer_is_labelled_candidate(api:
         and "**Aural** <sub>10:00:00</sub>" in transcript
     )
     assert "- **Aural (candidate)**: <untrusted-" in detail and "- **Interviewer**: <untrusted-" in detail
+
+
+async def test_a_key_echoed_by_the_api_never_reaches_resource_text(api: FakeApi) -> None:
+    from tests.server.fake_api import KEY
+
+    echo = f"token {KEY} echoed"
+    session = {**hostile_session(), "summary": echo, "participantName": echo}
+    api.answer("GET", f"/sessions/{SID}", {"data": session})
+    api.answer("GET", f"/interviews/{IID}", {"data": {"id": IID, "title": echo}})
+    api.answer(
+        "GET", f"/interviews/{IID}/candidates", {"data": [{"id": "c", "name": echo, "inviteToken": "t"}]}
+    )
+    async with client_of(api) as mcp:
+        for uri in (f"aural://sessions/{SID}/transcript", f"aural://sessions/{SID}",
+                    f"aural://interviews/{IID}", f"aural://interviews/{IID}/invites.csv"):  # fmt: skip
+            body = (await mcp.read_resource(uri)).contents[0].text
+            assert "echoed" in body and KEY not in body and KEY[4:] not in body, uri

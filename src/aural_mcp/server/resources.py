@@ -127,7 +127,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     async def interview(interviewId: str) -> str:  # noqa: N803 - the API's name
         _check_id("interviewId", interviewId, "list_interviews")
         data = await _read(runtime, "get_interview", {"interviewId": interviewId})
-        return render.interview_markdown(data, limit=render.RESOURCE_LIMIT) + "\n"
+        return redact(render.interview_markdown(data, limit=render.RESOURCE_LIMIT) + "\n", runtime.api_key)
 
     @server.resource(
         "aural://interviews/{interviewId}/invites.csv",
@@ -139,7 +139,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     async def invites(interviewId: str) -> str:  # noqa: N803
         _check_id("interviewId", interviewId, "list_interviews")
         data = await _read_any(runtime, "list_candidates", {"interviewId": interviewId})
-        return render.invites_csv(data, render.app_url(runtime))
+        return redact(render.invites_csv(data, render.app_url(runtime)), runtime.api_key)
 
     @server.resource(
         "aural://sessions/{sessionId}",
@@ -151,7 +151,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         _check_id("sessionId", sessionId, "list_sessions")
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         text = render.session_markdown(data, transcript_limit=0)
-        return text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n"
+        return redact(text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n", runtime.api_key)
 
     @server.resource(
         "aural://sessions/{sessionId}/transcript",
@@ -173,4 +173,5 @@ def register(server: MCPServer, runtime: Runtime) -> None:
             if isinstance(iv, dict):
                 interviewer = iv.get("aiName") if isinstance(iv.get("aiName"), str) else None
                 questions = iv.get("questions") if isinstance(iv.get("questions"), list) else None
-        return render.transcript_markdown(data, interviewer=interviewer, questions=questions)
+        text = render.transcript_markdown(data, interviewer=interviewer, questions=questions)
+        return redact(text, runtime.api_key)  # an API or proxy that echoes the key never leaks it here
