@@ -86,8 +86,6 @@ def fit_lines(
 SHORT_FIELD = 500  # characters a long text field is shortened to
 _KEPT_KEYS = {"id", "url", "inviteToken", "publicSlug", "cursor"}  # never shortened before the last resort
 _ESSENTIAL_KEYS = {"id", "title", "name", "email", "status", "url", "inviteUrl", "inviteToken", "publicSlug"}
-
-
 _NOTE_ROOM = 800  # characters kept free for the `truncated` note
 
 
