@@ -86,9 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     config = sub.add_parser("config", help="print ready-to-paste client configuration")
     config.add_argument("client", choices=CLIENTS)
     config.add_argument("--sandbox", action="store_true", help="configure the server to use the sandbox")
-    config.add_argument(
-        "--sandbox-db", default=None, help="with --sandbox: keep its data in this SQLite file"
-    )
+    config.add_argument("--sandbox-db", default=None, help="with --sandbox: keep its data in this SQLite file")
     config.add_argument("--toolsets", type=_csv, default=None, help="only these toolsets, comma-separated")
     config.add_argument("--read-only", action="store_true", help="hide every tool that writes")
     config.add_argument("--name", default="aural", help="the server's name in the client (default aural)")

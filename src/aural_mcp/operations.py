@@ -39,7 +39,6 @@ def show_input(value: Any, limit: int = SHOWN_INPUT_CHARS) -> str:
     text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
-
 _NO_DEFAULT: Any = object()
 
 

@@ -37,10 +37,7 @@ def rest_hint(op: str, args: dict[str, Any], last_id: str | None = None) -> str:
     last_id = flat(last_id, 80).replace("`", "'") or None
     if op == "list_interviews":
         if last_id:
-            return (
-                f"call list_interviews with cursor `{last_id}` for the rest "
-                "(the boundary item repeats; skip ids you have)"
-            )
+            return f"call list_interviews with cursor `{last_id}` for the rest"
         return "call list_interviews with a smaller limit"
     if op == "list_sessions":
         if last_id:

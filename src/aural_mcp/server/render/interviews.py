@@ -121,11 +121,8 @@ def list_interviews(call: Call, data: list[Any]) -> str:
         )
     if not rows:
         items.append("No interviews yet. Next: create_interview.")
-    if call.cursor:
-        tail = [
-            f"\nMore: call list_interviews with cursor {code(call.cursor)} "
-            "(the boundary item repeats; skip ids you have)."
-        ]
+    if call.cursor:  # the tool layer drops the repeated boundary item, so pages do not overlap
+        tail = [f"\nMore: call list_interviews with cursor {code(call.cursor)} for the next page."]
     else:
         tail = ["\nNext: get_interview with an interviewId."]
 
