@@ -43,6 +43,7 @@ async def test_listed_resources_and_templates(mcp):
     templates = {t.uri_template for t in (await mcp.list_resource_templates()).resource_templates}
     assert templates == {
         "aural://interviews/{interviewId}",
+        "aural://interviews/{interviewId}/invites.csv",
         "aural://sessions/{sessionId}",
         "aural://sessions/{sessionId}/transcript",
     }
@@ -91,6 +92,30 @@ async def test_template_errors_are_protocol_errors_with_a_fix(mcp):
     with pytest.raises(MCPError) as err:
         await mcp.read_resource("aural://interviews/not-a-uuid")
     assert "must be a UUID" in err.value.error.message
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "aural://interviews/{}",
+        "aural://interviews/{}/invites.csv",
+        "aural://sessions/{}",
+        "aural://sessions/{}/transcript",
+    ],
+)
+async def test_every_template_rejects_an_id_that_is_not_exactly_a_uuid(mcp, template):
+    for bad in (MISSING + "\n", MISSING + "%0A", "not-a-uuid", "x" * 5_000):
+        with pytest.raises(MCPError) as err:
+            await mcp.read_resource(template.format(bad))
+        assert err.value.error.code == types.INVALID_PARAMS
+        message = err.value.error.message
+        assert "must be a UUID" in message and "shows the ids" in message and len(message) < 250
+
+
+async def test_invites_csv_of_a_missing_interview_is_a_protocol_error(mcp):
+    with pytest.raises(MCPError) as err:
+        await mcp.read_resource(f"aural://interviews/{MISSING}/invites.csv")
+    assert err.value.error.code == types.INVALID_PARAMS and MISSING in err.value.error.message
 
 
 @pytest.mark.parametrize("mode", ["auto", "legacy"])

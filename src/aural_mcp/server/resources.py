@@ -1,4 +1,4 @@
-"""Resources: the agent docs, the OpenAPI document, and interview/session/transcript templates.
+"""Resources: the agent docs, the OpenAPI document, and interview/session/transcript/invites templates.
 
 The docs are the repository's top-level SKILL.md, llms.txt and llms-full.txt; an installed wheel
 carries the same files at `aural_mcp/docs/`. The skill itself is served by `skills.py`.
@@ -17,7 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from aural_mcp.api.errors import AuralError, NotFoundError
-from aural_mcp.operations import is_uuid
+from aural_mcp.operations import is_uuid, show_input
 from aural_mcp.server import render
 from aural_mcp.server.tools.errors import explain, redact
 
@@ -66,7 +66,8 @@ def _doc_reader(name: str) -> Any:
 def _check_id(name: str, value: str, source: str) -> None:
     if not is_uuid(value):
         raise MCPError(
-            code=INVALID_PARAMS, message=f"`{name}` must be a UUID (got {value!r}); `{source}` shows the ids"
+            code=INVALID_PARAMS,
+            message=f"`{name}` must be a UUID (got {show_input(value)}); `{source}` shows the ids",
         )
 
 
@@ -77,13 +78,18 @@ def _fail(runtime: Runtime, op: str, args: dict[str, Any], exc: AuralError) -> E
     return ResourceError(text)
 
 
-async def _read(runtime: Runtime, op: str, args: dict[str, Any]) -> dict[str, Any]:
+async def _read_any(runtime: Runtime, op: str, args: dict[str, Any]) -> Any:
     """The operation's `data`, or the resource error an agent can act on."""
     try:
-        data: dict[str, Any] = (await runtime.client.call(op, args))["data"]
-        return data
+        return (await runtime.client.call(op, args)).get("data")
     except AuralError as exc:
         raise _fail(runtime, op, args, exc) from None
+
+
+async def _read(runtime: Runtime, op: str, args: dict[str, Any]) -> dict[str, Any]:
+    """The operation's `data` object (a row of any shape renders; a non-object reads as empty)."""
+    data = await _read_any(runtime, op, args)
+    return data if isinstance(data, dict) else {}
 
 
 async def openapi_document(runtime: Runtime) -> dict[str, Any]:
@@ -121,7 +127,19 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     async def interview(interviewId: str) -> str:  # noqa: N803 - the API's name
         _check_id("interviewId", interviewId, "list_interviews")
         data = await _read(runtime, "get_interview", {"interviewId": interviewId})
-        return render.interview_markdown(data) + "\n"
+        return redact(render.interview_markdown(data, limit=render.RESOURCE_LIMIT) + "\n", runtime.api_key)
+
+    @server.resource(
+        "aural://interviews/{interviewId}/invites.csv",
+        name="invites.csv",
+        description="Every candidate of an interview with their personal invite link, as CSV "
+        "(name, email, candidateId, inviteUrl, sessionId)",
+        mime_type="text/csv",
+    )
+    async def invites(interviewId: str) -> str:  # noqa: N803
+        _check_id("interviewId", interviewId, "list_interviews")
+        data = await _read_any(runtime, "list_candidates", {"interviewId": interviewId})
+        return redact(render.invites_csv(data, render.app_url(runtime)), runtime.api_key)
 
     @server.resource(
         "aural://sessions/{sessionId}",
@@ -133,7 +151,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         _check_id("sessionId", sessionId, "list_sessions")
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         text = render.session_markdown(data, transcript_limit=0)
-        return text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n"
+        return redact(text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n", runtime.api_key)
 
     @server.resource(
         "aural://sessions/{sessionId}/transcript",
@@ -145,11 +163,15 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         _check_id("sessionId", sessionId, "list_sessions")
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         interviewer, questions = None, None
-        iv_id = (data.get("interview") or {}).get("id")
-        if iv_id:
+        interview = data.get("interview")
+        iv_id = interview.get("id") if isinstance(interview, dict) else None
+        if is_uuid(iv_id):
             try:  # the interviewer's name and the question texts live on the interview
-                iv = (await runtime.client.call("get_interview", {"interviewId": iv_id}))["data"]
-                interviewer, questions = iv.get("aiName"), iv.get("questions")
+                iv = (await runtime.client.call("get_interview", {"interviewId": iv_id})).get("data")
             except AuralError:
-                pass
-        return render.transcript_markdown(data, interviewer=interviewer, questions=questions)
+                iv = None
+            if isinstance(iv, dict):
+                interviewer = iv.get("aiName") if isinstance(iv.get("aiName"), str) else None
+                questions = iv.get("questions") if isinstance(iv.get("questions"), list) else None
+        text = render.transcript_markdown(data, interviewer=interviewer, questions=questions)
+        return redact(text, runtime.api_key)  # an API or proxy that echoes the key never leaks it here

@@ -119,11 +119,13 @@ def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
             return text_result(redact(explain(op.name, args, exc), runtime.api_key), error=True)
         except Exception as exc:  # a bug (ours or the SDK's): short text for the agent, traceback in the log
             return text_result(unexpected(op.name, exc, runtime.api_key), error=True)
-        text = render.render_result(op.name, args, envelope)
+        app_url = render.app_url(runtime)  # invite links the API does not return are built on it
+        text = render.render_result(op.name, args, envelope, app_url=app_url)
         if op.name == "add_questions":
             text = await _archived_note(runtime, args["interviewId"]) + text
         return text_result(
-            redact(text, runtime.api_key), structured=render.fit_structured(op.name, args, envelope)
+            redact(text, runtime.api_key),
+            structured=render.fit_structured(op.name, args, envelope, app_url=app_url),
         )
 
     return handler

@@ -1,0 +1,97 @@
+"""Candidates: one line each with a working invite link, and the invites.csv resource."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+from urllib.parse import quote
+
+from aural_mcp.server.render.context import Call
+from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, rest_hint
+from aural_mcp.server.render.safe import code, dicts, field, flat, plural, raw
+
+
+def invite_url(candidate: dict[str, Any], app_url: str | None) -> str | None:
+    """The candidate's personal link: as the API returned it, else built from the invite token."""
+    given = candidate.get("inviteUrl")
+    if isinstance(given, str) and given:
+        return given
+    token = candidate.get("inviteToken")
+    if not app_url or not isinstance(token, str) or not token:
+        return None
+    return f"{app_url.rstrip('/')}/i/invite/{quote(token, safe='')}"
+
+
+def candidate_line(c: Any, app_url: str | None) -> str:
+    if not isinstance(c, dict):
+        return f"- (a candidate row that is not an object: {field(c, 80) or 'null'})"
+    name = field(c.get("name"), 60) or "(no name)"
+    email = f" {code(c.get('email'), 120)}" if c.get("email") else ""
+    url = invite_url(c, app_url)
+    link = code(url, 300) if url else f"token {code(c.get('inviteToken'))}"
+    started = f"session {code(c.get('sessionId'))}" if c.get("sessionId") else "not started"
+    return f"- **{name}**{email} — {code(c.get('id'))} · {link} · {started}"
+
+
+def _candidate_list(call: Call, head: list[str], data: list[Any], tail: list[str]) -> str:
+    items = [candidate_line(c, call.app_url) for c in data]
+
+    def left_out(shown: int) -> str:
+        return f"… {plural(len(data) - shown, 'more candidate')} not shown: {rest_hint(call.op, call.args)}."
+
+    return "\n".join(fit_lines(head, items, tail, left_out, TEXT_LIMIT))
+
+
+def list_candidates(call: Call, data: list[Any]) -> str:
+    head = [f"# Candidates of interview {code(call.arg('interviewId'))} ({len(data)})"]
+    if not data:
+        return "\n".join([*head, "No candidates yet. Next: add_candidates."])
+    return _candidate_list(call, head, data, ["\nSend each candidate their own invite link."])
+
+
+def add_candidates(call: Call, data: list[Any]) -> str:
+    head = [
+        f"Added {plural(len(data), 'candidate')} to interview {code(call.arg('interviewId'))}; "
+        "send each their invite link:"
+    ]
+    return _candidate_list(call, head, data, ["\nNext: list_sessions later to follow who has taken it."])
+
+
+def update_candidate(call: Call, data: dict[str, Any]) -> str:
+    changed = [field(k, 40) for k in call.args if k not in ("interviewId", "candidateId")]
+    return f"Updated candidate ({', '.join(changed) or 'nothing'}):\n{candidate_line(data, call.app_url)}"
+
+
+def with_invite_urls(data: Any, app_url: str | None) -> Any:
+    """Listed candidates as structuredContent: each with the `inviteUrl` the create response has."""
+    if not isinstance(data, list):
+        return data
+    out: list[Any] = []
+    for c in data:
+        url = invite_url(c, app_url) if isinstance(c, dict) else None
+        out.append({**c, "inviteUrl": url} if url and isinstance(c, dict) else c)
+    return out
+
+
+def _spreadsheet_safe(text: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@") else text
+
+
+def invites_csv(data: Any, app_url: str | None) -> str:
+    """Every candidate of an interview as CSV: name, email, id, invite URL, session id."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["name", "email", "candidateId", "inviteUrl", "sessionId"])
+    for c in dicts(data):
+        writer.writerow(
+            [
+                _spreadsheet_safe(flat(c.get("name"), 200)),
+                _spreadsheet_safe(flat(c.get("email"), 200)),
+                flat(c.get("id"), 80),
+                flat(invite_url(c, app_url) or raw(c.get("inviteToken")), 400),
+                flat(c.get("sessionId"), 80),
+            ]
+        )
+    return out.getvalue()
