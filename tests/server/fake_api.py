@@ -24,21 +24,25 @@ KEY = "dlv_" + "f4k3ap1k3y0123456789abcdefghijkl"
 
 
 class FakeApi:
-    """`answers[(method, path)]` is the JSON body returned (200) for that request; paths under /api/v1."""
+    """`answers[(method, path)]` is the JSON body (with its status and headers) returned for that
+    request; paths under /api/v1."""
 
     def __init__(self) -> None:
-        self.answers: dict[tuple[str, str], Any] = {}
+        self.answers: dict[tuple[str, str], tuple[Any, int, dict[str, str]]] = {}
         self.origin = ""
 
-    def answer(self, method: str, path: str, body: Any) -> None:
-        self.answers[(method, path)] = body
+    def answer(
+        self, method: str, path: str, body: Any, *, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        self.answers[(method, path)] = (body, status, headers or {})
 
     async def _handle(self, request: Request) -> JSONResponse:
         path = request.url.path.removeprefix("/api/v1")
-        body = self.answers.get((request.method, path))
-        if body is None:
+        answer = self.answers.get((request.method, path))
+        if answer is None:
             return JSONResponse({"error": {"code": "NOT_FOUND", "message": "Not found"}}, status_code=404)
-        return JSONResponse(body)
+        body, status, headers = answer
+        return JSONResponse(body, status_code=status, headers=headers)
 
     def app(self) -> Starlette:
         methods = ["GET", "POST", "PATCH", "DELETE"]
@@ -54,8 +58,10 @@ def fake_api() -> Iterator[FakeApi]:
 
 
 @asynccontextmanager
-async def client_of(api: FakeApi) -> AsyncIterator[Client]:
+async def client_of(api: FakeApi, **overrides: Any) -> AsyncIterator[Client]:
     """A real MCP client of the real server, whose SDK talks HTTP to the fake API."""
     settings = Settings(api_key=KEY, base_url=api.origin + "/api/v1", rate_limit=100_000, timeout=10)
+    for name, value in overrides.items():
+        setattr(settings, name, value)
     async with Client(build_server(settings)) as client:
         yield client

@@ -220,3 +220,27 @@ async def test_a_key_echoed_by_the_api_never_reaches_resource_text(api: FakeApi)
                     f"aural://interviews/{IID}", f"aural://interviews/{IID}/invites.csv"):  # fmt: skip
             body = (await mcp.read_resource(uri)).contents[0].text
             assert "echoed" in body and KEY not in body and KEY[4:] not in body, uri
+
+
+async def test_a_key_echoed_by_the_api_never_reaches_tool_results(api: FakeApi) -> None:
+    import json
+
+    from tests.server.fake_api import KEY
+
+    echo = f"token {KEY} echoed, Authorization: Bearer {KEY}"
+    session = {**hostile_session(), "summary": echo, "participantName": echo}
+    api.answer("GET", f"/sessions/{SID}", {"data": session})
+    api.answer("GET", f"/interviews/{IID}", {"data": {"id": IID, "title": echo, "description": echo}})
+    api.answer(
+        "GET", f"/interviews/{IID}/candidates", {"data": [{"id": "c", "name": echo, "inviteToken": "t"}]}
+    )
+    async with client_of(api) as mcp:
+        for tool, args in (
+            ("get_session", {"sessionId": SID}),
+            ("get_interview", {"interviewId": IID}),
+            ("list_candidates", {"interviewId": IID}),
+        ):
+            result = await mcp.call_tool(tool, args)
+            assert not result.is_error, tool
+            body = text(result) + json.dumps(result.structured_content)
+            assert "echoed" in body and KEY not in body and KEY[4:] not in body, tool

@@ -20,6 +20,7 @@ from aural_mcp.api.errors import (
     OutcomeUnknownError,
     PlanLimitExceededError,
     RateLimitedError,
+    ResponseTooLargeError,
     ServerError,
     TransportError,
     UnauthorizedError,
@@ -72,6 +73,11 @@ def _num(value: Any) -> str:
     return "?" if value is None else str(value)
 
 
+def _arg_names(op_name: str) -> set[str]:
+    op = BY_NAME.get(op_name)
+    return {a.name for a in op.args} if op else set()
+
+
 def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
     """The isError text for an SDK error raised while running `op_name`."""
     api = _api(exc)
@@ -94,6 +100,12 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
         return (
             f"Plan limit reached for {quota}{used}: {api}.{upgrade} capacity (for templates: archive is not "
             "enough, interviews still count). `get_usage` shows every quota. Do not retry unchanged."
+        )
+    if isinstance(exc, RateLimitedError) and exc.wait_too_long:
+        return (
+            f"Rate limited ({api}), and the API asked for a wait far too long to honour (over a day). "
+            "Nothing was changed by this call. Stop calling for now and check the key's usage with "
+            "`get_usage` later; if it persists, the key may be blocked."
         )
     if isinstance(exc, RateLimitedError):
         wait = f"{exc.retry_after:g} s" if exc.retry_after is not None else "about a minute"
@@ -147,6 +159,12 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
         return (
             f"aural-mcp is not configured to call the API: {exc.message}. Set AURAL_API_KEY (or serve with "
             "--sandbox to rehearse without an account) and restart the server."
+        )
+    if isinstance(exc, ResponseTooLargeError):
+        narrower = " Ask for a smaller page with `limit`." if "limit" in _arg_names(op_name) else ""
+        return (
+            f"Aural's answer was larger than this server reads ({api}), so it was not read to the end.{narrower} "
+            "The operator can raise AURAL_MAX_RESPONSE_BYTES (default 16 MiB) and restart the server."
         )
     if exc.code == "BAD_REQUEST" or exc.status == 400:
         return f"Aural rejected the request ({api}). {_bad_request_hint(op_name, str(exc.message))}"
