@@ -66,6 +66,25 @@ async def test_a_write_through_the_server_notifies_subscribers_of_the_interview(
         assert updates == [uri]
 
 
+async def test_adding_candidates_notifies_subscribers_of_the_invites_csv():
+    updates: list[str] = []
+
+    async def on_message(message: Any) -> None:
+        params = getattr(getattr(message, "params", None), "uri", None)
+        if getattr(message, "method", "") == "notifications/resources/updated" and params is not None:
+            updates.append(str(params))
+
+    async with Client(build_server(Settings(sandbox=True)), mode="legacy", message_handler=on_message) as client:
+        iid = (await setup_interview(client))["interviewId"]
+        uri = f"aural://interviews/{iid}/invites.csv"
+        await client.subscribe_resource(uri)
+        await call(client, "add_candidates", {"interviewId": iid, "candidates": [{"name": "Ada"}]})
+        with anyio.fail_after(5):
+            while not updates:
+                await anyio.sleep(0.01)
+        assert updates == [uri]
+
+
 # ---------------------------------------------------------------- bounds, over real transports
 
 

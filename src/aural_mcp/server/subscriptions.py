@@ -113,6 +113,8 @@ def changed_uris(tool: str, args: dict[str, Any], result: CallToolResult) -> lis
         interview_id = data.get("interviewId")  # update_question answers with the question row
     if isinstance(interview_id, str):
         uris.append(f"aural://interviews/{interview_id}")
+        if tool in ("add_candidates", "update_candidate"):
+            uris.append(f"aural://interviews/{interview_id}/invites.csv")
     if tool == "end_sessions" and isinstance(data, dict) and not data.get("dryRun", True):
         for item in data.get("results") or []:
             if isinstance(item, dict) and item.get("status") == "succeeded":
