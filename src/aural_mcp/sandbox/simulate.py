@@ -255,14 +255,15 @@ def analyse(interview: dict[str, Any], qa: list[tuple[dict[str, Any], str]], nam
     overall = "positive" if pos > neg and avg >= 5 else "negative" if neg > pos and avg < 5 else "neutral"
     best = max(evaluations, key=lambda e: e["score"], default=None)
     weakest = min(evaluations, key=lambda e: e["score"], default=None)
-    key_insights = [f"Answered {len(qa)} question(s); average sandbox score {avg}/10."]
+    questions = f"{len(qa)} question" + ("" if len(qa) == 1 else "s")
+    key_insights = [f"Answered {questions}; average sandbox score {avg}/10."]
     if best:
         key_insights.append(f'Strongest answer: "{best["question"][:80]}" ({best["score"]}/10).')
     if weakest and weakest is not best:
         key_insights.append(f'Weakest answer: "{weakest["question"][:80]}" ({weakest["score"]}/10).')
     return {
         "summary": (
-            f'{name} answered {len(qa)} question(s) of "{interview.get("title")}" with an average sandbox score of '
+            f'{name} answered {questions} of "{interview.get("title")}" with an average sandbox score of '
             f"{avg}/10 (sandbox heuristic scoring, not Aural's model). Recurring themes: "
             f"{', '.join(themes) or 'none'}."
         ),
