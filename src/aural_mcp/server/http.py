@@ -440,6 +440,7 @@ def run_http(settings: Settings) -> int:
 
     sock = _bind(settings.host, settings.port)
     port = sock.getsockname()[1]
+    server = None
     try:
         server = build_for_serve(settings)
         app = build_http_app(server, settings, port)
@@ -468,4 +469,6 @@ def run_http(settings: Settings) -> int:
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
+        if server is not None:
+            server.runtime.close()  # type: ignore[attr-defined]  # the sandbox's pages listener
     return 0
