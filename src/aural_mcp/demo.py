@@ -17,6 +17,8 @@ import time
 from collections.abc import Callable
 from typing import Any, TextIO
 
+from aural_mcp.server.render.safe import plural
+
 TIMEOUT_SECONDS = 60.0
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -45,7 +47,7 @@ def first_lines(text: str, count: int = 3, width: int = 110) -> list[str]:
     lines = [line.rstrip() for line in text.splitlines() if line.strip()]
     out = [line if len(line) <= width else line[: width - 1] + "…" for line in lines[:count]]
     if len(lines) > count:
-        out.append(f"… ({len(lines) - count} more lines)")
+        out.append(f"… ({plural(len(lines) - count, 'more line')})")
     return out
 
 
