@@ -19,6 +19,7 @@ from aural_e2e import Proc, base_env, serve_http
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
 pytestmark = pytest.mark.anyio
 
@@ -173,26 +174,16 @@ def test_session_flood_through_a_real_server_is_capped_and_recovers() -> None:
         AURAL_MCP_SESSION_IDLE_TIMEOUT="5",
         AURAL_MCP_LOG_LEVEL="DEBUG",
     )
-    init = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "initialize",
-        "params": {
-            "protocolVersion": "2025-06-18",
-            "capabilities": {},
-            "clientInfo": {"name": "t", "version": "1"},
-        },
-    }
-    headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    headers = dict(STREAMABLE_HEADERS)
     with serve_http("http", env=env) as server, httpx2.Client(timeout=WAIT) as http:
-        assert {http.post(server.url, json=init, headers=headers).status_code for _ in range(20)} == {401}
+        assert {http.post(server.url, json=INITIALIZE, headers=headers).status_code for _ in range(20)} == {401}
         headers["Authorization"] = f"Bearer {TOKEN}"
-        answers = [http.post(server.url, json=init, headers=headers) for _ in range(6)]
+        answers = [http.post(server.url, json=INITIALIZE, headers=headers) for _ in range(6)]
         # the 401s above took no room; the sixth finds the cap reached (well within the idle timeout)
         assert [r.status_code for r in answers] == [200] * 5 + [503]
         session_ids = [r.headers["mcp-session-id"] for r in answers if r.status_code == 200]
         deadline = time.monotonic() + WAIT
-        while http.post(server.url, json=init, headers=headers).status_code != 200:
+        while http.post(server.url, json=INITIALIZE, headers=headers).status_code != 200:
             assert time.monotonic() < deadline, "sessions never expired"
             time.sleep(0.2)
         stderr = server.stderr()

@@ -13,19 +13,9 @@ from collections.abc import Iterator
 import httpx2
 import pytest
 from aural_e2e import AURAL, Proc, base_env, serve_http
+from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
 TOKEN = "sec-token-0123456789abcdef0123456789"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +72,7 @@ def endpoint_status(
     if token:
         h["Authorization"] = f"Bearer {token}"
     if transport == "http":
-        with HTTP.stream("POST", server.url, json=INIT, headers={**JSON_HEADERS, **h}) as r:
+        with HTTP.stream("POST", server.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, **h}) as r:
             return r.status_code
     with HTTP.stream("GET", server.url, headers={"Accept": "text/event-stream", **h}) as r:
         return r.status_code
@@ -152,7 +142,7 @@ def test_bearer_token_is_required(request: pytest.FixtureRequest, fixture: str) 
         {"Authorization": f"Basic {TOKEN}"},
     ):
         if transport == "http":
-            r = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, **headers})
+            r = HTTP.post(server.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, **headers})
         else:
             r = HTTP.get(server.url, headers=headers)
         assert r.status_code == 401, headers
@@ -161,7 +151,7 @@ def test_bearer_token_is_required(request: pytest.FixtureRequest, fixture: str) 
     assert endpoint_status(server, transport, token=TOKEN) == 200
     # the SSE message endpoint is guarded too
     if transport == "sse":
-        r = HTTP.post(server.base + "/messages/?session_id=" + "0" * 32, json=INIT)
+        r = HTTP.post(server.base + "/messages/?session_id=" + "0" * 32, json=INITIALIZE)
         assert r.status_code == 401
 
 
@@ -173,7 +163,7 @@ def test_no_token_means_open_on_loopback(sse_local: Proc) -> None:
 def test_oversized_bodies_are_refused(request: pytest.FixtureRequest, fixture: str) -> None:
     server: Proc = request.getfixturevalue(fixture)
     big = b'{"jsonrpc":"2.0","id":1,"method":"ping","params":{"x":"' + b"a" * (1536 * 1024) + b'"}}'
-    headers = {**JSON_HEADERS, "Authorization": f"Bearer {TOKEN}"}
+    headers = {**STREAMABLE_HEADERS, "Authorization": f"Bearer {TOKEN}"}
     url = server.base + "/messages/?session_id=" + "0" * 32 if fixture == "sse_local" else server.url
     r = HTTP.post(url, content=big, headers=headers, timeout=10)
     assert r.status_code == 413
@@ -290,10 +280,10 @@ def test_sse_session_ids_are_not_logged_in_full_even_at_debug() -> None:
             endpoint = next(line for line in lines if line.startswith("data:")).removeprefix("data:").strip()
             session_id = endpoint.rsplit("=", 1)[1]
             assert len(session_id) == 32
-            r = HTTP.post(server.base + endpoint, json=INIT)
+            r = HTTP.post(server.base + endpoint, json=INITIALIZE)
             assert r.status_code == 202
             assert next(line for line in lines if line.startswith("data:"))  # the initialize result
-        r = HTTP.post(server.base + endpoint.replace(session_id, "f" * 32), json=INIT)
+        r = HTTP.post(server.base + endpoint.replace(session_id, "f" * 32), json=INITIALIZE)
         assert r.status_code == 404
         stderr = server.stderr()
     assert "/messages/" in stderr and session_id[:8] in stderr  # the access log and the SDK's lines...
@@ -325,10 +315,10 @@ def test_browser_pages_on_allowed_origins_get_cors(
     # The real request: the page may read the answer and, on Streamable HTTP, the session id.
     auth = {"Authorization": f"Bearer {token}"} if token else {}
     if transport == "http":
-        r = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, **auth, "Origin": inspector})
+        r = HTTP.post(server.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, **auth, "Origin": inspector})
         assert r.status_code == 200 and "mcp-session-id" in r.headers["access-control-expose-headers"]
         assert r.headers["access-control-allow-origin"] == inspector
-        denied = HTTP.post(server.url, json=INIT, headers={**JSON_HEADERS, "Origin": inspector})
+        denied = HTTP.post(server.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, "Origin": inspector})
         assert denied.status_code == 401 and denied.headers["access-control-allow-origin"] == inspector
     else:
         with HTTP.stream(

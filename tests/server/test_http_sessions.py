@@ -14,6 +14,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.server.http_inprocess import Running, serve_in_process
+from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
 from aural_mcp.settings import Settings
 
@@ -22,22 +23,11 @@ pytestmark = pytest.mark.anyio
 TOKEN = "sessions-token-0123456789abcdef01234567"
 CAP = 20
 WAIT = 30.0  # the longest any step waits; the idle timeout under test is 2 s
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
-HEADERS = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def bare_initialize(http: httpx2.Client, running: Running, headers: dict[str, str]) -> httpx2.Response:
-    return http.post(running.url, json=INIT, headers={**HEADERS, **headers})
+    return http.post(running.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, **headers})
 
 
 def wait_until(condition: Any) -> bool:
@@ -76,7 +66,7 @@ def test_a_flood_of_bare_initializes_is_capped_and_delete_frees_room() -> None:
             assert r.status_code < 300, r.text
         # (the SDK forgets a session just after answering its DELETE)
         assert wait_until(lambda: running.open_sessions() == CAP - 5)
-        r = http.post(running.url, json=INIT, headers={**HEADERS, **AUTH, "mcp-session-id": ids[0]})
+        r = http.post(running.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, **AUTH, "mcp-session-id": ids[0]})
         assert r.status_code == 404
         assert wait_until(lambda: gc.collect() >= 0 and all(ref() is None for ref in deleted))
         assert bare_initialize(http, running, AUTH).status_code == 200

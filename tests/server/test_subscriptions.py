@@ -30,13 +30,20 @@ pytestmark = [
 WAIT = 60.0  # bounds each test over a real transport; they take a few seconds
 
 
-async def test_a_write_through_the_server_notifies_subscribers_of_the_interview():
+def updates_collector() -> tuple[list[str], Any]:
+    """The URIs of `notifications/resources/updated` a client receives, and its message handler."""
     updates: list[str] = []
 
     async def on_message(message: Any) -> None:
         params = getattr(getattr(message, "params", None), "uri", None)
         if getattr(message, "method", "") == "notifications/resources/updated" and params is not None:
             updates.append(str(params))
+
+    return updates, on_message
+
+
+async def test_a_write_through_the_server_notifies_subscribers_of_the_interview():
+    updates, on_message = updates_collector()
 
     server = build_server(Settings(sandbox=True))
     async with Client(server, mode="legacy", message_handler=on_message) as client:
@@ -67,12 +74,7 @@ async def test_a_write_through_the_server_notifies_subscribers_of_the_interview(
 
 
 async def test_adding_candidates_notifies_subscribers_of_the_invites_csv():
-    updates: list[str] = []
-
-    async def on_message(message: Any) -> None:
-        params = getattr(getattr(message, "params", None), "uri", None)
-        if getattr(message, "method", "") == "notifications/resources/updated" and params is not None:
-            updates.append(str(params))
+    updates, on_message = updates_collector()
 
     async with Client(build_server(Settings(sandbox=True)), mode="legacy", message_handler=on_message) as client:
         iid = (await setup_interview(client))["interviewId"]
