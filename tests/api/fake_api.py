@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import threading
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
+from tests.api.sandbox_fixtures import serve
 
 Answer = Callable[[Request], Any]
 
@@ -89,26 +87,6 @@ def fake_api() -> Iterator[FakeAPI]:
     """Serve a FakeAPI on 127.0.0.1 and a free port (in a thread) until the block ends."""
     api = FakeAPI()
     app = Starlette(routes=[Route("/{path:path}", api.handle, methods=["GET", "POST", "PATCH", "DELETE"])])
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="off",
-        access_log=False,
-        timeout_graceful_shutdown=2,
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="fake-api-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    api.origin = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    try:
+    with serve(app) as origin:
+        api.origin = origin
         yield api
-    finally:
-        server.should_exit = True
-        thread.join(10)

@@ -19,10 +19,16 @@ from aural_mcp.api import AuralClient
 def serve(app: Any) -> Iterator[str]:
     """Serve an ASGI app with uvicorn on 127.0.0.1 and a free port, in a thread; yield its origin."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="warning", lifespan="off", access_log=False
+        app,
+        host="127.0.0.1",
+        port=0,
+        log_level="warning",
+        lifespan="off",
+        access_log=False,
+        timeout_graceful_shutdown=2,  # endless streaming answers must not hold the exit
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="sandbox-uvicorn", daemon=True)
+    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
