@@ -50,6 +50,8 @@ from pydantic import (
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from aural_mcp.shapes import option_labels  # noqa: F401 - part of the SDK's models API
+
 __all__ = [
     "AiTone",
     "ArchiveResult",
@@ -289,28 +291,6 @@ def _rows(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 T = TypeVar("T")
 Rows = Annotated[list[T], WrapValidator(_rows)]
-
-
-def option_labels(options: Any) -> list[str]:
-    """The choices of a question, whatever shape its `options` column holds.
-
-    The API writes a string list; rows made in Aural's dashboard or AI generator hold
-    `{"options": [...], "allowMultiple": bool}`, template rows `[{"label", "value"}]`. Anything
-    else (null, a scalar, odd items) yields what can be read from it and never raises.
-    """
-    if isinstance(options, dict):
-        options = options.get("options")
-    if not isinstance(options, list):
-        return []
-    labels: list[str] = []
-    for item in options:
-        if isinstance(item, dict):
-            item = item.get("label", item.get("value"))
-        if item is None or isinstance(item, dict | list):
-            continue
-        labels.append(str(item))
-    return labels
-
 
 # --- interviews -------------------------------------------------------------------------------
 

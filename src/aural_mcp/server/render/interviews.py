@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aural_mcp.api.models import option_labels
 from aural_mcp.server.render.context import Call
 from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, rest_hint
 from aural_mcp.server.render.safe import (
@@ -17,6 +16,7 @@ from aural_mcp.server.render.safe import (
     plural,
     raw,
 )
+from aural_mcp.shapes import option_labels
 
 
 def channels(iv: dict[str, Any]) -> str:

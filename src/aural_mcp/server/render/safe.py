@@ -110,6 +110,10 @@ _ORDERED_ITEM = re.compile(r"^(\d+)([.)])")
 
 
 def _visible(text: str, *, keep_newlines: bool) -> str:
+    if text.isascii():  # the common case, checked at C speed: printable ASCII needs no scan
+        printable = text.replace("\n", "").replace("\t", "") if keep_newlines else text
+        if printable.isprintable():
+            return text
     out = []
     for ch in text:
         if keep_newlines and ch in "\n\t":
