@@ -10,7 +10,8 @@ import subprocess
 
 import httpx2
 from aural_e2e import AURAL, base_env
-from loopback import LoopbackServer, SlowApi
+from loopback import SlowApi
+from tests.sandbox.conftest import LiveServer
 
 TITLE = "Shutdown grace screen"
 
@@ -30,7 +31,7 @@ def _lines() -> bytes:
     return b"".join(json.dumps(m).encode() + b"\n" for m in messages)
 
 
-def _serve_and_close_stdin(api: LoopbackServer, key: str, **env: str) -> tuple[int, dict[int, dict], str]:
+def _serve_and_close_stdin(api: LiveServer, key: str, **env: str) -> tuple[int, dict[int, dict], str]:
     """Send initialize and a create, close stdin at once, read everything until the server exits."""
     proc = subprocess.Popen(
         [*AURAL, "serve"],
@@ -53,7 +54,7 @@ def _serve_and_close_stdin(api: LoopbackServer, key: str, **env: str) -> tuple[i
     return proc.returncode, replies, err.decode(errors="replace")
 
 
-def _interviews_titled(api: LoopbackServer, key: str) -> list[dict]:
+def _interviews_titled(api: LiveServer, key: str) -> list[dict]:
     r = httpx2.get(f"{api.url}/api/v1/interviews", headers={"Authorization": f"Bearer {key}"}, timeout=10)
     r.raise_for_status()
     return [i for i in r.json()["data"] if i.get("title") == TITLE]
@@ -61,7 +62,7 @@ def _interviews_titled(api: LoopbackServer, key: str) -> list[dict]:
 
 def test_a_create_in_flight_when_stdin_closes_is_finished_and_answered() -> None:
     slow = SlowApi(delay=3.0)
-    with LoopbackServer(slow) as api:
+    with LiveServer(slow, start_timeout=15) as api:
         # a grace period well past the API's 3 s, so a loaded machine cannot make it run out
         code, replies, stderr = _serve_and_close_stdin(api, slow.key, AURAL_MCP_SHUTDOWN_GRACE="30")
         assert code == 0, stderr
@@ -76,7 +77,7 @@ def test_a_create_in_flight_when_stdin_closes_is_finished_and_answered() -> None
 
 def test_a_call_past_the_grace_period_is_reported_as_unknown() -> None:
     slow = SlowApi(delay=8.0)
-    with LoopbackServer(slow) as api:
+    with LiveServer(slow, start_timeout=15) as api:
         code, replies, stderr = _serve_and_close_stdin(api, slow.key, AURAL_MCP_SHUTDOWN_GRACE="0.5")
         assert code == 0, stderr
         assert "result" not in replies.get(2, {}), replies[2]

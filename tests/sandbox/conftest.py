@@ -64,9 +64,10 @@ def err(r: httpx2.Response) -> tuple[int, str, str]:
 
 
 class LiveServer:
-    """uvicorn in a thread on 127.0.0.1, port 0."""
+    """uvicorn in a thread on 127.0.0.1, port 0; also serves the e2e tests' slow API (tests/e2e/loopback.py)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, start_timeout: float = 10) -> None:
+        self.start_timeout = start_timeout
         self.sock = socket.socket()
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -80,7 +81,7 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self.thread.start()
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + self.start_timeout
         while not self.server.started and time.monotonic() < deadline:
             time.sleep(0.02)
         assert self.server.started, "uvicorn did not start"
