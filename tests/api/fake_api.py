@@ -20,6 +20,8 @@ from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 from tests.api.sandbox_fixtures import serve
 
+from aural_mcp.api import AuralClient
+
 Answer = Callable[[Request], Any]
 
 
@@ -90,3 +92,11 @@ def fake_api() -> Iterator[FakeAPI]:
     with serve(app) as origin:
         api.origin = origin
         yield api
+
+
+def quick_client(api: FakeAPI, key: str, **kw: Any) -> AuralClient:
+    """An SDK client of `api` whose retries back off in milliseconds, so tests wait for nothing."""
+    kw.setdefault("backoff_base", 0.01)
+    kw.setdefault("max_backoff", 0.02)
+    kw.setdefault("timeout", 10)
+    return AuralClient(key, base_url=api.base_url, **kw)

@@ -18,7 +18,7 @@ from aural_mcp.api import AuralClient, errors
 from aural_mcp.server.tools.errors import explain
 from aural_mcp.settings import DEFAULT_MAX_RESPONSE_BYTES, Settings, mask_secret
 
-from .fake_api import FakeAPI, endless, fake_api, raw
+from .fake_api import FakeAPI, endless, fake_api, quick_client, raw
 from .helpers import KEY
 
 pytestmark = pytest.mark.anyio
@@ -34,10 +34,7 @@ def api() -> Iterator[FakeAPI]:
 
 
 def new_client(api: FakeAPI, **kw: Any) -> AuralClient:
-    kw.setdefault("backoff_base", 0.01)
-    kw.setdefault("max_backoff", 0.02)
-    kw.setdefault("timeout", 10)
-    return AuralClient(KEY, base_url=api.base_url, **kw)
+    return quick_client(api, KEY, **kw)
 
 
 def _escaped(text: str) -> str:

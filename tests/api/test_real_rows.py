@@ -16,7 +16,7 @@ from starlette.requests import Request
 from aural_mcp.api import AuralClient, errors, models
 from aural_mcp.api.models import option_labels
 
-from .fake_api import FakeAPI, fake_api, raw
+from .fake_api import FakeAPI, fake_api, quick_client, raw
 from .helpers import KEY
 
 pytestmark = pytest.mark.anyio
@@ -130,10 +130,7 @@ def api() -> Iterator[FakeAPI]:
 
 
 def new_client(api: FakeAPI, **kw: Any) -> AuralClient:
-    kw.setdefault("backoff_base", 0.01)
-    kw.setdefault("max_backoff", 0.02)
-    kw.setdefault("timeout", 10)
-    return AuralClient(KEY, base_url=api.base_url, **kw)
+    return quick_client(api, KEY, **kw)
 
 
 async def test_interview_reads_keep_every_shape(api: FakeAPI, caplog: pytest.LogCaptureFixture) -> None:
