@@ -30,7 +30,8 @@ from starlette.types import Message
 from aural_mcp.sandbox import coerce as js
 from aural_mcp.sandbox import seed as seeding
 from aural_mcp.sandbox import simulate
-from aural_mcp.sandbox.auth import ApiError, Ctx, authenticate
+from aural_mcp.sandbox.auth import Ctx, authenticate
+from aural_mcp.sandbox.errors import ApiError
 from aural_mcp.sandbox.faults import FaultInjector, FaultSpec, drop
 from aural_mcp.sandbox.handlers import Api, Req, Unhandled, practice_report, session_detail
 from aural_mcp.sandbox.ratelimit import FixedWindowLimiter
@@ -484,14 +485,14 @@ class Sandbox:
     # -- sandbox-only and public routes -----------------------------------------------------
 
     def simulate_session_op(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         opts = simulate.validate_options(req.json("Invalid JSON body.") if req.body.strip() else {})
         self.api.check_plan(ctx, "session_hours")
         row = simulate.simulate_session(self.store, interview, opts)
         return {"data": session_detail(self.store, row)}
 
     def simulate_practice_op(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         body = req.json("Invalid JSON body.") if req.body.strip() else {}
         row = simulate.simulate_practice(self.store, interview, ctx.user_id, body)
         return {"data": practice_report(self.store, row)}

@@ -1,7 +1,6 @@
-"""Key authentication (contract §2), project scoping and the interview access checks (§7).
+"""Key authentication, project scoping and the interview access checks.
 
-The errors raised here carry the exact statuses and messages of the contract; `ApiError` is
-turned into the `{"error": {...}}` envelope by the app.
+The errors raised here carry the API's exact statuses and messages (see `sandbox.errors`).
 """
 
 from __future__ import annotations
@@ -10,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from aural_mcp.sandbox.errors import ApiError, db_error, forbidden, not_found
 from aural_mcp.sandbox.store import ROLES, Store, parse_iso
 
 HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
@@ -18,37 +18,6 @@ MISSING_KEY = "Missing or invalid API key. Use: Authorization: Bearer dlv_xxx"
 INVALID_KEY = "Invalid or revoked API key."
 EXPIRED_KEY = "API key has expired."
 NO_ORG = "No organization found for this API key user."
-
-
-class ApiError(Exception):
-    def __init__(
-        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
-    ):
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-        self.headers = headers or {}
-        self.extra = extra
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"code": self.code, "message": self.message, **self.extra}}
-
-
-def bad_request(message: str) -> ApiError:
-    return ApiError(400, "BAD_REQUEST", message)
-
-
-def not_found(message: str) -> ApiError:
-    return ApiError(404, "NOT_FOUND", message)
-
-
-def forbidden(message: str) -> ApiError:
-    return ApiError(403, "FORBIDDEN", message)
-
-
-def db_error(message: str) -> ApiError:
-    return ApiError(500, "INTERNAL_ERROR", message)
 
 
 def pg_uuid(value: Any) -> str | None:
@@ -143,14 +112,21 @@ class Ctx:
             raise not_found("Interview not found.")
         return data
 
-    def checked_interview(self, iid: str, check: str) -> dict[str, Any]:
-        """Access check A (questions) or B (candidates, sessions, practices, end, report)."""
+    def interview_for_questions(self, iid: str) -> dict[str, Any]:
+        """The interview behind a question route: 404 if it exists nowhere, 403 outside the key's scope."""
+        return self._interview_found_then_scoped(iid, "No access to this interview")
+
+    def interview_for_records(self, iid: str) -> dict[str, Any]:
+        """The interview behind candidates, sessions, practices, bulk end and reports: the same
+        check as for questions, with the API's other 403 wording."""
+        return self._interview_found_then_scoped(iid, "You do not have access to this interview")
+
+    def _interview_found_then_scoped(self, iid: str, denied: str) -> dict[str, Any]:
+        # Looked up across every organization first, so an id outside the scope is 403, not 404.
         canonical = pg_uuid(iid)
         data = self.store.get("interviews", canonical) if canonical else None
         if data is None:
             raise not_found("Interview not found")
         if not self.in_scope(data.get("projectId")):
-            raise forbidden(
-                "No access to this interview" if check == "A" else "You do not have access to this interview"
-            )
+            raise forbidden(denied)
         return data

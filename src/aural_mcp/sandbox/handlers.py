@@ -15,17 +15,9 @@ from urllib.parse import quote
 
 from aural_mcp.operations import AI_TONES, FOLLOW_UP_DEPTHS, QUESTION_TYPES
 from aural_mcp.sandbox import coerce as js
-from aural_mcp.sandbox.auth import (
-    ApiError,
-    Ctx,
-    bad_request,
-    db_error,
-    forbidden,
-    not_found,
-    pg_uuid,
-    require_uuid,
-)
+from aural_mcp.sandbox.auth import Ctx, pg_uuid, require_uuid
 from aural_mcp.sandbox.coerce import MISSING
+from aural_mcp.sandbox.errors import ApiError, bad_request, db_error, forbidden, not_found
 from aural_mcp.sandbox.store import ROLES, Store, loads, new_id, token
 
 PROFILE_FIELDS = ("gender", "birthday", "education", "school", "major", "graduationYear", "workExperience")
@@ -579,11 +571,11 @@ class Api:
     # questions ----------------------------------------------------------------------------
 
     def list_questions(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "A")
+        interview = ctx.interview_for_questions(req.params["id"])
         return {"data": self.store.questions_of(interview["id"])}
 
     def create_questions(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "A")
+        interview = ctx.interview_for_questions(req.params["id"])
         body = req.json("Invalid JSON body")
         if isinstance(body, list):
             items = body
@@ -708,7 +700,7 @@ class Api:
     # sessions -----------------------------------------------------------------------------
 
     def list_sessions(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         limit = _limit(req.query.get("limit"))
         sql = "SELECT data, msg_count FROM sessions WHERE interview_id=?"
         params: list[Any] = [interview["id"]]
@@ -746,7 +738,7 @@ class Api:
         row = self.store.get("sessions", sid)
         if row is None:
             raise not_found("Session not found.")
-        interview = ctx.checked_interview(row["interviewId"], "B")
+        interview = ctx.interview_for_records(row["interviewId"])
         messages = self.store.messages_of(sid)
         report = {
             "interviewTitle": interview.get("title"),
@@ -770,7 +762,7 @@ class Api:
         return {"data": report}
 
     def end_sessions(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         body = req.json("Invalid JSON body.")
         if not isinstance(body, dict):
             raise bad_request(js.expected("object", body))
@@ -825,7 +817,7 @@ class Api:
     # candidates ---------------------------------------------------------------------------
 
     def list_candidates(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         rows = self.store.all(
             "SELECT data FROM candidates WHERE interview_id=? ORDER BY created_at DESC, rowid DESC",
             interview["id"],
@@ -833,7 +825,7 @@ class Api:
         return {"data": [candidate_list_shape(loads(r["data"])) for r in rows]}
 
     def create_candidates(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         body = req.json("Invalid JSON body")
         items = body if isinstance(body, list) else [body]
         if not items:
@@ -866,7 +858,7 @@ class Api:
         return {"data": out}
 
     def update_candidate(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         role = ctx.role_in(interview.get("projectId"))
         if ROLES.index(role) < ROLES.index("MEMBER"):
             raise forbidden("MEMBER role or higher required.")
@@ -926,7 +918,7 @@ class Api:
     # practices ----------------------------------------------------------------------------
 
     def list_practices(self, ctx: Ctx, req: Req) -> Any:
-        interview = ctx.checked_interview(req.params["id"], "B")
+        interview = ctx.interview_for_records(req.params["id"])
         raw = req.query.get("limit")
         limit = 100
         if raw is not None:
@@ -947,7 +939,7 @@ class Api:
         row = self.store.get("practices", pid)
         if row is None or row["userId"] != ctx.user_id:
             raise not_found("Practice not found.")
-        ctx.checked_interview(row["interviewId"], "B")
+        ctx.interview_for_records(row["interviewId"])
         return {"data": practice_report(self.store, row)}
 
     # usage --------------------------------------------------------------------------------

@@ -15,8 +15,8 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
-from aural_mcp.sandbox.auth import bad_request
 from aural_mcp.sandbox.coerce import js_string
+from aural_mcp.sandbox.errors import bad_request
 from aural_mcp.sandbox.store import Store, dumps, iso, new_id, parse_iso
 from aural_mcp.shapes import option_labels
 
