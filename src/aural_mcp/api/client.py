@@ -595,15 +595,13 @@ class AuralClient:
                 reason = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
                 log.debug("%s %s -> %s (attempt %d)", method, path, type(failure).__name__, attempt)
                 if sent and not retry_safe:
-                    self.stats["outcome_unknown"] += 1
-                    unknown = errors.OutcomeUnknownError(
+                    raise self._outcome_unknown(
                         f"The outcome is unknown: the request may have reached the server but no "
                         f"answer came back ({reason}); it was not repeated. To check: {check}.",
-                        check=check or "",
-                        operation=label,
+                        reason=reason,
+                        check=check,
+                        label=label,
                     )
-                    unknown.reason = reason
-                    raise unknown
                 may_have_applied = may_have_applied or sent
                 final = isinstance(failure, httpx2.LocalProtocolError | httpx2.UnsupportedProtocol)
                 delay = self._backoff(attempt)
@@ -657,16 +655,14 @@ class AuralClient:
 
             if status in _RETRY_STATUSES:
                 if not retry_safe:
-                    self.stats["outcome_unknown"] += 1
-                    unknown = errors.OutcomeUnknownError(
+                    raise self._outcome_unknown(
                         f"The outcome is unknown: a proxy answered {status}, and the request may "
                         f"have reached the API; it was not repeated. To check: {check}.",
-                        check=check or "",
+                        reason=f"a proxy answered {status}",
+                        check=check,
+                        label=label,
                         status=status,
-                        operation=label,
                     )
-                    unknown.reason = f"a proxy answered {status}"
-                    raise unknown
                 may_have_applied = True
                 delay = max(self._backoff(attempt), self._retry_after(answer.headers))
                 if attempt <= self.max_retries and spent + delay + self.timeout <= budget:
@@ -728,21 +724,28 @@ class AuralClient:
             return payload
         return _mask_in(payload, key, mask_secret(key))
 
+    def _outcome_unknown(
+        self, message: str, *, reason: str, check: str | None, label: str, status: int | None = None
+    ) -> errors.OutcomeUnknownError:
+        """A write that may have applied: counted, with how to check and the wire reason."""
+        self.stats["outcome_unknown"] += 1
+        unknown = errors.OutcomeUnknownError(message, check=check or "", status=status, operation=label)
+        unknown.reason = reason
+        return unknown
+
     def _too_large(self, label: str, *, retry_safe: bool, check: str | None) -> errors.AuralError:
         what = (
             f"the answer is larger than max_response_bytes ({self.max_response_bytes} bytes) and was not read; "
             "raise it with AURAL_MAX_RESPONSE_BYTES (or max_response_bytes=...) if such answers are expected"
         )
         if not retry_safe:
-            self.stats["outcome_unknown"] += 1
-            unknown = errors.OutcomeUnknownError(
+            return self._outcome_unknown(
                 f"The outcome is unknown: {what}; it was not repeated. To check: {check}.",
-                check=check or "",
+                reason=f"the answer is larger than max_response_bytes ({self.max_response_bytes})",
+                check=check,
+                label=label,
                 status=200,
-                operation=label,
             )
-            unknown.reason = f"the answer is larger than max_response_bytes ({self.max_response_bytes})"
-            return unknown
         return errors.ResponseTooLargeError(what[0].upper() + what[1:] + ".", status=200, operation=label)
 
     def _not_json(
@@ -750,18 +753,18 @@ class AuralClient:
     ) -> errors.AuralError:
         why = why or _NOT_OBJECT
         if not retry_safe:
-            self.stats["outcome_unknown"] += 1
-            unknown = errors.OutcomeUnknownError(
+            return self._outcome_unknown(
                 f"The API answered {status} but {why}, so the outcome is unknown; it was not "
                 f"repeated. To check: {check}.",
-                check=check or "",
+                reason=(
+                    f"HTTP {status} but {why}"
+                    if why != _NOT_OBJECT
+                    else f"HTTP {status} with a body that is not a JSON object"
+                ),
+                check=check,
+                label=label,
                 status=status,
-                operation=label,
             )
-            unknown.reason = (
-                f"HTTP {status} but {why}" if why != _NOT_OBJECT else f"HTTP {status} with a body that is not a JSON object"
-            )
-            return unknown
         return errors.ServerError(
             f"the API answered {status} but {why}",
             status=status,
