@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aural_mcp.server.render.context import Call
-from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, rest_hint
+from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, not_shown
 from aural_mcp.server.render.safe import code, dicts, field, flat, plural, raw
 
 
@@ -37,9 +37,7 @@ def candidate_line(c: Any, app_url: str | None) -> str:
 def _candidate_list(call: Call, head: list[str], data: list[Any], tail: list[str]) -> str:
     items = [candidate_line(c, call.app_url) for c in data]
 
-    def left_out(shown: int) -> str:
-        return f"… {plural(len(data) - shown, 'more candidate')} not shown: {rest_hint(call.op, call.args)}."
-
+    left_out = not_shown(len(data), "more candidate", call.op, call.args)
     return "\n".join(fit_lines(head, items, tail, left_out, TEXT_LIMIT))
 
 

@@ -56,6 +56,11 @@ def rest_hint(op: str, args: dict[str, Any], last_id: str | None = None) -> str:
     return "narrow the request"
 
 
+def not_shown(total: int, noun: str, op: str, args: dict[str, Any]) -> Callable[[int], str]:
+    """The `left_out` line of `fit_lines`: how many `noun`s did not fit and the call that returns them."""
+    return lambda shown: f"… {plural(total - shown, noun)} not shown: {rest_hint(op, args)}."
+
+
 def fit_lines(
     head: list[str],
     items: list[str],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from aural_mcp.server.render.context import Call
-from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, rest_hint
+from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, not_shown, rest_hint
 from aural_mcp.server.render.safe import (
     as_dict,
     code,
@@ -68,9 +68,7 @@ def interview_markdown(iv: dict[str, Any], *, heading: str = "#", limit: int = T
     head = [*lines, "", f"{heading}# Questions ({len(questions)})"]
     items = [question_line(q) for q in questions] or ["(none yet: add_questions)"]
 
-    def left_out(shown: int) -> str:
-        return f"… {plural(len(questions) - shown, 'more question')} not shown: {rest_hint('get_interview', {'interviewId': iid})}."
-
+    left_out = not_shown(len(questions), "more question", "get_interview", {"interviewId": iid})
     return "\n".join(fit_lines(head, items, [], left_out, limit))
 
 
@@ -185,9 +183,7 @@ def publish_interview(call: Call, data: dict[str, Any]) -> str:
 def _question_list(call: Call, head: list[str], data: list[Any], tail: list[str]) -> str:
     items = [question_line(q) for q in data]
 
-    def left_out(shown: int) -> str:
-        return f"… {plural(len(data) - shown, 'more question')} not shown: {rest_hint(call.op, call.args)}."
-
+    left_out = not_shown(len(data), "more question", call.op, call.args)
     return "\n".join(fit_lines(head, items, tail, left_out, TEXT_LIMIT))
 
 
@@ -237,9 +233,7 @@ def list_practices(call: Call, data: list[Any]) -> str:
             ]
         )
 
-    def left_out(shown: int) -> str:
-        return f"… {plural(len(rows) - shown, 'older run')} not shown: {rest_hint(call.op, call.args)}."
-
+    left_out = not_shown(len(rows), "older run", call.op, call.args)
     return "\n".join(
         fit_lines(head, items, ["\nNext: get_practice with a practiceId."], left_out, TEXT_LIMIT)
     )
