@@ -43,3 +43,52 @@ def test_show_input_echoes_at_most_100_characters() -> None:
     assert len(shown) <= operations.SHOWN_INPUT_CHARS
     assert shown.startswith('"xxx') and shown.endswith("…")
     assert operations.show_input([1, "a"]) == '[1, "a"]'
+
+
+def test_every_operation_names_a_response_schema_that_exists() -> None:
+    from aural_mcp import responses
+
+    known = responses.schemas()
+    for op in operations.OPERATIONS:
+        assert op.response.schema in known, op.name
+        # A list answer is rows with ids; a paginated one is always a list.
+        assert op.response.many or not op.paginated, op.name
+
+
+def test_outcome_checks_and_id_kinds_name_real_list_operations() -> None:
+    for kind in operations.ID_KINDS.values():
+        listing = operations.get(kind.list_operation)
+        assert listing.read_only and listing.response.many, kind.arg
+    for op in operations.OPERATIONS:
+        for a in op.args_in("path"):
+            assert a.name in operations.ID_KINDS, (op.name, a.name)
+        if op.outcome_check is None:
+            continue
+        listing = operations.get(op.outcome_check.list_operation)
+        assert listing.read_only, op.name
+        # What is looked for is something the caller sent.
+        fields = {a.name for a in op.args}
+        if op.body_list_arg:
+            fields |= set(op.arg(op.body_list_arg).schema["items"]["properties"])
+        assert set(op.outcome_check.look_for) <= fields, op.name
+
+
+def test_changed_resources_are_filled_from_known_ids_and_only_writes_change_anything() -> None:
+    for op in operations.OPERATIONS:
+        if op.read_only:
+            assert not op.changes, op.name
+        for uri in op.changes:
+            assert uri.startswith("aural://"), (op.name, uri)
+            assert set(re.findall(r"\{(\w+)\}", uri)) <= {"interviewId", "sessionId"}, (op.name, uri)
+
+
+def test_outcome_check_text_names_the_list_and_what_was_sent() -> None:
+    text = operations.outcome_check_text(
+        operations.get("add_candidates"),
+        {"interviewId": "i-1", "candidates": [{"name": "Ada", "email": "ada@example.com"}, {"name": "Bo"}]},
+    )
+    assert text == (
+        'call list_candidates for interview i-1 and look for "ada@example.com", "Bo" '
+        "before trying add_candidates again"
+    )
+    assert operations.outcome_check_text(operations.get("get_usage"), {}) is None

@@ -1,9 +1,12 @@
 """The operation registry: one entry per keyed operation of the Aural Developer API.
 
-This is the single source of truth for each operation's name, HTTP method, path, arguments,
-agent-facing description, llm hint and MCP annotations. The SDK builds requests from it, the
-MCP tools and their input schemas are derived from it, the sandbox's OpenAPI document is
-generated from it, and so is llms-full.txt. Nothing else restates these facts.
+This is the single source of truth for each operation's facts: name, HTTP method, path,
+arguments, agent-facing description and llm hint, MCP annotations, the minimum role, the shape
+of its answer (a schema in `aural_mcp.responses`), how to check after an answer was lost, which
+server resources it changes, and the argument rules a schema cannot say. The SDK builds requests
+from it, the MCP tools, their input schemas and their checks are derived from it, the sandbox
+serves its routes from it, the OpenAPI document and llms-full.txt are generated from it.
+Nothing else restates these facts.
 
 Argument names are the API's own field names (camelCase). Path ids are named `interviewId`,
 `questionId`, `sessionId`, `candidateId`, `practiceId`; on the wire they fill the path.
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import quote
@@ -45,6 +49,52 @@ _NO_DEFAULT: Any = object()
 
 
 @dataclass(frozen=True)
+class IdKind:
+    """A kind of id an argument carries: what it names and which list operation shows them."""
+
+    arg: str  # the argument name, e.g. interviewId
+    noun: str  # what it identifies, e.g. interview
+    list_operation: str  # the operation (tool) whose result shows these ids
+
+
+ID_KINDS: dict[str, IdKind] = {
+    kind.arg: kind
+    for kind in (
+        IdKind("interviewId", "interview", "list_interviews"),
+        IdKind("questionId", "question", "list_questions"),
+        IdKind("sessionId", "session", "list_sessions"),
+        IdKind("candidateId", "candidate", "list_candidates"),
+        IdKind("practiceId", "practice", "list_practices"),
+    )
+}
+
+
+@dataclass(frozen=True)
+class Response:
+    """The shape of an operation's `data`: a schema in `aural_mcp.responses.SCHEMAS`, or a list of them."""
+
+    schema: str
+    many: bool = False  # `data` is a list of rows, each an object with an `id`
+
+
+@dataclass(frozen=True)
+class OutcomeCheck:
+    """How to find out whether a create took effect when its answer was lost.
+
+    `look_for` names the fields that identify what was sent: top-level arguments, or fields of
+    each item of the operation's body list.
+    """
+
+    list_operation: str
+    look_for: tuple[str, ...]
+
+
+# An argument rule the schema cannot say: the checked arguments -> one problem text per finding.
+# It sees arguments that may have failed schema checks, so it looks only at well-typed parts.
+Rule = Callable[[dict[str, Any]], list[str]]
+
+
+@dataclass(frozen=True)
 class Arg:
     """One argument of an operation, as the API names and constrains it."""
 
@@ -53,6 +103,9 @@ class Arg:
     schema: dict[str, Any]
     description: str = ""
     required: bool = False
+    # The schema default is sent when the argument is absent, so the API never applies its own
+    # (a safe default the caller should not depend on the API for).
+    always_sent: bool = False
 
     def json_schema(self) -> dict[str, Any]:
         out = dict(self.schema)
@@ -61,11 +114,11 @@ class Arg:
         return out
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Operation:
     """One API operation and everything derived surfaces need to know about it."""
 
-    name: str  # tool name and SDK method name
+    name: str  # tool name, SDK method name and sandbox handler name
     operation_id: str  # OpenAPI operationId, as the API's own document names it
     method: Literal["GET", "POST", "PATCH", "DELETE"]
     path: str  # under /api/v1, with `{id}`-style placeholders
@@ -74,6 +127,7 @@ class Operation:
     summary: str
     description: str  # for agents: what it does, when to use it, what to call next
     llm_hint: str  # the quirk an agent must know
+    response: Response  # the shape of `data` on success
     args: tuple[Arg, ...] = ()
     read_only: bool = False
     destructive: bool = False
@@ -81,11 +135,26 @@ class Operation:
     open_world: bool = True
     # When the request body is a JSON array, the name of the list argument that becomes it.
     body_list_arg: str | None = None
-    # Safe to send again after a failure whose outcome is unknown (timeouts, dropped connections).
-    retry_safe: bool = True
+    # Set on creates that are not safe to send again after a failure whose outcome is unknown
+    # (timeouts, dropped connections): how to find out whether it took effect instead.
+    outcome_check: OutcomeCheck | None = None
     paginated: bool = False
-    min_role: str | None = None
+    # The API pages this list with `<=` on its sort key, so each next page starts with the
+    # cursor item again.
+    pages_overlap: bool = False
+    min_role: str | None = None  # the lowest organization role the API accepts
     path_params: dict[str, str] = field(default_factory=dict)  # argument name -> placeholder
+    # Server resources (URI templates) a success changes. `{interviewId}` is filled from the
+    # arguments or the answer's row; `{sessionId}` with each session the answer says it ended.
+    changes: tuple[str, ...] = ()
+    # Fields accepted and passed through without being advertised: at the top level, or inside
+    # each item when the body is a list.
+    extra_fields: tuple[str, ...] = ()
+    # Names the API returns that callers send by mistake -> the name to write instead.
+    renames: dict[str, str] = field(default_factory=dict)
+    # The API accepts the call on an archived interview, where candidates cannot start: say so.
+    warns_if_archived: bool = False
+    rules: tuple[Rule, ...] = ()  # argument rules beyond the schema (see `Rule`)
 
     def args_in(self, where: Location) -> tuple[Arg, ...]:
         return tuple(a for a in self.args if a.where == where)
@@ -100,9 +169,14 @@ class Operation:
     def full_description(self) -> str:
         return f"{self.description} {self.llm_hint}".strip()
 
+    @property
+    def retry_safe(self) -> bool:
+        """Safe to send again after a failure whose outcome is unknown."""
+        return self.outcome_check is None
 
-def _id(name: str, what: str) -> Arg:
-    return Arg(name, "path", {"type": "string", "format": "uuid"}, f"{what} id (UUID)", required=True)
+
+def _id(name: str) -> Arg:
+    return Arg(name, "path", {"type": "string", "format": "uuid"}, f"{ID_KINDS[name].noun} id (UUID)", required=True)
 
 
 def _str(
@@ -265,6 +339,79 @@ def _question_update_args() -> tuple[Arg, ...]:
     )
 
 
+# -- argument rules (see `Rule`) -------------------------------------------------------------
+
+_CHOICES = " or ".join(CHOICE_TYPES)
+_OPTIONS_EXAMPLE = '["Postgres", "MySQL", "SQLite"]'
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    """The items of a list, with non-objects replaced by {} (their own error is already listed)."""
+    return [v if isinstance(v, dict) else {} for v in value] if isinstance(value, list) else []
+
+
+def _filled(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def new_questions_have_fitting_options(args: dict[str, Any]) -> list[str]:
+    """Choice questions need options; other types take none."""
+    problems = []
+    for i, question in enumerate(_dicts(args.get("questions"))):
+        if not question:
+            continue
+        qtype = question.get("type") or "OPEN_ENDED"
+        options = question.get("options")
+        if qtype not in QUESTION_TYPES:
+            continue  # its enum error is already listed
+        path = f"questions[{i}]"
+        if qtype in CHOICE_TYPES and options is None:
+            problems.append(
+                f"`{path}.options` is required for {qtype}: at least 2 choices, e.g. {_OPTIONS_EXAMPLE}"
+            )
+        elif qtype not in CHOICE_TYPES and options is not None:
+            problems.append(
+                f"`{path}.options` only applies to {_CHOICES} (this question is {qtype}); remove it or change `type`"
+            )
+    return problems
+
+
+def options_travel_with_choice_type(args: dict[str, Any]) -> list[str]:
+    """On update, options and a choice type go together.
+
+    The stored type is not read first (the API has no single-question read), so the two must
+    travel together; options: null (clear) and other fields need nothing else.
+    """
+    qtype = args.get("type")
+    options = args.get("options")
+    if qtype is not None and qtype not in QUESTION_TYPES:
+        return []  # its enum error is already listed
+    if qtype in CHOICE_TYPES and options is None:
+        return [
+            f"`options` is required when `type` becomes {qtype}: at least 2 choices, e.g. {_OPTIONS_EXAMPLE} "
+            "(resend the current ones from list_questions to keep them)"
+        ]
+    if options is not None and qtype is None:
+        return [f"`options` needs `type` ({_CHOICES}) in the same call: the question's stored type is not known here"]
+    if options is not None and qtype not in CHOICE_TYPES:
+        return [f"`options` only applies to {_CHOICES} (`type` is {qtype}); remove it or send null to clear"]
+    return []
+
+
+def candidates_have_name_or_email(args: dict[str, Any]) -> list[str]:
+    """An invite without a name or an email is useless."""
+    return [
+        f"`candidates[{i}]` needs a `name` or an `email`; an invite without either is useless"
+        for i, candidate in enumerate(_dicts(args.get("candidates")))
+        if not (_filled(candidate.get("name")) or _filled(candidate.get("email")))
+    ]
+
+
+# Question fields are written under other names than they are read.
+_QUESTION_RENAMES = {"isRequired": "required", "probeOnShort": "followUpEnabled"}
+_INTERVIEW_CHANGED = "aural://interviews/{interviewId}"
+_INVITES_CHANGED = "aural://interviews/{interviewId}/invites.csv"
+
 INTERVIEWS = "interviews"
 QUESTIONS = "questions"
 CANDIDATES = "candidates"
@@ -275,6 +422,8 @@ USAGE = "usage"
 OPERATIONS: tuple[Operation, ...] = (
     Operation(
         name="list_interviews",
+        response=Response("InterviewListItem", many=True),
+        pages_overlap=True,
         operation_id="listInterviews",
         method="GET",
         path="/interviews",
@@ -300,6 +449,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         name="get_interview",
+        response=Response("InterviewWithQuestions"),
         operation_id="getInterview",
         method="GET",
         path="/interviews/{id}",
@@ -308,12 +458,14 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Get an interview with its questions",
         description="Get one interview with its settings, ordered questions and session count.",
         llm_hint="Works on archived interviews too.",
-        args=(_id("interviewId", "interview"),),
+        args=(_id("interviewId"),),
         read_only=True,
         idempotent=True,
     ),
     Operation(
         name="create_interview",
+        response=Response("Interview"),
+        outcome_check=OutcomeCheck("list_interviews", ("title",)),
         operation_id="createInterview",
         method="POST",
         path="/interviews",
@@ -327,10 +479,11 @@ OPERATIONS: tuple[Operation, ...] = (
         "alone would silently use the default). Not safe to repeat: after an unknown outcome, look for the "
         "title with list_interviews first.",
         args=(_str("title", required=True, min_length=1), *_interview_fields(create=True)),
-        retry_safe=False,
     ),
     Operation(
         name="update_interview",
+        response=Response("Interview"),
+        changes=(_INTERVIEW_CHANGED,),
         operation_id="updateInterview",
         method="PATCH",
         path="/interviews/{id}",
@@ -339,12 +492,14 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Update an interview",
         description="Change an interview's settings; only the fields you send change.",
         llm_hint="Invalid aiTone or followUpDepth is rejected, as in create_interview.",
-        args=(_id("interviewId", "interview"), _str("title", min_length=1), *_interview_fields(create=False)),
+        args=(_id("interviewId"), _str("title", min_length=1), *_interview_fields(create=False)),
         destructive=True,
         idempotent=True,
     ),
     Operation(
         name="archive_interview",
+        response=Response("ArchiveResult"),
+        changes=(_INTERVIEW_CHANGED,),
         operation_id="archiveInterview",
         method="DELETE",
         path="/interviews/{id}",
@@ -353,12 +508,14 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Archive an interview",
         description="Archive an interview (soft delete: isActive false); the public link stops admitting candidates.",
         llm_hint="Nothing is deleted and it still appears in lists; publish_interview un-archives it.",
-        args=(_id("interviewId", "interview"),),
+        args=(_id("interviewId"),),
         destructive=True,
         idempotent=True,
     ),
     Operation(
         name="publish_interview",
+        response=Response("PublishResult"),
+        changes=(_INTERVIEW_CHANGED,),
         operation_id="publishInterview",
         method="POST",
         path="/interviews/{id}/publish",
@@ -368,11 +525,12 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Activate an interview, open it to anyone with the link and return its public url. "
         "Next: add_candidates for personal invite links.",
         llm_hint="Idempotent: the slug never changes. There is no unpublish; archive_interview is the nearest.",
-        args=(_id("interviewId", "interview"),),
+        args=(_id("interviewId"),),
         idempotent=True,
     ),
     Operation(
         name="list_questions",
+        response=Response("Question", many=True),
         operation_id="listQuestions",
         method="GET",
         path="/interviews/{id}/questions",
@@ -381,12 +539,19 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="List questions",
         description="List an interview's questions by order.",
         llm_hint="Returned fields isRequired/probeOnShort are written as required/followUpEnabled.",
-        args=(_id("interviewId", "interview"),),
+        args=(_id("interviewId"),),
         read_only=True,
         idempotent=True,
     ),
     Operation(
         name="add_questions",
+        response=Response("Question", many=True),
+        outcome_check=OutcomeCheck("list_questions", ("text",)),
+        changes=(_INTERVIEW_CHANGED,),
+        extra_fields=QUESTION_EXTRA_FIELDS,
+        renames=_QUESTION_RENAMES,
+        warns_if_archived=True,
+        rules=(new_questions_have_fitting_options,),
         operation_id="createQuestions",
         method="POST",
         path="/interviews/{id}/questions",
@@ -398,7 +563,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "other types take none. Works on archived interviews, which candidates cannot start until "
         "publish_interview. Not safe to repeat: after an unknown outcome, check list_questions.",
         args=(
-            _id("interviewId", "interview"),
+            _id("interviewId"),
             Arg(
                 "questions",
                 "body",
@@ -411,10 +576,14 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         body_list_arg="questions",
-        retry_safe=False,
     ),
     Operation(
         name="update_question",
+        response=Response("Question"),
+        changes=(_INTERVIEW_CHANGED,),
+        extra_fields=QUESTION_EXTRA_FIELDS,
+        renames=_QUESTION_RENAMES,
+        rules=(options_travel_with_choice_type,),
         operation_id="updateQuestion",
         method="PATCH",
         path="/questions/{id}",
@@ -425,12 +594,13 @@ OPERATIONS: tuple[Operation, ...] = (
         llm_hint="Changing order does not renumber the others. options and a choice type go together: setting "
         "type to SINGLE_CHOICE/MULTIPLE_CHOICE needs options (resend the current ones to keep them), and options "
         "need that type in the same call, since the stored type is not read first.",
-        args=(_id("questionId", "question"), *_question_update_args()),
+        args=(_id("questionId"), *_question_update_args()),
         destructive=True,
         idempotent=True,
     ),
     Operation(
         name="delete_question",
+        response=Response("DeleteResult"),
         operation_id="deleteQuestion",
         method="DELETE",
         path="/questions/{id}",
@@ -439,12 +609,13 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Delete a question",
         description="Permanently delete a question and its practice attempts.",
         llm_hint="Cannot be undone; a repeat gets not-found. Other questions keep their order.",
-        args=(_id("questionId", "question"),),
+        args=(_id("questionId"),),
         destructive=True,
         idempotent=True,
     ),
     Operation(
         name="list_candidates",
+        response=Response("Candidate", many=True),
         operation_id="listCandidates",
         method="GET",
         path="/interviews/{id}/candidates",
@@ -453,12 +624,16 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="List candidates",
         description="List an interview's candidates, newest first, each with the personal invite URL to send them.",
         llm_hint="sessionId is set once a candidate opens the invite.",
-        args=(_id("interviewId", "interview"),),
+        args=(_id("interviewId"),),
         read_only=True,
         idempotent=True,
     ),
     Operation(
         name="add_candidates",
+        response=Response("CandidateWithInviteUrl", many=True),
+        outcome_check=OutcomeCheck("list_candidates", ("email", "name")),
+        changes=(_INTERVIEW_CHANGED, _INVITES_CHANGED),
+        rules=(candidates_have_name_or_email,),
         operation_id="createCandidates",
         method="POST",
         path="/interviews/{id}/candidates",
@@ -470,7 +645,7 @@ OPERATIONS: tuple[Operation, ...] = (
         llm_hint="Duplicates are not detected: check list_candidates before re-adding. Not safe to repeat after an "
         "unknown outcome.",
         args=(
-            _id("interviewId", "interview"),
+            _id("interviewId"),
             Arg(
                 "candidates",
                 "body",
@@ -484,10 +659,11 @@ OPERATIONS: tuple[Operation, ...] = (
             ),
         ),
         body_list_arg="candidates",
-        retry_safe=False,
     ),
     Operation(
         name="update_candidate",
+        response=Response("CandidateRow"),
+        changes=(_INTERVIEW_CHANGED, _INVITES_CHANGED),
         operation_id="updateCandidate",
         method="PATCH",
         path="/interviews/{id}/candidates/{candidateId}",
@@ -497,8 +673,8 @@ OPERATIONS: tuple[Operation, ...] = (
         description="Change a candidate's profile; only the fields you send change, null clears.",
         llm_hint="Needs MEMBER role. name cannot be empty; email must be valid.",
         args=(
-            _id("interviewId", "interview"),
-            _id("candidateId", "candidate"),
+            _id("interviewId"),
+            _id("candidateId"),
             *_nullable(_CANDIDATE_PROPS, keep=("name",)),
         ),
         destructive=True,
@@ -508,6 +684,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         name="list_sessions",
+        response=Response("Session", many=True),
         operation_id="listSessions",
         method="GET",
         path="/interviews/{id}/sessions",
@@ -518,7 +695,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "Next: get_session or the transcript resource.",
         llm_hint="Pass the returned cursor for the next page; a cursor from another interview is rejected.",
         args=(
-            _id("interviewId", "interview"),
+            _id("interviewId"),
             _LIMIT_100,
             Arg(
                 "cursor",
@@ -533,6 +710,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         name="get_session",
+        response=Response("SessionWithResults"),
         operation_id="getSession",
         method="GET",
         path="/sessions/{id}",
@@ -541,12 +719,13 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Get a session with its transcript",
         description="Get one session: transcript messages, summary, themes, sentiment and scored insights.",
         llm_hint="insights and sentiment are objects; SYSTEM messages are navigation, not speech.",
-        args=(_id("sessionId", "session"),),
+        args=(_id("sessionId"),),
         read_only=True,
         idempotent=True,
     ),
     Operation(
         name="get_session_report",
+        response=Response("SessionReport"),
         operation_id="getSessionReport",
         method="GET",
         path="/sessions/{id}/report",
@@ -555,12 +734,14 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Get a session report",
         description="Get a session's stored report with media: recordings, screenshots, anti-cheating log.",
         llm_hint="Media URLs expire after 24 hours; keep the sessionId, not the URLs.",
-        args=(_id("sessionId", "session"),),
+        args=(_id("sessionId"),),
         read_only=True,
         idempotent=True,
     ),
     Operation(
         name="end_sessions",
+        response=Response("EndSessionsResult"),
+        changes=(_INTERVIEW_CHANGED, "aural://sessions/{sessionId}", "aural://sessions/{sessionId}/transcript"),
         operation_id="endInterviewSessions",
         method="POST",
         path="/interviews/{id}/sessions/end",
@@ -571,7 +752,7 @@ OPERATIONS: tuple[Operation, ...] = (
         "eligible; send dryRun false to end them.",
         llm_hint="Needs MEMBER role. Check each result's status: eligible, skipped, succeeded or failed.",
         args=(
-            _id("interviewId", "interview"),
+            _id("interviewId"),
             Arg(
                 "ids",
                 "body",
@@ -589,6 +770,7 @@ OPERATIONS: tuple[Operation, ...] = (
                 "body",
                 {"type": "boolean", "default": True},
                 "true (default): only preview which would end; false: end them",
+                always_sent=True,
             ),
         ),
         destructive=True,
@@ -597,6 +779,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         name="list_practices",
+        response=Response("PracticeSummary", many=True),
         operation_id="listPracticeSessions",
         method="GET",
         path="/interviews/{id}/practices",
@@ -606,7 +789,7 @@ OPERATIONS: tuple[Operation, ...] = (
         description="List the key owner's own practice runs of an interview, newest first, with scores.",
         llm_hint="Not candidate sessions. No cursor: limit 1-500.",
         args=(
-            _id("interviewId", "interview"),
+            _id("interviewId"),
             Arg("limit", "query", {"type": "integer", "minimum": 1, "maximum": 500, "default": 100}),
         ),
         read_only=True,
@@ -614,6 +797,7 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         name="get_practice",
+        response=Response("PracticeReport"),
         operation_id="getPracticeReport",
         method="GET",
         path="/practices/{id}",
@@ -622,12 +806,13 @@ OPERATIONS: tuple[Operation, ...] = (
         summary="Get a practice report",
         description="Get one practice run: questions, answers, scores and feedback.",
         llm_hint="Only the key owner's practices are visible.",
-        args=(_id("practiceId", "practice"),),
+        args=(_id("practiceId"),),
         read_only=True,
         idempotent=True,
     ),
     Operation(
         name="get_usage",
+        response=Response("Usage"),
         operation_id="getUsage",
         method="GET",
         path="/usage",
@@ -656,3 +841,21 @@ def wire_path(op: Operation, args: dict[str, Any]) -> str:
         placeholder = op.path_params.get(a.name, "id")
         path = path.replace("{" + placeholder + "}", quote(str(args[a.name]), safe=""))
     return path
+
+
+def outcome_check_text(op: Operation, args: dict[str, Any]) -> str | None:
+    """What to do before repeating `op` after its answer was lost, or None when it is safe to repeat."""
+    check = op.outcome_check
+    if check is None:
+        return None
+    scope = f" for interview {args['interviewId']}" if "interviewId" in args else ""
+    items = args.get(op.body_list_arg) if op.body_list_arg else [args]
+    if isinstance(items, dict):
+        items = [items]
+    shown = []
+    for item in items if isinstance(items, list) else []:
+        value = next((item.get(f) for f in check.look_for if isinstance(item, dict) and _filled(item.get(f))), None)
+        if value is not None:
+            shown.append(show_input(" ".join(str(value).split()), 42))
+    look = f" and look for {', '.join(shown[:3])}" if shown else ""
+    return f"call {check.list_operation}{scope}{look} before trying {op.name} again"
