@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 
 from aural_mcp import operations
-from aural_mcp.server.tools.base import ArgumentError, check_arguments, input_schema
+from aural_mcp.server.tools.arguments import ArgumentError, check_arguments
+from aural_mcp.server.tools.base import input_schema
 
 ID = "0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b"
 
 
 def check(op_name: str, args: dict) -> dict:
-    return check_arguments(op_name, input_schema(operations.get(op_name)), args)
+    op = operations.get(op_name)
+    return check_arguments(input_schema(op), args, op)
 
 
 def problems(op_name: str, args: dict) -> list[str]:

@@ -115,7 +115,9 @@ async def test_outcome_unknown_is_not_retried_and_says_how_to_check():
         out = await _error(mcp, "create_interview", {"title": "Ambiguous"})
         assert transport.posts == 1  # never repeated
         assert out.startswith("The outcome is unknown")
-        assert "It was not retried" in out and '`list_interviews` (look for the title "Ambiguous"' in out
+        assert "It was not retried" in out and "Check with the list tool first" in out
+        # One check, the SDK's, naming the list tool and the title sent (said once, not twice).
+        assert out.count("list_interviews") == 1 and out.count("Ambiguous") == 1, out
         listed = await mcp.call_tool("list_interviews", {})
         assert "Ambiguous" in text(listed)  # it did take effect
 
@@ -222,11 +224,13 @@ BAD_REQUESTS = [
     ("add_candidates", {"interviewId": ID, "candidates": [{"name": "a"}]}, "Each candidate must be an object",
      "report it"),
     ("add_questions", {"interviewId": ID, "questions": [{"text": "a", "timeLimitSeconds": 5}]},
-     "Too small: expected number to be >0", "does not name the field; check the optional question fields"),
+     "Too small: expected number to be >0", "does not name the field; check the fields (type one of OPEN_ENDED"),
+    ("add_questions", {"interviewId": ID, "questions": [{"text": "a", "timeLimitSeconds": 5}]},
+     "Too small: expected number to be >0", "timeLimitSeconds an integer >= 1"),
     ("add_candidates", {"interviewId": ID, "candidates": [{"name": "a"}]},
-     "Invalid input: expected int, received number", "check the profile fields"),
+     "Invalid input: expected int, received number", "graduationYear an integer, the others strings)"),
     ("end_sessions", {"interviewId": ID, "ids": [ID]}, "Too big: expected array to have <=100 items",
-     "check `ids` (1-100 session UUIDs)"),
+     "check the fields (ids a list of 1-100 UUIDs, dryRun a boolean)"),
     ("update_interview", {"interviewId": ID, "aiTone": "CASUAL"}, "Invalid aiTone.", "Fix `aiTone`"),
     ("add_questions", {"interviewId": ID, "questions": [{"text": "a"}]}, "options must be an array of strings",
      "Fix `options`"),

@@ -133,13 +133,13 @@ ARGS = st.dictionaries(
 
 
 def test_every_registry_operation_has_its_own_rendering() -> None:
-    assert sorted(render.OPERATIONS) == sorted(op.name for op in operations.OPERATIONS)
+    assert sorted(render.RENDERERS) == sorted(op.name for op in operations.OPERATIONS)
 
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.mark.parametrize("op", render.OPERATIONS)
+@pytest.mark.parametrize("op", render.RENDERERS)
 @FUZZ
 @given(args=ARGS, data=DATA, cursor=JSON)
 def test_every_operation_renders_any_json(op: str, args: dict[str, Any], data: Any, cursor: Any) -> None:

@@ -19,7 +19,13 @@ _SET_UP = (
     ("publish_interview", "publish_interview (public url)"),
     ("add_candidates", "add_candidates (personal invite links)"),
 )
-_ID_SOURCES = ("list_interviews", "list_questions", "list_candidates", "list_sessions")
+# The list tools that show each kind of id, in registry order. Practice ids are left out: they
+# are the key owner's own runs, outside the hiring workflow these lines route.
+_ID_SOURCES = tuple(
+    op.name
+    for op in operations.OPERATIONS
+    if any(kind.list_operation == op.name and kind.arg != "practiceId" for kind in operations.ID_KINDS.values())
+)
 
 
 def instructions_for(tool_names: Iterable[str]) -> str:

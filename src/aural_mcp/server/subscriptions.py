@@ -104,32 +104,42 @@ def _fills(template: str, uri: str) -> bool:
     return match is not None and all(is_uuid(value) for value in match.groups())
 
 
-def changed_uris(tool: str, args: dict[str, Any], result: CallToolResult) -> list[str]:
-    """The resource URIs a successful write tool call changed."""
-    uris: list[str] = []
+def changed_uris(changes: tuple[str, ...], args: dict[str, Any], result: CallToolResult) -> list[str]:
+    """The resource URIs a successful write tool call changed: its `changes` templates, filled in.
+
+    `{interviewId}` comes from the arguments, or from the answer's row (update_question answers
+    with the question, which names its interview); `{sessionId}` is each session the answer says
+    was ended (status `succeeded`, and not a dry run). A template that cannot be filled is skipped.
+    """
     data = (result.structured_content or {}).get("data")
     interview_id = args.get("interviewId")
     if interview_id is None and isinstance(data, dict):
-        interview_id = data.get("interviewId")  # update_question answers with the question row
+        interview_id = data.get("interviewId")
+    ended: list[str] = []
+    if isinstance(data, dict) and not data.get("dryRun", True):
+        ended = [
+            str(item["id"])
+            for item in data.get("results") or []
+            if isinstance(item, dict) and item.get("status") == "succeeded"
+        ]
+    uris: list[str] = []
     if isinstance(interview_id, str):
-        uris.append(f"aural://interviews/{interview_id}")
-        if tool in ("add_candidates", "update_candidate"):
-            uris.append(f"aural://interviews/{interview_id}/invites.csv")
-    if tool == "end_sessions" and isinstance(data, dict) and not data.get("dryRun", True):
-        for item in data.get("results") or []:
-            if isinstance(item, dict) and item.get("status") == "succeeded":
-                uris += [f"aural://sessions/{item['id']}", f"aural://sessions/{item['id']}/transcript"]
+        uris += [t.replace("{interviewId}", interview_id) for t in changes if "{sessionId}" not in t]
+    for session_id in ended:
+        uris += [t.replace("{sessionId}", session_id) for t in changes if "{sessionId}" in t]
     return uris
 
 
-async def publish_changes(tool: str, args: dict[str, Any], result: CallToolResult, context: Any) -> None:
-    """Tell subscribers about what `tool` changed. Never fails the tool call."""
+async def publish_changes(
+    changes: tuple[str, ...], args: dict[str, Any], result: CallToolResult, context: Any
+) -> None:
+    """Tell subscribers about what a tool call changed (its `changes` templates). Never fails the call."""
     try:
         request = context.request_context
         subscriptions: Subscriptions = request.lifespan_context.subscriptions
     except Exception:  # no request context (direct calls in tests): nobody to tell
         return
-    for uri in changed_uris(tool, args, result):
+    for uri in changed_uris(changes, args, result):
         for connection in subscriptions.subscribers(uri):
             with suppress(Exception):  # a closed connection must not fail someone else's call
                 await connection.send_resource_updated(uri)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
+from aural_mcp import operations
 from aural_mcp.server.render import candidates, interviews, sessions
 from aural_mcp.server.render.candidates import invites_csv
 from aural_mcp.server.render.context import Call, app_origin, app_url
@@ -24,8 +26,10 @@ from aural_mcp.server.render.safe import Marker, plural, visible
 from aural_mcp.server.render.sessions import scores_markdown, session_markdown, transcript_markdown
 
 __all__ = [
+    "RENDERERS",
     "RESOURCE_LIMIT",
     "STRUCTURED_LIMIT",
+    "Renderer",
     "TEXT_LIMIT",
     "Marker",
     "app_origin",
@@ -42,33 +46,43 @@ __all__ = [
     "transcript_markdown",
 ]
 
-_LIST_RENDERERS: dict[str, Callable[[Call, list[Any]], str]] = {
-    "list_interviews": interviews.list_interviews,
-    "list_questions": interviews.list_questions,
-    "add_questions": interviews.add_questions,
-    "list_candidates": candidates.list_candidates,
-    "add_candidates": candidates.add_candidates,
-    "list_sessions": sessions.list_sessions,
-    "list_practices": interviews.list_practices,
-}
+@dataclass(frozen=True)
+class Renderer:
+    """How one operation's answer is shown: its markdown, and optionally its structuredContent.
 
-_ITEM_RENDERERS: dict[str, Callable[[Call, dict[str, Any]], str]] = {
-    "get_interview": interviews.get_interview,
-    "create_interview": interviews.create_interview,
-    "update_interview": interviews.update_interview,
-    "archive_interview": interviews.archive_interview,
-    "publish_interview": interviews.publish_interview,
-    "update_question": interviews.update_question,
-    "delete_question": interviews.delete_question,
-    "update_candidate": candidates.update_candidate,
-    "get_session": sessions.get_session,
-    "get_session_report": sessions.get_session_report,
-    "end_sessions": sessions.end_sessions,
-    "get_practice": interviews.get_practice,
-    "get_usage": interviews.get_usage,
-}
+    `text` takes the call and the answer's `data`: a list of rows when the registry says the
+    operation answers with many (`op.response.many`), else one object. `structured`, when set,
+    turns that `data` into what structuredContent carries instead of the data as it came.
+    """
 
-OPERATIONS = (*_LIST_RENDERERS, *_ITEM_RENDERERS)  # every operation with its own rendering
+    text: Callable[[Call, Any], str]
+    structured: Callable[[Any, str | None], Any] | None = None
+
+
+# One renderer per registry operation (tests/server/test_render_fuzz.py fails on a missing one).
+RENDERERS: dict[str, Renderer] = {
+    "list_interviews": Renderer(interviews.list_interviews),
+    "get_interview": Renderer(interviews.get_interview),
+    "create_interview": Renderer(interviews.create_interview),
+    "update_interview": Renderer(interviews.update_interview),
+    "archive_interview": Renderer(interviews.archive_interview),
+    "publish_interview": Renderer(interviews.publish_interview),
+    "list_questions": Renderer(interviews.list_questions),
+    "add_questions": Renderer(interviews.add_questions),
+    "update_question": Renderer(interviews.update_question),
+    "delete_question": Renderer(interviews.delete_question),
+    # Listed candidates carry the `inviteUrl` the create answer has, built where the API omits it.
+    "list_candidates": Renderer(candidates.list_candidates, structured=candidates.with_invite_urls),
+    "add_candidates": Renderer(candidates.add_candidates),
+    "update_candidate": Renderer(candidates.update_candidate),
+    "list_sessions": Renderer(sessions.list_sessions),
+    "get_session": Renderer(sessions.get_session),
+    "get_session_report": Renderer(sessions.get_session_report),
+    "end_sessions": Renderer(sessions.end_sessions),
+    "list_practices": Renderer(interviews.list_practices),
+    "get_practice": Renderer(interviews.get_practice),
+    "get_usage": Renderer(interviews.get_usage),
+}
 
 
 def _as_json(data: Any) -> str:
@@ -82,14 +96,9 @@ def render_result(
     """The markdown of a successful call; `app_url` is the app's origin, for invite links."""
     data = envelope.get("data")
     call = Call(op_name, args, envelope.get("cursor"), app_url)
-    list_renderer = _LIST_RENDERERS.get(op_name)
-    item_renderer = _ITEM_RENDERERS.get(op_name)
-    if list_renderer is not None and isinstance(data, list):
-        text = list_renderer(call, data)
-    elif item_renderer is not None and isinstance(data, dict):
-        text = item_renderer(call, data)
-    else:
-        text = _as_json(data)
+    renderer = RENDERERS[op_name]  # a registry operation without a renderer is a bug, not JSON
+    expected = list if operations.get(op_name).response.many else dict
+    text = renderer.text(call, data) if isinstance(data, expected) else _as_json(data)
     hint = rest_hint(op_name, args)
     return cut(text, TEXT_LIMIT, hint[:1].upper() + hint[1:] + ".")
 
@@ -97,7 +106,8 @@ def render_result(
 def fit_structured(
     op_name: str, args: dict[str, Any], envelope: dict[str, Any], *, app_url: str | None = None
 ) -> dict[str, Any]:
-    """The envelope as structuredContent within `STRUCTURED_LIMIT`; listed candidates gain `inviteUrl`."""
-    if op_name == "list_candidates":
-        envelope = {**envelope, "data": candidates.with_invite_urls(envelope.get("data"), app_url)}
+    """The envelope as structuredContent within `STRUCTURED_LIMIT`, after the renderer's own transform."""
+    transform = RENDERERS[op_name].structured
+    if transform is not None:
+        envelope = {**envelope, "data": transform(envelope.get("data"), app_url)}
     return _fit_structured(op_name, args, envelope)

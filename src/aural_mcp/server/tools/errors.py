@@ -25,28 +25,12 @@ from aural_mcp.api.errors import (
     TransportError,
     UnauthorizedError,
 )
-from aural_mcp.operations import BY_NAME, show_input
-from aural_mcp.server.tools.base import ID_SOURCES
+from aural_mcp.operations import BY_NAME, ID_KINDS, Operation
+from aural_mcp.server.tools.arguments import type_words, types_of
 
 logger = logging.getLogger("aural_mcp.server")
 
-_KINDS = {
-    "interviewId": "interview",
-    "questionId": "question",
-    "sessionId": "session",
-    "candidateId": "candidate",
-    "practiceId": "practice",
-}
-
 _API_MESSAGE_CHARS = 300  # the API's message is third-party text and may echo what it was sent
-
-# How to find out whether a create whose answer was lost took effect.
-_CHECKS = {
-    "create_interview": "`list_interviews` (look for the title {title} near the top)",
-    "add_questions": "`list_questions` with interviewId {interviewId}",
-    "add_candidates": "`list_candidates` with interviewId {interviewId}",
-    "simulate_session": "`list_sessions` with interviewId {interviewId}",
-}
 
 
 def _api(exc: AuralError) -> str:
@@ -57,14 +41,14 @@ def _api(exc: AuralError) -> str:
     return f"{status}{exc.code}: {message}"
 
 
-def _missing_id(op_name: str, args: dict[str, Any], message: str) -> tuple[str, str, str] | None:
+def _missing_id(args: dict[str, Any], message: str) -> tuple[str, str, str] | None:
     """(kind, id, listing tool) of the id the not-found is about."""
-    ids = [name for name in _KINDS if name in args]
+    ids = [kind for name, kind in ID_KINDS.items() if name in args]
     if not ids:
         return None
     text = message.lower()
-    chosen = next((n for n in ids if _KINDS[n] in text), ids[-1] if len(ids) == 1 else ids[0])
-    return _KINDS[chosen], str(args[chosen]), ID_SOURCES[chosen]
+    chosen = next((k for k in ids if k.noun in text), ids[0])
+    return chosen.noun, str(args[chosen.arg]), chosen.list_operation
 
 
 def _num(value: Any) -> str:
@@ -73,23 +57,20 @@ def _num(value: Any) -> str:
     return "?" if value is None else str(value)
 
 
-def _arg_names(op_name: str) -> set[str]:
-    op = BY_NAME.get(op_name)
-    return {a.name for a in op.args} if op else set()
+def explain(op_name: str, args: dict[str, Any], exc: AuralError, *, outcome_check: str | None = None) -> str:
+    """The isError text for an SDK error raised while running `op_name`.
 
-
-def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
-    """The isError text for an SDK error raised while running `op_name`."""
+    `outcome_check` is how to check after an unknown outcome for a tool that is no registry
+    operation; a registry operation's check is the one the SDK put on the error.
+    """
     api = _api(exc)
+    op = BY_NAME.get(op_name)
     if isinstance(exc, OutcomeUnknownError):
-        shown = {**args, "title": show_input(args.get("title", ""))}
-        check = _CHECKS.get(op_name, "").format_map(_Default(shown))
-        how = check or exc.check
-        also = f" ({exc.check})" if check and exc.check and exc.check != check else ""
+        check = outcome_check or exc.check or "read the current state"
         why = exc.reason or (f"HTTP {exc.status}" if exc.status else "the connection failed")
         return (
             f"The outcome is unknown: the request may have reached Aural but no usable answer came back ({why}). "
-            f"It was not retried. Check with {how}{also} before trying again, so nothing is created twice."
+            f"It was not retried. Check with the list tool first, so nothing is created twice: {check}."
         )
     if isinstance(exc, PlanLimitExceededError):
         quota = exc.limit or "a plan quota"
@@ -114,7 +95,7 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
             "minute per key. Nothing was changed by this call."
         )
     if isinstance(exc, NotFoundError):
-        missing = _missing_id(op_name, args, exc.message)
+        missing = _missing_id(args, exc.message)
         if missing:
             kind, ident, source = missing
             extra = " It may have been deleted." if kind == "question" else ""
@@ -126,11 +107,7 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
             "when created in Settings → API Keys); `aural-mcp doctor` checks the key and base URL."
         )
     if isinstance(exc, ForbiddenError):
-        role = (
-            " This operation needs the MEMBER role or higher."
-            if op_name in ("end_sessions", "update_candidate")
-            else ""
-        )
+        role = f" This operation needs the {op.min_role} role or higher." if op and op.min_role else ""
         return (
             f"Access denied ({api}).{role} The resource may be in a project outside this key's scope; "
             "`list_interviews` shows what the key can reach."
@@ -140,7 +117,7 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
     if isinstance(exc, ServerError):
         safe = (
             "Reads are safe to retry once."
-            if op_name.startswith(("list_", "get_"))
+            if op and op.read_only
             else ("Before retrying a write, read the current state to see whether it took effect.")
         )
         return f"Aural had an internal error ({api}). {safe}"
@@ -161,13 +138,13 @@ def explain(op_name: str, args: dict[str, Any], exc: AuralError) -> str:
             "--sandbox to rehearse without an account) and restart the server."
         )
     if isinstance(exc, ResponseTooLargeError):
-        narrower = " Ask for a smaller page with `limit`." if "limit" in _arg_names(op_name) else ""
+        narrower = " Ask for a smaller page with `limit`." if op and any(a.name == "limit" for a in op.args) else ""
         return (
             f"Aural's answer was larger than this server reads ({api}), so it was not read to the end.{narrower} "
             "The operator can raise AURAL_MAX_RESPONSE_BYTES (default 16 MiB) and restart the server."
         )
     if exc.code == "BAD_REQUEST" or exc.status == 400:
-        return f"Aural rejected the request ({api}). {_bad_request_hint(op_name, str(exc.message))}"
+        return f"Aural rejected the request ({api}). {_bad_request_hint(op, str(exc.message))}"
     return f"Aural returned an error ({api})."
 
 
@@ -205,26 +182,17 @@ _BAD_REQUEST_FIXES: tuple[tuple[str, str], ...] = (
 )
 # The API's schema-library messages ("Too small: expected number to be >0") name no field.
 _UNNAMED_FIELD = re.compile(r"^(too small|too big|invalid input|invalid option|expected)\b", re.IGNORECASE)
-_UNNAMED_FIELD_FIXES = {
-    "add_questions": "the optional question fields (timeLimitSeconds an integer >= 1, probeThreshold an "
-    "integer, starterCode strings, allowFileUpload a boolean, allowedFileTypes strings)",
-    "update_question": "the optional question fields (timeLimitSeconds an integer >= 1, probeThreshold an "
-    "integer, starterCode strings, allowFileUpload a boolean, allowedFileTypes strings)",
-    "add_candidates": "the profile fields (birthday YYYY-MM-DD, graduationYear an integer, the others strings)",
-    "update_candidate": "the profile fields (birthday YYYY-MM-DD, graduationYear an integer, the others strings)",
-    "end_sessions": "`ids` (1-100 session UUIDs) and `dryRun` (a boolean)",
-}
 
 
-def _bad_request_hint(op_name: str, message: str) -> str:
+def _bad_request_hint(op: Operation | None, message: str) -> str:
     text = message.lower()
     for fragment, fix in _BAD_REQUEST_FIXES:
         if fragment in text:
             return fix
     if _UNNAMED_FIELD.match(message.strip()):
-        fields = _UNNAMED_FIELD_FIXES.get(op_name, "the arguments against this tool's schema")
+        fields = (_fields_to_check(op) if op else None) or "the arguments against this tool's schema"
         return f"Aural's message does not name the field; check {fields}, then call again."
-    named = _argument_named(op_name, message)
+    named = _argument_named(op, message) if op else None
     if named:
         return f"Fix `{named}` as the message says and call again."
     return (
@@ -233,11 +201,57 @@ def _bad_request_hint(op_name: str, message: str) -> str:
     )
 
 
-def _argument_named(op_name: str, message: str) -> str | None:
-    """The argument (or list-item field) of `op_name` that the API's message names, if any."""
-    op = BY_NAME.get(op_name)
-    if op is None:
+def _fields_to_check(op: Operation) -> str | None:
+    """The fields a message that names none may be about, each with its type and bounds.
+
+    The fields of each item of the body list, or else the arguments outside the path; plain
+    strings are summed up as "the others strings".
+    """
+    list_arg = op.arg(op.body_list_arg) if op.body_list_arg else None
+    if list_arg is not None:
+        fields = dict(list_arg.schema.get("items", {}).get("properties", {}))
+    else:
+        fields = {a.name: a.schema for a in op.args if a.where != "path"}
+    if not fields:
         return None
+    described = [w for w in (_field_words(name, schema) for name, schema in fields.items()) if w]
+    plain = len(described) < len(fields)
+    if plain:
+        described.append("the others strings" if described else "strings")
+    return f"the fields ({', '.join(described)})"
+
+
+_FORMAT_WORDS = {"date": "YYYY-MM-DD", "email": "an email address", "uuid": "a UUID"}
+
+
+def _field_words(name: str, schema: dict[str, Any]) -> str | None:
+    """`name` with what it must be, e.g. "order an integer >= 0"; None for a plain string."""
+    kind = next((t for t in types_of(schema) if t != "null"), "")
+    if "enum" in schema:
+        return f"{name} one of {', '.join(str(v) for v in schema['enum'])}"
+    if kind == "string":
+        fmt = _FORMAT_WORDS.get(schema.get("format", ""))
+        return f"{name} {fmt}" if fmt else None
+    if kind in ("integer", "number"):
+        low, high = schema.get("minimum"), schema.get("maximum")
+        bounds = f" {low}-{high}" if low is not None and high is not None else (
+            f" >= {low}" if low is not None else (f" <= {high}" if high is not None else "")
+        )
+        return f"{name} {type_words([kind])}{bounds}"
+    if kind == "array":
+        items = schema.get("items") or {}
+        item_kind = next((t for t in types_of(items) if t != "null"), "")
+        what = "UUIDs" if items.get("format") == "uuid" else f"{item_kind or 'value'}s"
+        low, high = schema.get("minItems"), schema.get("maxItems")
+        count = f"{low}-{high} " if low and high else (f"at least {low} " if low else (f"at most {high} " if high else ""))
+        return f"{name} a list of {count}{what}"
+    if kind == "object":
+        return f"{name} an object of strings" if schema.get("additionalProperties") else f"{name} an object"
+    return f"{name} {type_words([kind])}" if kind else None
+
+
+def _argument_named(op: Operation, message: str) -> str | None:
+    """The argument (or list-item field) of `op` that the API's message names, if any."""
     names: list[str] = []
     for arg in op.args:
         names.append(arg.name)
@@ -245,11 +259,6 @@ def _argument_named(op_name: str, message: str) -> str | None:
         names += list((item.get("properties") or {}) if isinstance(item, dict) else ())
     words = set(re.findall(r"[A-Za-z]+", message))
     return next((n for n in names if n in words), None)
-
-
-class _Default(dict[str, Any]):
-    def __missing__(self, key: str) -> str:
-        return "?"
 
 
 def unexpected(op_name: str, exc: BaseException, secret: str | None) -> str:

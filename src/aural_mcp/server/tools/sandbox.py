@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from mcp.server.mcpserver.exceptions import ToolError
 from mcp_types import CallToolResult, ToolAnnotations
 
 from aural_mcp.api.errors import AuralError
-from aural_mcp.operations import SESSION_STATUSES
+from aural_mcp.operations import SESSION_STATUSES, show_input
 from aural_mcp.server import render
 from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
-from aural_mcp.server.tools.errors import explain, redact, unexpected
+from aural_mcp.server.tools.errors import explain, redact
 
 if TYPE_CHECKING:
     from aural_mcp.server.app import Runtime
@@ -38,21 +40,34 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def simulate_session_tool(runtime: Runtime) -> SchemaTool:
+# A simulation adds a session to the interview.
+CHANGES = ("aural://interviews/{interviewId}",)
+
+
+def outcome_check(args: dict[str, Any]) -> str:
+    """How to find out whether a simulation whose answer was lost made its session.
+
+    `simulate_session` is no registry operation, so this is its `OutcomeCheck`: the sessions
+    list, looking for the participant it was sent with.
+    """
+    who = next((v for v in (args.get("participantName"), args.get("participantEmail")) if isinstance(v, str) and v.strip()), None)
+    look = f" and look for {show_input(' '.join(who.split()), 42)}" if who else ""
+    return f"call list_sessions for interview {args['interviewId']}{look} before trying {NAME} again"
+
+
+def simulate_session_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
     async def handler(args: dict[str, Any]) -> CallToolResult:
         body = {k: v for k, v in args.items() if k != "interviewId"}
         path = f"/sandbox/interviews/{quote(args['interviewId'], safe='')}/simulate"
         try:
             envelope = await runtime.client.raw_request("POST", path, json=body, idempotent=False)
         except AuralError as exc:
-            return text_result(redact(explain(NAME, args, exc), runtime.api_key), error=True)
-        except Exception as exc:
-            return text_result(unexpected(NAME, exc, runtime.api_key), error=True)
+            raise ToolError(explain(NAME, args, exc, outcome_check=outcome_check(args))) from exc
         session = envelope.get("data") or {}
         text = render.session_markdown(session, transcript_limit=6)
         text += f"\n\nNext: list_sessions with interviewId `{args['interviewId']}`, or read aural://sessions/{session.get('id')}/transcript."
         return text_result(
-            render.cut(text, render.TEXT_LIMIT, "Read the transcript resource."),
+            redact(render.cut(text, render.TEXT_LIMIT, "Read the transcript resource."), runtime.api_key),
             structured=render.fit_structured("get_session", {"sessionId": session.get("id")}, envelope),
         )
 
@@ -69,4 +84,6 @@ def simulate_session_tool(runtime: Runtime) -> SchemaTool:
             open_world_hint=False,
         ),
         handler=handler,
+        secret=secret,
+        changes=CHANGES,
     )

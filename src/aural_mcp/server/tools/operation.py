@@ -1,0 +1,50 @@
+"""The handler every registry operation's tool runs: send the call, render the answer."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult
+
+from aural_mcp import operations
+from aural_mcp.api.errors import AuralError
+from aural_mcp.server import render
+from aural_mcp.server.tools.base import Handler, text_result
+from aural_mcp.server.tools.errors import explain, redact
+from aural_mcp.server.tools.interviews import archived_note, page_without_overlap
+
+if TYPE_CHECKING:
+    from aural_mcp.server.app import Runtime
+
+logger = logging.getLogger("aural_mcp.server")
+
+
+def with_sent_defaults(op: operations.Operation, args: dict[str, Any]) -> dict[str, Any]:
+    """`args` with the schema default of each `always_sent` argument that is absent."""
+    missing = {a.name: a.schema["default"] for a in op.args if a.always_sent and a.name not in args}
+    return {**args, **missing}
+
+
+def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
+    async def handler(args: dict[str, Any]) -> CallToolResult:
+        args = with_sent_defaults(op, args)
+        try:
+            if op.pages_overlap:
+                envelope = await page_without_overlap(runtime, op, args)
+            else:
+                envelope = await runtime.client.call(op.name, args)
+        except AuralError as exc:
+            logger.info("%s failed: %s", op.name, exc.code)
+            raise ToolError(explain(op.name, args, exc)) from exc
+        app_url = render.app_url(runtime)  # invite links the API does not return are built on it
+        text = render.render_result(op.name, args, envelope, app_url=app_url)
+        if op.warns_if_archived:
+            text = await archived_note(runtime, args["interviewId"]) + text
+        return text_result(
+            redact(text, runtime.api_key),
+            structured=render.fit_structured(op.name, args, envelope, app_url=app_url),
+        )
+
+    return handler
