@@ -216,3 +216,52 @@ async def test_adding_questions_to_an_archived_interview_says_so(mcp):
     assert out.startswith(f"Note: interview `{iid}` is archived (isActive false)")
     assert "candidates cannot start it until publish_interview re-activates it" in out
     assert r.structured_content["data"][0]["text"] == "Archived?"
+
+
+# ---------------------------------------------------------------- client-side encodings
+
+
+async def test_every_client_side_repair_reaches_the_api_as_the_agent_meant_it(mcp):
+    """Each repair the server makes (it is the only layer that makes them), read back from the API."""
+    # "true" for a boolean, "20" for an integer
+    r = await call(mcp, "create_interview", {"title": "Encodings", "voiceEnabled": "true", "timeLimitMinutes": "20"})
+    iid = r.structured_content["data"]["id"]
+    got = (await call(mcp, "get_interview", {"interviewId": iid})).structured_content["data"]
+    assert got["voiceEnabled"] is True and got["timeLimitMinutes"] == 20
+    # "null" for a nullable field clears it
+    await call(mcp, "update_interview", {"interviewId": iid, "timeLimitMinutes": "null"})
+    got = (await call(mcp, "get_interview", {"interviewId": iid})).structured_content["data"]
+    assert got["timeLimitMinutes"] is None
+
+    # a list as JSON text, with "false"/"1" inside and a nested object as JSON text
+    questions = (
+        '[{"text": "First", "required": "false"},'
+        ' {"text": "Code it", "type": "CODING", "order": "1", "starterCode": "{\\"language\\": \\"python\\", \\"code\\": \\"pass\\"}"}]'
+    )
+    await call(mcp, "add_questions", {"interviewId": iid, "questions": questions})
+    # one object, as JSON text, where a list is expected
+    await call(mcp, "add_questions", {"interviewId": iid, "questions": '{"text": "Why us?"}'})
+    listed = (await call(mcp, "list_questions", {"interviewId": iid})).structured_content["data"]
+    by_text = {q["text"]: q for q in listed}
+    assert set(by_text) == {"First", "Code it", "Why us?"}
+    assert by_text["First"]["isRequired"] is False and by_text["Why us?"]["isRequired"] is True
+    assert by_text["Code it"]["order"] == 1
+    assert by_text["Code it"]["starterCode"] == {"language": "python", "code": "pass"}
+
+    # one object (not text) where a list is expected
+    r = await call(mcp, "add_candidates", {"interviewId": iid, "candidates": {"name": "Ada"}})
+    assert [c["name"] for c in r.structured_content["data"]] == ["Ada"]
+
+    # a lone id where a list of ids is expected, and "false" for dryRun
+    await call(mcp, "publish_interview", {"interviewId": iid})
+    r = await call(mcp, "simulate_session", {"interviewId": iid, "participantName": "Bo", "status": "IN_PROGRESS"})
+    live = r.structured_content["data"]["id"]
+    r = await call(mcp, "end_sessions", {"interviewId": iid, "ids": live, "dryRun": "false"})
+    assert r.structured_content["data"]["dryRun"] is False
+    assert [(x["id"], x["status"]) for x in r.structured_content["data"]["results"]] == [(live, "succeeded")]
+    got = (await call(mcp, "get_session", {"sessionId": live})).structured_content["data"]
+    assert got["status"] == "COMPLETED"
+
+    # an integral float for an integer
+    r = await call(mcp, "list_sessions", {"interviewId": iid, "limit": 1.0})
+    assert len(r.structured_content["data"]) == 1

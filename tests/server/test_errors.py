@@ -253,3 +253,22 @@ async def test_a_huge_api_message_is_cut():
     async with Client(build_server(settings, transport=_answering_400("Z" * 100_000))) as mcp:
         out = await _error(mcp, "get_usage", {})
     assert "Z" * 300 not in out and len(out) < 800
+
+
+async def test_no_tool_text_carries_the_key_whoever_echoes_it():
+    key = "dlv_" + "e" * 32
+    iid = "0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b"
+
+    def answer(request: httpx2.Request) -> httpx2.Response:
+        if request.method == "GET":  # an answer that echoes the key in third-party text
+            return httpx2.Response(200, json={"data": {"id": iid, "title": f"leak {key}", "questions": []}})
+        return httpx2.Response(400, json={"error": {"code": "BAD_REQUEST", "message": f"bad key {key}"}})
+
+    settings = Settings(api_key=key, base_url=SANDBOX_URL)
+    async with Client(build_server(settings, transport=httpx2.MockTransport(answer))) as mcp:
+        got = await mcp.call_tool("get_interview", {"interviewId": iid})
+        assert not got.is_error and "leak" in text(got) and key not in text(got)
+        out = await _error(mcp, "update_interview", {"interviewId": iid, "title": "t"})
+        assert "bad key" in out and key not in out
+        out = await _error(mcp, "create_interview", {"title": "t", "aiTone": key})  # echoed bad input
+        assert "`aiTone` must be one of" in out and key not in out

@@ -167,3 +167,10 @@ def test_transcript_and_session_render_any_json(
 def test_interview_and_invites_render_any_json(interview: dict[str, Any], candidates: Any) -> None:
     assert render.interview_markdown(interview).startswith("# ")
     assert render.invites_csv(candidates, "http://127.0.0.1:9").startswith("name,email,candidateId,inviteUrl")
+
+
+def test_an_operation_without_a_renderer_is_an_error_not_a_json_dump() -> None:
+    with pytest.raises(KeyError):
+        render.render_result("read_one_candidate", {}, {"data": {"id": "x"}})
+    with pytest.raises(KeyError):
+        render.fit_structured("read_one_candidate", {}, {"data": {"id": "x"}})

@@ -10,7 +10,8 @@ what arguments are checked against; the advertised `inputSchema` is its portable
 
 How a call ends: a handler returns its successful result, or raises `ToolError` (the `mcp` SDK's
 own exception for a failure the caller can fix) with the text the agent reads. Anything else is
-a bug: `SchemaTool.run` logs its traceback and answers with one short "unexpected" text.
+a bug: `SchemaTool.run` logs its traceback and answers with one short "unexpected" text. Every
+text a tool returns passes `redact` there, so none carries the API key.
 """
 
 from __future__ import annotations
@@ -146,6 +147,10 @@ class SchemaTool(Tool):
             return _error_result(unexpected(self.name, exc, secret))
         if self.changes:
             await publish_changes(self.changes, checked, result, context)
+        result.content = [
+            TextContent(type="text", text=redact(c.text, secret)) if isinstance(c, TextContent) else c
+            for c in result.content
+        ]
         return result
 
 

@@ -12,7 +12,7 @@ from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
 from aural_mcp.server import render
 from aural_mcp.server.tools.base import Handler, text_result
-from aural_mcp.server.tools.errors import explain, redact
+from aural_mcp.server.tools.errors import explain
 from aural_mcp.server.tools.interviews import archived_note, page_without_overlap
 
 if TYPE_CHECKING:
@@ -43,7 +43,7 @@ def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
         if op.warns_if_archived:
             text = await archived_note(runtime, args["interviewId"]) + text
         return text_result(
-            redact(text, runtime.api_key),
+            text,
             structured=render.fit_structured(op.name, args, envelope, app_url=app_url),
         )
 

@@ -13,7 +13,7 @@ from aural_mcp.api.errors import AuralError
 from aural_mcp.operations import SESSION_STATUSES, show_input
 from aural_mcp.server import render
 from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
-from aural_mcp.server.tools.errors import explain, redact
+from aural_mcp.server.tools.errors import explain
 
 if TYPE_CHECKING:
     from aural_mcp.server.app import Runtime
@@ -67,7 +67,7 @@ def simulate_session_tool(runtime: Runtime, secret: Callable[[], str | None]) ->
         text = render.session_markdown(session, transcript_limit=6)
         text += f"\n\nNext: list_sessions with interviewId `{args['interviewId']}`, or read aural://sessions/{session.get('id')}/transcript."
         return text_result(
-            redact(render.cut(text, render.TEXT_LIMIT, "Read the transcript resource."), runtime.api_key),
+            render.cut(text, render.TEXT_LIMIT, "Read the transcript resource."),
             structured=render.fit_structured("get_session", {"sessionId": session.get("id")}, envelope),
         )
 
