@@ -87,6 +87,42 @@ async def test_adding_candidates_notifies_subscribers_of_the_invites_csv():
         assert updates == [uri]
 
 
+async def test_each_write_notifies_the_resources_its_registry_entry_says_it_changes():
+    updates, on_message = updates_collector()
+
+    async def updated_with(*expected: str) -> None:
+        with anyio.fail_after(5):
+            while len(updates) < len(expected):
+                await anyio.sleep(0.01)
+        assert sorted(updates) == sorted(expected)
+        updates.clear()
+
+    async with Client(build_server(Settings(sandbox=True)), mode="legacy", message_handler=on_message) as client:
+        ids = await setup_interview(client)
+        iid = ids["interviewId"]
+        live = (
+            await call(client, "simulate_session", {"interviewId": iid, "status": "IN_PROGRESS"})
+        ).structured_content["data"]["id"]
+        done = (await call(client, "simulate_session", {"interviewId": iid})).structured_content["data"]["id"]
+        watched = [
+            f"aural://interviews/{iid}",
+            *(f"aural://sessions/{sid}{tail}" for sid in (live, done) for tail in ("", "/transcript")),
+        ]
+        for uri in watched:
+            await client.subscribe_resource(uri)
+
+        # the question's row names its interview (the call names only the question)
+        await call(client, "update_question", {"questionId": ids["questionIds"][0], "text": "Changed"})
+        await updated_with(f"aural://interviews/{iid}")
+        await call(client, "simulate_session", {"interviewId": iid})  # a new session of the interview
+        await updated_with(f"aural://interviews/{iid}")
+        await call(client, "end_sessions", {"interviewId": iid, "ids": [live, done]})  # a dry run ends nothing
+        await updated_with(f"aural://interviews/{iid}")
+        await call(client, "end_sessions", {"interviewId": iid, "ids": [live, done], "dryRun": False})
+        # only the session that was in progress ended; the completed one was skipped
+        await updated_with(f"aural://interviews/{iid}", f"aural://sessions/{live}", f"aural://sessions/{live}/transcript")
+
+
 # ---------------------------------------------------------------- bounds, over real transports
 
 
