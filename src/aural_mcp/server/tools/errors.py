@@ -224,6 +224,15 @@ def _fields_to_check(op: Operation) -> str | None:
 _FORMAT_WORDS = {"date": "YYYY-MM-DD", "email": "an email address", "uuid": "a UUID"}
 
 
+def _bounds(low: Any, high: Any, at_least: str, at_most: str) -> str:
+    """'1-100', or one side in its own words, or '' when the schema has neither."""
+    if low is not None and high is not None:
+        return f"{low}-{high}"
+    if low is not None:
+        return at_least.format(low)
+    return at_most.format(high) if high is not None else ""
+
+
 def _field_words(name: str, schema: dict[str, Any]) -> str | None:
     """`name` with what it must be, e.g. "order an integer >= 0"; None for a plain string."""
     kind = next((t for t in types_of(schema) if t != "null"), "")
@@ -233,18 +242,14 @@ def _field_words(name: str, schema: dict[str, Any]) -> str | None:
         fmt = _FORMAT_WORDS.get(schema.get("format", ""))
         return f"{name} {fmt}" if fmt else None
     if kind in ("integer", "number"):
-        low, high = schema.get("minimum"), schema.get("maximum")
-        bounds = f" {low}-{high}" if low is not None and high is not None else (
-            f" >= {low}" if low is not None else (f" <= {high}" if high is not None else "")
-        )
-        return f"{name} {type_words([kind])}{bounds}"
+        bounds = _bounds(schema.get("minimum"), schema.get("maximum"), ">= {}", "<= {}")
+        return f"{name} {type_words([kind])}{' ' + bounds if bounds else ''}"
     if kind == "array":
         items = schema.get("items") or {}
         item_kind = next((t for t in types_of(items) if t != "null"), "")
         what = "UUIDs" if items.get("format") == "uuid" else f"{item_kind or 'value'}s"
-        low, high = schema.get("minItems"), schema.get("maxItems")
-        count = f"{low}-{high} " if low and high else (f"at least {low} " if low else (f"at most {high} " if high else ""))
-        return f"{name} a list of {count}{what}"
+        count = _bounds(schema.get("minItems") or None, schema.get("maxItems"), "at least {}", "at most {}")
+        return f"{name} a list of {count + ' ' if count else ''}{what}"
     if kind == "object":
         return f"{name} an object of strings" if schema.get("additionalProperties") else f"{name} an object"
     return f"{name} {type_words([kind])}" if kind else None
