@@ -134,7 +134,11 @@ def _error_responses() -> dict[str, Any]:
 
 
 def _property_hints(schemas: dict[str, Any]) -> None:
-    """The request-side x-llm-hints of the API's own document (contract §9)."""
+    """The hints the API's own OpenAPI document gives on request bodies, in our words.
+
+    Its document carries `x-llm-hint` on CandidateCreate, InterviewCreate.timeLimitMinutes and
+    QuestionCreate.order; the response-side ones are in `aural_mcp.responses`.
+    """
     schemas["CandidateCreate"]["x-llm-hint"] = (
         "Send an array to add many. name may be empty; email is lower-cased and not validated here; "
         "duplicates are not detected."
