@@ -21,7 +21,7 @@ from aural_mcp.api.errors import AuralError
 from aural_mcp.operations import QUESTION_TYPES, is_uuid, show_input
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
 
 _CACHE_SECONDS = 30.0  # completion look-ups are per keystroke; the API allows 60 calls a minute
 CHANNELS = ("chat", "voice", "video")

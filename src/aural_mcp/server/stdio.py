@@ -19,7 +19,6 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from aural_mcp.server.transports import build_for_serve
 from aural_mcp.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +43,8 @@ def run_stdio(settings: Settings) -> int:
     wire = os.dup(1)
     os.dup2(2, 1)
     try:
+        from aural_mcp.server.app import build_for_serve  # after the redirect: imports may print too
+
         server = build_for_serve(settings)
         in_flight = InFlight()
         try:

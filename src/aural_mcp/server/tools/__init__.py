@@ -19,7 +19,7 @@ from aural_mcp.server.tools.base import Handler, SchemaTool, operation_tool, tex
 from aural_mcp.server.tools.errors import explain, redact, unexpected
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
     from aural_mcp.settings import Settings
 
 logger = logging.getLogger("aural_mcp.server")
