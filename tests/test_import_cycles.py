@@ -116,6 +116,10 @@ def test_the_graph_sees_the_package() -> None:
     assert "aural_mcp.server.app" in graph and "aural_mcp.operations" in graph
     # a lazy import inside a function counts: build_server imports the tools only when called
     assert "aural_mcp.server.tools" in graph["aural_mcp.server.app"]
+    # a type-only import counts: prompts needs Runtime only under `if TYPE_CHECKING:`
+    assert "aural_mcp.server.runtime" in graph["aural_mcp.server.prompts"]
+    # relative imports are resolved: `from .pacing import Pacer`, `from .. import operations`
+    assert {"aural_mcp.api.pacing", "aural_mcp.operations"} <= set(graph["aural_mcp.api.client"])
 
 
 def test_a_cycle_is_found() -> None:
