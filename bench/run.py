@@ -955,7 +955,7 @@ def not_met_notes(res: dict[str, Any]) -> list[str]:
             f"the server lifespan, which the SDK enters before it answers `initialize`), and building the server "
             f"{(app + build) * 1000:.0f} ms: about {extra * 1000:.0f} ms in all on a bare start of "
             f"{bare * 1000:.0f} ms here. To close it: open the AuralClient lazily on the first tool call "
-            f"(`src/aural_mcp/server/app.py`, `Runtime.acquire`) and import `aural_mcp.api.models` lazily "
+            f"(`src/aural_mcp/server/runtime.py`, `Runtime.acquire`) and import `aural_mcp.api.models` lazily "
             f"(`src/aural_mcp/api/__init__.py`, `src/aural_mcp/api/client.py`). Both are other owners' files, "
             "reported rather than edited. Across runs on the day this was written the ratio to bare was 1.05–1.22× "
             'under load and 1.14–1.16× in the quietest runs (see "What we tried"): the miss is real, and the '

@@ -91,12 +91,12 @@ def test_config_vscode_prompts_for_the_key(
 
 
 def test_config_falls_back_to_python_dash_m(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from aural_mcp.server import clientconfig
+    from aural_mcp.cli import config
 
     fake = tmp_path / "python3"
     fake.write_text("")
-    monkeypatch.setattr(clientconfig.sys, "executable", str(fake))
-    assert clientconfig.server_command() == (str(fake), ["-m", "aural_mcp.cli"])
+    monkeypatch.setattr(config.sys, "executable", str(fake))
+    assert config.server_command() == (str(fake), ["-m", "aural_mcp.cli"])
 
 
 # ---------------------------------------------------------------- doctor (offline cases; live ones in tests/e2e)
@@ -214,7 +214,7 @@ def test_serve_refuses_a_sandbox_port_in_use(capsys: pytest.CaptureFixture[str])
 
 def test_sandbox_flags_map_into_settings(tmp_path: Path) -> None:
     from aural_mcp.cli import build_parser
-    from aural_mcp.server.transports import settings_from_args
+    from aural_mcp.server.serve_settings import settings_from_args
 
     seed = str(tmp_path / "seed.json")
     s = settings_from_args(
@@ -229,7 +229,7 @@ def test_sandbox_flags_map_into_settings(tmp_path: Path) -> None:
 
 def test_serve_accepts_valid_limits() -> None:
     from aural_mcp.cli import build_parser
-    from aural_mcp.server.transports import check_settings, settings_from_args
+    from aural_mcp.server.serve_settings import check_settings, settings_from_args
 
     env = {"AURAL_RATE_LIMIT": "2/0.5", "AURAL_TIMEOUT": "2.5", "AURAL_MCP_MAX_BODY_BYTES": "1024"}
     s = settings_from_args(build_parser().parse_args(["serve", "--sandbox"]), env={**env, "AURAL_MCP_SHUTDOWN_GRACE": "0"})
@@ -244,7 +244,7 @@ def test_serve_accepts_valid_limits() -> None:
 
 def test_serve_flags_map_into_settings() -> None:
     from aural_mcp.cli import build_parser
-    from aural_mcp.server.transports import settings_from_args
+    from aural_mcp.server.serve_settings import settings_from_args
 
     args = build_parser().parse_args(
         [

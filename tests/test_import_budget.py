@@ -42,9 +42,9 @@ atexit.register(_dump)
 # Never imported by the stdio server: none of these are needed to serve the real API.
 FORBIDDEN_PREFIXES = (
     "aural_mcp.sandbox",  # the embedded API: only with --sandbox
-    "aural_mcp.demo",  # other CLI commands
-    "aural_mcp.doctor",
-    "aural_mcp.server.clientconfig",
+    "aural_mcp.cli.demo",  # other CLI commands
+    "aural_mcp.cli.doctor",
+    "aural_mcp.cli.config",
     "schemathesis",  # test-only libraries
     "hypothesis",
     "pytest",

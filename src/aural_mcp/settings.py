@@ -34,6 +34,7 @@ KEY_SOURCE = (
     "keys are made in the Aural dashboard under Settings → API Keys"
 )
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
 MAX_RATE_WINDOW = 86_400.0  # a day: longer windows are a typo, not a pacing policy

@@ -45,7 +45,7 @@ def test_demo_walks_the_lifecycle() -> None:
 
 @pytest.mark.anyio
 async def test_demo_reports_a_broken_server() -> None:
-    from aural_mcp.demo import run
+    from aural_mcp.cli.demo import run
 
     out = io.StringIO()
     code = "import sys; sys.stderr.write('boom: cannot start\\n'); sys.exit(3)"

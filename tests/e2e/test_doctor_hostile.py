@@ -14,7 +14,7 @@ import pytest
 from aural_e2e import AURAL, base_env
 from starlette.requests import Request
 
-from aural_mcp.doctor import _is_sandbox
+from aural_mcp.cli.doctor import _is_sandbox
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the shared fake API of tests/api
 from api.fake_api import FakeAPI, fake_api, raw, trickle  # noqa: E402

@@ -11,7 +11,8 @@ import httpx2
 from mcp.server.mcpserver import MCPServer
 
 from aural_mcp.sandbox import Sandbox
-from aural_mcp.server.app import SANDBOX_BASE_URL, build_server
+from aural_mcp.server.app import build_server
+from aural_mcp.server.runtime import SANDBOX_BASE_URL
 from aural_mcp.settings import Settings
 
 

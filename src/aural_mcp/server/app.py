@@ -1,17 +1,15 @@
 """`build_server(settings) -> MCPServer`: the Aural MCP server, whatever the transport.
 
-One `Runtime` per built server owns the AuralClient (and, with `settings.sandbox`, the in-process
-sandbox it talks to). The MCP lifespan acquires it, so it is opened on the first connection and
-closed after the last; every connection of an SSE or HTTP server shares one client, which is
-right for a per-key rate limit. The sandbox package is imported only when `settings.sandbox`.
+One `Runtime` (server/runtime.py) per built server owns the connection to Aural; the MCP
+lifespan acquires it on the first connection and releases it after the last.
+`build_for_serve` is `build_server` for the `aural-mcp serve` process.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+from contextlib import asynccontextmanager
+from typing import Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -19,131 +17,11 @@ from mcp.server.mcpserver import MCPServer
 from aural_mcp import __version__
 from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import ConfigurationError
-from aural_mcp.server.subscriptions import Subscriptions
-from aural_mcp.settings import KEY_SOURCE, Settings, key_problem
-
-if TYPE_CHECKING:
-    from aural_mcp.sandbox import Sandbox
-    from aural_mcp.server.sandbox_pages import PagesServer
-
-logger = logging.getLogger("aural_mcp.server")
+from aural_mcp.server.console import KEY_HELP, ConfigError, say
+from aural_mcp.server.runtime import Runtime
+from aural_mcp.settings import LOG_LEVELS, Settings
 
 SERVER_NAME = "aural-mcp"
-SANDBOX_BASE_URL = "http://sandbox.local/api/v1"
-
-
-class Runtime:
-    """The server's connection to Aural: one client, opened on first use, shared by connections."""
-
-    def __init__(
-        self, settings: Settings, *, client: AuralClient | None = None, transport: Any = None
-    ) -> None:
-        self.settings = settings
-        self._given_client = client
-        self._transport = transport
-        self._client: AuralClient | None = client
-        self._stack: AsyncExitStack | None = None
-        self._users = 0
-        self._lock = anyio.Lock()
-        self.sandbox: Sandbox | None = None
-        self.pages: PagesServer | None = None  # the sandbox's candidate pages, with `settings.sandbox_port`
-        self._sandbox_key: str | None = None
-        self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
-        self.config_error: ConfigurationError | None = None
-        self.subscriptions = Subscriptions()
-
-    @property
-    def client(self) -> AuralClient:
-        if self._client is None:
-            if self.config_error is not None:
-                raise self.config_error
-            raise RuntimeError("the Aural client is not open: the server lifespan has not started")
-        return self._client
-
-    @property
-    def api_key(self) -> str | None:
-        return self._sandbox_key or self.settings.api_key
-
-    def open_sandbox(self) -> Sandbox:
-        """The in-process sandbox (made once per server, kept across connections), and its pages."""
-        if self.sandbox is not None:
-            return self.sandbox
-        from aural_mcp.sandbox import Sandbox
-
-        pages = None
-        if self.settings.sandbox_port is not None:
-            from aural_mcp.server.sandbox_pages import PagesServer
-
-            pages = PagesServer(self.settings.sandbox_port)  # bound first: the links name its port
-        try:
-            sandbox = Sandbox(
-                db_path=self.settings.sandbox_db or ":memory:",
-                rate_limit=self.settings.rate_limit,
-                rate_window=self.settings.rate_window,
-                public_url=pages.url if pages is not None else None,
-            )
-            if self.settings.sandbox_seed:
-                sandbox.seed_file(self.settings.sandbox_seed)
-        except BaseException:
-            if pages is not None:
-                pages.stop()
-            raise
-        if pages is not None:
-            pages.start(sandbox.app)
-        self.sandbox, self.pages = sandbox, pages
-        self._sandbox_key = sandbox.create_key()
-        return sandbox
-
-    def close(self) -> None:
-        """Stop what outlives connections (the sandbox's pages server); the process is ending."""
-        if self.pages is not None:
-            self.pages.stop()
-            self.pages = None
-
-    def _make_sandbox_client(self) -> AuralClient:
-        import httpx2
-
-        sandbox = self.open_sandbox()
-        return AuralClient(
-            self._sandbox_key,
-            base_url=SANDBOX_BASE_URL,
-            rate_limit=self.settings.rate_limit,
-            rate_window=self.settings.rate_window,
-            timeout=self.settings.timeout,
-            transport=httpx2.ASGITransport(app=sandbox.app),
-        )
-
-    async def acquire(self) -> None:
-        async with self._lock:
-            if self._users == 0 and self._given_client is None:
-                stack = AsyncExitStack()
-                problem = None if self.settings.sandbox else key_problem(self.settings.api_key)
-                try:
-                    if problem:  # the SDK accepts some of these, the API refuses them all
-                        raise ConfigurationError(f"{problem} ({KEY_SOURCE})")
-                    if self.settings.sandbox:
-                        client = self._make_sandbox_client()
-                    else:
-                        client = AuralClient.from_settings(self.settings, transport=self._transport)
-                except ConfigurationError as exc:
-                    # Serve anyway: every call then explains how to configure the key.
-                    if not problem:  # a key problem was reported once at start (`aural-mcp serve`)
-                        logger.warning("Aural client not configured: %s", exc.message)
-                    self.config_error = exc
-                else:
-                    self.config_error = None
-                    self._client = await stack.enter_async_context(client)
-                self._stack = stack
-            self._users += 1
-
-    async def release(self) -> None:
-        async with self._lock:
-            self._users -= 1
-            if self._users == 0 and self._stack is not None:
-                stack, self._stack = self._stack, None
-                self._client = None
-                self.cache.clear()
-                await stack.aclose()
 
 
 def build_server(
@@ -192,4 +70,24 @@ def build_server(
 
 def _sdk_log_level(level: str) -> Any:
     level = (level or "WARNING").upper()
-    return level if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else "WARNING"
+    return level if level in LOG_LEVELS else "WARNING"
+
+
+def build_for_serve(settings: Settings) -> MCPServer:
+    """`build_server` for `aural-mcp serve`: the sandbox is opened at start, and a configuration
+    problem is a `ConfigError` (one line on stderr, exit 2)."""
+    try:
+        server = build_server(settings)
+        if settings.sandbox:  # at start, so a bad port or seed file is one line and the pages' URL is printed
+            runtime = server.runtime  # type: ignore[attr-defined]
+            runtime.open_sandbox()
+            if runtime.pages is not None:
+                say(
+                    f"sandbox candidate pages at {runtime.pages.url}/i/... "
+                    "(the public and invite links from publish_interview and add_candidates open there)"
+                )
+        return server
+    except ConfigurationError as exc:
+        raise ConfigError(f"{exc.message}. {KEY_HELP}") from None
+    except ValueError as exc:  # a setting build_server rejects, e.g. an unknown --toolsets name
+        raise ConfigError(str(exc)) from None

@@ -22,6 +22,8 @@ from typing import Any
 
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from aural_mcp.server.sdk_private import connection_of
+
 ROOT_LOGGER = "aural_mcp"
 
 # MCP log levels (RFC 5424 names) <-> Python logging levels.
@@ -66,11 +68,6 @@ class _Request:
 _current: contextvars.ContextVar[_Request | None] = contextvars.ContextVar("aural_mcp_request", default=None)
 _levels: weakref.WeakKeyDictionary[Any, int] = weakref.WeakKeyDictionary()
 _secrets: set[str] = set()
-
-
-def connection_of(session: Any) -> Any:
-    # `ctx.session` is a per-request proxy; the connection behind it lives as long as the client.
-    return getattr(session, "_connection", session)
 
 
 def set_client_level(context: Any, level: str) -> None:
@@ -159,4 +156,4 @@ def install(server: Any, secrets: list[str | None]) -> None:
     ours = logging.getLogger(ROOT_LOGGER)
     if _handler not in ours.handlers:
         ours.addHandler(_handler)
-    server._lowlevel_server.middleware.append(ClientLogMiddleware())  # no public MCPServer hook
+    server.middleware.append(ClientLogMiddleware())

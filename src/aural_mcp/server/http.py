@@ -28,7 +28,7 @@ import logging
 import re
 from typing import TYPE_CHECKING, Any
 
-from aural_mcp.server.transports import ConfigError, build_for_serve, say
+from aural_mcp.server.console import ConfigError, say
 from aural_mcp.settings import DEFAULT_MAX_BODY_BYTES, Settings, is_loopback
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -442,6 +442,8 @@ def run_http(settings: Settings) -> int:
     port = sock.getsockname()[1]
     server = None
     try:
+        from aural_mcp.server.app import build_for_serve  # the SDK is imported once the port is bound
+
         server = build_for_serve(settings)
         app = build_http_app(server, settings, port)
         mask_session_ids()

@@ -19,9 +19,10 @@ from pydantic import Field
 
 from aural_mcp.api.errors import AuralError
 from aural_mcp.operations import QUESTION_TYPES, is_uuid, show_input
+from aural_mcp.server.sdk_private import add_request_handler, get_prompt_handler
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
 
 _CACHE_SECONDS = 30.0  # completion look-ups are per keystroke; the API allows 60 calls a minute
 CHANNELS = ("chat", "voice", "video")
@@ -195,8 +196,7 @@ def _reject_bad_prompt_requests(server: MCPServer) -> None:
     MCPServer turns both into a plain ValueError, which reaches the wire as an internal error, so
     prompts/get is checked first and then handed to MCPServer's own handler.
     """
-    lowlevel = server._lowlevel_server  # no public hook to wrap a spec method
-    inner = server._handle_get_prompt
+    inner = get_prompt_handler(server)
 
     async def get_prompt(ctx: Any, params: GetPromptRequestParams) -> Any:
         prompts = {p.name: p for p in await server.list_prompts()}
@@ -219,4 +219,4 @@ def _reject_bad_prompt_requests(server: MCPServer) -> None:
             raise MCPError(code=INVALID_PARAMS, message=f"Prompt {params.name!r}: {problem}")
         return await inner(ctx, params)
 
-    lowlevel.add_request_handler("prompts/get", GetPromptRequestParams, get_prompt)
+    add_request_handler(server, "prompts/get", GetPromptRequestParams, get_prompt)

@@ -22,7 +22,7 @@ from aural_mcp.server import render
 from aural_mcp.server.tools.errors import explain, redact
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
 
 _PACKAGE_DOCS = Path(__file__).resolve().parent.parent / "docs"  # aural_mcp/docs in a wheel
 _REPO_ROOT = Path(__file__).resolve().parents[3]  # src/aural_mcp/server/resources.py -> repo

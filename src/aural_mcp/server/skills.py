@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,8 @@ from mcp.server.extension import Extension, MethodBinding, ResourceBinding
 from mcp.server.mcpserver.resources import TextResource
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS, PaginatedRequestParams, RequestParams
+
+from aural_mcp.server.sdk_private import wrap_initialization_options
 
 IDENTIFIER = "io.modelcontextprotocol/skills"
 SKILL_TTL_MS = 300_000  # the skill is fixed for the life of the process
@@ -119,18 +121,19 @@ def load_skills() -> list[Skill]:
 
 def advertise_in_experimental(server: Any, extension: SkillsExtension) -> None:
     """Add the extension's declaration to `capabilities.experimental` of every `initialize` result."""
-    lowlevel = server._lowlevel_server  # the SDK builds the initialize result from this method
-    create = lowlevel.create_initialization_options
 
-    def with_experimental(
-        notification_options: Any = None,
-        experimental_capabilities: dict[str, dict[str, Any]] | None = None,
-        extensions: dict[str, dict[str, Any]] | None = None,
-    ) -> Any:
-        experimental = {IDENTIFIER: extension.settings(), **(experimental_capabilities or {})}
-        return create(notification_options, experimental, extensions)
+    def wrap(create: Callable[..., Any]) -> Callable[..., Any]:
+        def with_experimental(
+            notification_options: Any = None,
+            experimental_capabilities: dict[str, dict[str, Any]] | None = None,
+            extensions: dict[str, dict[str, Any]] | None = None,
+        ) -> Any:
+            experimental = {IDENTIFIER: extension.settings(), **(experimental_capabilities or {})}
+            return create(notification_options, experimental, extensions)
 
-    lowlevel.create_initialization_options = with_experimental
+        return with_experimental
+
+    wrap_initialization_options(server, wrap)
 
 
 class SkillsGetParams(RequestParams):

@@ -19,7 +19,6 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from aural_mcp.server.transports import build_for_serve
 from aural_mcp.settings import Settings
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -44,6 +43,8 @@ def run_stdio(settings: Settings) -> int:
     wire = os.dup(1)
     os.dup2(2, 1)
     try:
+        from aural_mcp.server.app import build_for_serve  # after the redirect: imports may print too
+
         server = build_for_serve(settings)
         in_flight = InFlight()
         try:
@@ -255,7 +256,8 @@ async def serve_stdio(
     from mcp.server.stdio import stdio_server
     from mcp.shared.message import SessionMessage
 
-    lowlevel = server._lowlevel_server  # MCPServer.run_stdio_async does the same; it takes no streams
+    from aural_mcp.server.sdk_private import run_on_streams
+
     errors_in, errors_out = anyio.create_memory_object_stream[SessionMessage](32)
     stdin = _GuardedStdin(sys.stdin.buffer, max_line_bytes, errors_in, in_flight, shutdown_grace)
     async with stdio_server(stdin=stdin, stdout=stdout) as (read_stream, write_stream):  # type: ignore[arg-type]
@@ -270,7 +272,7 @@ async def serve_stdio(
 
         async with anyio.create_task_group() as tg:
             tg.start_soon(forward_errors)
-            await lowlevel.run(read_stream, write_stream, lowlevel.create_initialization_options())
+            await run_on_streams(server, read_stream, write_stream)
             tg.cancel_scope.cancel()
 
 

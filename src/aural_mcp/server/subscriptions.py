@@ -27,14 +27,9 @@ from mcp_types import (
 
 from aural_mcp.operations import is_uuid, show_input
 from aural_mcp.server import client_logging
+from aural_mcp.server.sdk_private import add_request_handler, connection_of
 
 logger = logging.getLogger("aural_mcp.server")
-
-
-def _connection(session: Any) -> Any:
-    # `ctx.session` is a per-request proxy; the connection behind it is what lives as long as the
-    # subscription, and it can send notifications on its own (connection.send_resource_updated).
-    return getattr(session, "_connection", session)
 
 
 MAX_PER_CONNECTION = 100  # subscriptions one client may hold at once
@@ -148,7 +143,6 @@ async def publish_changes(
 
 
 def install(server: Any, subscriptions: Subscriptions) -> None:
-    lowlevel = server._lowlevel_server  # no public MCPServer hook for these spec methods
     subscribable = SubscribableUris(server)
 
     async def subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
@@ -156,7 +150,7 @@ def install(server: Any, subscriptions: Subscriptions) -> None:
         problem = await subscribable.problem(uri)
         if problem:
             raise MCPError(code=INVALID_PARAMS, message=problem)
-        connection = _connection(ctx.session)
+        connection = connection_of(ctx.session)
         first = connection not in subscriptions
         if not subscriptions.add(uri, connection):
             raise MCPError(
@@ -170,13 +164,13 @@ def install(server: Any, subscriptions: Subscriptions) -> None:
         return EmptyResult()
 
     async def unsubscribe(ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
-        subscriptions.remove(str(params.uri), _connection(ctx.session))
+        subscriptions.remove(str(params.uri), connection_of(ctx.session))
         return EmptyResult()
 
     async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
         client_logging.set_client_level(ctx, str(params.level))  # that client's notifications only
         return EmptyResult()
 
-    lowlevel.add_request_handler("resources/subscribe", SubscribeRequestParams, subscribe)
-    lowlevel.add_request_handler("resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
-    lowlevel.add_request_handler("logging/setLevel", SetLevelRequestParams, set_level)
+    add_request_handler(server, "resources/subscribe", SubscribeRequestParams, subscribe)
+    add_request_handler(server, "resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
+    add_request_handler(server, "logging/setLevel", SetLevelRequestParams, set_level)

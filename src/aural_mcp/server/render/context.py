@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aural_mcp.server.render.safe import Marker, raw
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
 
 
 @dataclass

@@ -15,7 +15,7 @@ from aural_mcp.server.tools.base import SchemaTool, operation_tool
 from aural_mcp.server.tools.operation import operation_handler
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
     from aural_mcp.settings import Settings
 
 SANDBOX_TOOLSET = "sandbox"

@@ -16,7 +16,7 @@ from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
 from aural_mcp.server.tools.errors import explain
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
 
 NAME = "simulate_session"
 DESCRIPTION = (

@@ -205,7 +205,7 @@ async def run(out: TextIO, command: list[str] | None = None) -> int:
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters, stdio_client
 
-    from aural_mcp.server.clientconfig import server_command
+    from aural_mcp.cli.config import server_command
 
     if command is None:
         exe, prefix = server_command()

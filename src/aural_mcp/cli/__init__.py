@@ -1,5 +1,9 @@
 """`aural-mcp` command line: serve | sandbox | demo | config | doctor.
 
+The flags of every command are here; each command's implementation is a module of this package
+(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`), except `sandbox`, which is the sandbox's
+own (`aural_mcp.sandbox.cli`).
+
 Each command imports its implementation only when chosen: a stdio server is spawned for every
 client session, so start-up must not pay for the sandbox, uvicorn or the other commands.
 """
@@ -144,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(__version__)
         return 0
     if args.command == "serve":
-        from aural_mcp.server.transports import main as run
+        from aural_mcp.cli.serve import main as run
 
         return run(args)
     if args.command == "sandbox":
@@ -152,20 +156,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run(args)
     if args.command == "demo":
-        from aural_mcp.demo import main as run
+        from aural_mcp.cli.demo import main as run
 
         return run(args)
     if args.command == "config":
-        from aural_mcp.server.clientconfig import main as run
+        from aural_mcp.cli.config import main as run
 
         return run(args)
     if args.command == "doctor":
-        from aural_mcp.doctor import main as run
+        from aural_mcp.cli.doctor import main as run
 
         return run(args)
     parser.print_help(sys.stderr)
     return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

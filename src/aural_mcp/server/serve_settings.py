@@ -1,57 +1,42 @@
-"""`aural-mcp serve`: settings from flags and environment, start-up checks, logging, dispatch.
+"""`aural-mcp serve`'s settings: from flags and the environment, and the start-up checks.
 
-The transports themselves live in `server.stdio` (the default and the hot path, which imports
-nothing that only HTTP needs) and `server.http` (SSE and Streamable HTTP behind one ASGI guard);
-each is imported only when chosen.
+Flags win over the environment (AURAL_*), which wins over defaults. `check_settings` refuses, as
+a `ConfigError`, every configuration that cannot work or is unsafe, before anything starts.
 """
 
 from __future__ import annotations
 
 import argparse
-import logging
 import os
-import sys
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from aural_mcp.server.console import ConfigError
 from aural_mcp.settings import (
+    LOG_LEVELS,
     MIN_BODY_BYTES,
     Settings,
     is_loopback,
-    key_problem,
     parse_rate_limit,
     sandbox_db_problem,
 )
 
-if TYPE_CHECKING:  # pragma: no cover
-    from mcp.server.mcpserver import MCPServer
-
-log = logging.getLogger("aural_mcp.transports")
-
-EXIT_CONFIG = 2  # bad configuration: nothing was started
-EXIT_RUNTIME = 1  # started, then failed
-LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 MIN_REMOTE_TOKEN = 32  # characters of bearer token required to listen beyond loopback
-KEY_HELP = (
-    "Set AURAL_API_KEY=dlv_… (a key from the Aural dashboard, Settings → API Keys), "
-    "or try `aural-mcp serve --sandbox` to run against a local sandbox with no account."
-)
-
-
-class ConfigError(Exception):
-    """A configuration problem the user can fix; reported as one line on stderr, exit 2."""
-
-
-# ---------------------------------------------------------------- settings from flags
-
 SANDBOX_ONLY_FLAGS = ("sandbox_db", "sandbox_port", "sandbox_seed")
+
+
+def sandbox_only_flags_problem(args: argparse.Namespace) -> str | None:
+    """Sandbox flags given without `--sandbox` (serve would ignore them), or None."""
+    if getattr(args, "sandbox", False):
+        return None
+    given = [f"--{n.replace('_', '-')}" for n in SANDBOX_ONLY_FLAGS if getattr(args, n, None) is not None]
+    return f"{', '.join(given)} only applies to the sandbox: add --sandbox, or drop it" if given else None
 
 
 def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = None) -> Settings:
     """Flags win over the environment (AURAL_*), which wins over defaults."""
-    if not getattr(args, "sandbox", False):
-        given = [f"--{n.replace('_', '-')}" for n in SANDBOX_ONLY_FLAGS if getattr(args, n, None) is not None]
-        if given:
-            raise ConfigError(f"{', '.join(given)} only applies to the sandbox: add --sandbox, or drop it")
+    problem = sandbox_only_flags_problem(args)
+    if problem:
+        raise ConfigError(problem)
     overrides: dict[str, Any] = {}
     for name in (
         "transport",
@@ -93,8 +78,8 @@ def check_settings(settings: Settings) -> None:
     tools, and every call answers with how to set the key (see `Runtime.acquire`); `main` says it
     once on stderr. A client shows a server that exits at start only as "Connection closed".
     """
-    if settings.log_level not in LEVELS:
-        raise ConfigError(f"log level {settings.log_level!r} must be one of {', '.join(LEVELS)}")
+    if settings.log_level not in LOG_LEVELS:
+        raise ConfigError(f"log level {settings.log_level!r} must be one of {', '.join(LOG_LEVELS)}")
     if settings.sandbox and settings.sandbox_db and settings.sandbox_db != ":memory:":
         problem = sandbox_db_problem(settings.sandbox_db)
         if problem:
@@ -140,87 +125,3 @@ def check_settings(settings: Settings) -> None:
             '`export AURAL_MCP_TOKEN="$(python -c "import secrets; print(secrets.token_urlsafe(32))")"`, '
             "or bind 127.0.0.1."
         )
-
-
-# ---------------------------------------------------------------- logging
-
-
-class _RedactingFormatter(logging.Formatter):
-    """Replaces the configured secrets with a mask in every formatted log line (defence in depth)."""
-
-    def __init__(self, fmt: str, secrets: list[str]) -> None:
-        super().__init__(fmt)
-        self._secrets = [s for s in secrets if s and len(s) >= 4]
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self._secrets:
-            text = text.replace(secret, "[redacted]")
-        return text
-
-
-def configure_logging(settings: Settings) -> None:
-    """Everything goes to stderr: in stdio mode stdout belongs to the protocol."""
-    handler = logging.StreamHandler(sys.stderr)
-    secrets = [s for s in (settings.api_key, settings.auth_token) if s]
-    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", secrets))
-    handler.setLevel(settings.log_level)  # stays put when a client asks for more of our loggers
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(settings.log_level)
-
-
-def say(text: str) -> None:
-    print(f"aural-mcp: {text}", file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------- entry point
-
-
-def main(args: argparse.Namespace) -> int:
-    try:
-        settings = settings_from_args(args)
-        check_settings(settings)
-    except ConfigError as exc:
-        say(str(exc))
-        return EXIT_CONFIG
-    configure_logging(settings)
-    problem = None if settings.sandbox else key_problem(settings.api_key)
-    if problem:
-        say(f"{problem}. {KEY_HELP} Serving anyway: every tool call answers with how to set the key.")
-    try:
-        if settings.transport == "stdio":
-            from aural_mcp.server.stdio import run_stdio
-
-            return run_stdio(settings)
-        from aural_mcp.server.http import run_http
-
-        return run_http(settings)
-    except ConfigError as exc:
-        say(str(exc))
-        return EXIT_CONFIG
-    except KeyboardInterrupt:
-        return 0
-
-
-def build_for_serve(settings: Settings) -> MCPServer:
-    from aural_mcp.api.errors import ConfigurationError
-    from aural_mcp.server.app import build_server
-
-    try:
-        server = build_server(settings)
-        if settings.sandbox:  # at start, so a bad port or seed file is one line and the pages' URL is printed
-            runtime = server.runtime  # type: ignore[attr-defined]
-            runtime.open_sandbox()
-            if runtime.pages is not None:
-                say(
-                    f"sandbox candidate pages at {runtime.pages.url}/i/... "
-                    "(the public and invite links from publish_interview and add_candidates open there)"
-                )
-        return server
-    except ConfigurationError as exc:
-        raise ConfigError(f"{exc.message}. {KEY_HELP}") from None
-    except ValueError as exc:  # a setting build_server rejects, e.g. an unknown --toolsets name
-        raise ConfigError(str(exc)) from None

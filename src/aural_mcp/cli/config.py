@@ -126,14 +126,14 @@ def render(client: str, args: argparse.Namespace) -> tuple[str, str]:
 
 def problem(args: argparse.Namespace) -> str | None:
     """Why these flags would configure a server that cannot work, or None."""
+    from aural_mcp.server.serve_settings import sandbox_only_flags_problem
     from aural_mcp.server.tools import SANDBOX_TOOLSET, check_toolsets
-    from aural_mcp.server.transports import SANDBOX_ONLY_FLAGS
 
     sandbox = bool(getattr(args, "sandbox", False))
     toolsets = getattr(args, "toolsets", None)
-    given = [f"--{n.replace('_', '-')}" for n in SANDBOX_ONLY_FLAGS if getattr(args, n, None) is not None]
-    if given and not sandbox:
-        return f"{', '.join(given)} only applies to the sandbox: add --sandbox, or drop it"
+    sandbox_only = sandbox_only_flags_problem(args)
+    if sandbox_only:
+        return sandbox_only
     seed = getattr(args, "sandbox_seed", None)
     if seed and not Path(seed).expanduser().is_file():
         return f"--sandbox-seed {seed!r}: no such file; give the path of a seed JSON file"
