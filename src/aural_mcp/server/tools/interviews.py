@@ -11,7 +11,7 @@ from aural_mcp import operations
 from aural_mcp.api.errors import AuralError, NotFoundError
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
 
 logger = logging.getLogger("aural_mcp.server")
 

@@ -16,7 +16,7 @@ from aural_mcp.server.tools.errors import explain
 from aural_mcp.server.tools.interviews import archived_note, page_without_overlap
 
 if TYPE_CHECKING:
-    from aural_mcp.server.app import Runtime
+    from aural_mcp.server.runtime import Runtime
 
 logger = logging.getLogger("aural_mcp.server")
 
