@@ -44,8 +44,10 @@ class Api:
 
     def handler(self, name: str) -> Handler | None:
         """The method of a resource part named `name` (an operation name), or None."""
+        if name.startswith("_"):
+            return None  # the parts' own helpers
         for part in self.parts:
-            found = getattr(part, name, None) if not name.startswith("_") else None
+            found = getattr(part, name, None)
             if callable(found):
                 handler: Handler = found
                 return handler
