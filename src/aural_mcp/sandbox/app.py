@@ -1,12 +1,15 @@
-"""The sandbox application: `Sandbox` (storage, limiter, faults, stats) and its route table.
+"""The sandbox application: `Sandbox` (storage, limiter, faults, stats) and its routes.
+
+Every keyed /api/v1 route is an operation of the registry (`aural_mcp.operations`), served by
+the handler of the same name (`sandbox.handlers`); the sandbox's own routes are `OWN_ROUTES`.
 
 Request flow for a keyed /api/v1 route: a declared Content-Length over the body limit -> 413
-before anything else; key checks 1-3 -> rate limit (4) -> lastUsedAt -> organization (5) -> the
-body, read only now and only up to the limit (413 beyond it), so a caller without a valid key
-can never make the sandbox buffer a body -> the operation, inside one transaction committed
-before the response is sent. Fault injection, when configured, wraps the whole app (see
-faults.py). Like the real (Next.js) server, a trailing slash is redirected with 308 and OPTIONS
-answers 204 with an Allow header.
+before anything else; the key checks (header, known active key, expiry) -> rate limit ->
+lastUsedAt -> organization -> the body, read only now and only up to the limit (413 beyond it),
+so a caller without a valid key can never make the sandbox buffer a body -> the operation,
+inside one transaction committed before the response is sent. Fault injection, when configured,
+wraps the whole app (see faults.py). Like the real (Next.js) server, a trailing slash is
+redirected with 308 and OPTIONS answers 204 with an Allow header.
 """
 
 from __future__ import annotations
@@ -138,14 +141,13 @@ class Sandbox:
         routes = []
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
         for op in operations.OPERATIONS:
-            by_path.setdefault(API + op.path, {})[op.method] = self._keyed(
-                self._api_handler(op.name), api=True
-            )
+            handler = self._api_handler(op.name)
+            by_path.setdefault(API + op.path, {})[op.method] = self._keyed(handler, rate_limited=True)
         for method, path, name, kind in OWN_ROUTES:
-            endpoint = (
-                getattr(self, name) if kind == "public" else self._keyed(getattr(self, name), api=False)
+            own = getattr(self, name)
+            by_path.setdefault(path, {})[method] = (
+                own if kind == "public" else self._keyed(own, rate_limited=False)
             )
-            by_path.setdefault(path, {})[method] = endpoint
         for path, methods in by_path.items():
             routes.append(Route(path, self._dispatch(methods), methods=[*methods, "OPTIONS"]))
         self._starlette = Starlette(
@@ -426,8 +428,8 @@ class Sandbox:
             raise LookupError(f"registry operation {name!r} has no sandbox handler (sandbox/handlers/)")
         return handler
 
-    def _keyed(self, op: Handler, *, api: bool) -> Callable[[Request], Awaitable[Response]]:
-        """The endpoint of a keyed route; `api` routes are also rate-limited."""
+    def _keyed(self, handler: Handler, *, rate_limited: bool) -> Callable[[Request], Awaitable[Response]]:
+        """The endpoint of a keyed route: the key and organization checks, then `handler`."""
 
         async def endpoint(request: Request) -> Response:
             query: dict[str, str] = {}
@@ -436,7 +438,7 @@ class Sandbox:
             req = Req(dict(request.path_params), query, b"", self._base_url(request))
             try:
                 key, user_id = authenticate(self.store, request.headers.get("authorization"))
-                if api:
+                if rate_limited:
                     verdict = self.limiter.hit(key)
                     if not verdict.allowed:
                         raise ApiError(
@@ -455,7 +457,7 @@ class Sandbox:
                 ctx = Ctx.resolve(self.store, key, user_id, req.base_url)
                 req.body = await self._read_body(request)
                 with self.store.tx():
-                    result = op(ctx, req)
+                    result = handler(ctx, req)
                 return json_response(result)
             except ApiError as e:
                 return json_response(e.body(), e.status, e.headers)
