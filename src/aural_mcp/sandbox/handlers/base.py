@@ -49,8 +49,9 @@ class Check:
     """One check of one request field: a value failing `ok` is answered 400 with `message`.
 
     `message` is a text, or a function of the value where the API's message names what it got.
-    A field may have several checks in a row; the value read is stored under `store_as` (default:
-    the field's own name), converted by the `convert` of its last check.
+    A field may have several checks in a row, each seeing the value as sent; it is stored under
+    `store_as` (default: the field's own name), converted by the `convert` of its last check
+    (none: as sent).
     """
 
     field: str
