@@ -5,11 +5,13 @@ One lifecycle drives all registry operations against a uvicorn-served sandbox: a
 with criteria, choice and coding questions, candidates, a completed simulated session with its
 analysis, an in-progress one ended in bulk, a practice run, usage, then delete and archive. The
 test fails when a registry operation is not driven here, so a new operation needs its shape
-checked too.
+checked too. Rows seeded as the dashboard makes them are read back too: they differ from the
+schemas only in the few fields the dashboard writes otherwise.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import httpx2
@@ -18,6 +20,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from aural_mcp import operations, responses
+from aural_mcp.sandbox import Sandbox
 
 pytestmark = pytest.mark.anyio
 API = "/api/v1"
@@ -162,3 +165,35 @@ def test_the_schemas_reject_a_wrong_shape() -> None:
     archived = responses.data_schema(operations.get("archive_interview").response)
     with pytest.raises(ValidationError, match="is not a 'uuid'"):
         validator(archived).validate({"id": "not-a-uuid", "archived": True})
+
+
+SEED = Path(__file__).resolve().parents[2] / "examples" / "dashboard-seed.json"
+# Where rows made in the dashboard differ from what the API writes (and the schemas describe):
+# newer enum values, nulls in columns the API always fills, options as objects. Clients must
+# read such rows leniently; everything else about them matches.
+DASHBOARD_ONLY = {"aiTone", "language", "type", "options", "isRequired"}
+
+
+async def test_seeded_dashboard_rows_differ_only_where_the_dashboard_writes_otherwise(
+    sb: Sandbox, http: httpx2.AsyncClient
+) -> None:
+    (iid,) = sb.seed_file(SEED)["interviewIds"]
+    (session,) = (await http.get(f"{API}/interviews/{iid}/sessions")).json()["data"]
+    reads = {
+        "list_interviews": "/interviews",
+        "get_interview": f"/interviews/{iid}",
+        "list_questions": f"/interviews/{iid}/questions",
+        "list_candidates": f"/interviews/{iid}/candidates",
+        "list_sessions": f"/interviews/{iid}/sessions",
+        "get_session": f"/sessions/{session['id']}",
+        "get_session_report": f"/sessions/{session['id']}/report",
+    }
+    differing: set[str] = set()
+    for name, path in reads.items():
+        r = await http.get(API + path)
+        assert r.status_code == 200, (name, r.text)
+        schema = responses.data_schema(operations.get(name).response)
+        for error in validator(schema).iter_errors(r.json()["data"]):
+            field = next((p for p in reversed(error.absolute_path) if isinstance(p, str)), "(data)")
+            differing.add(field)
+    assert differing == DASHBOARD_ONLY
