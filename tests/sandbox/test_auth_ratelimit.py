@@ -1,4 +1,4 @@
-"""Contract §2 (auth order, scoping, roles), §3 (fixed-window limiter) and §8 (plan limits)."""
+"""Key checks in the API's order, project scoping, roles, the fixed-window rate limiter and plan limits."""
 
 import math
 import re

@@ -143,7 +143,7 @@ async def test_isolation_between_organizations():
             assert err(r) == (status, "FORBIDDEN" if status == 403 else "NOT_FOUND", message), (method, path)
         assert (await c.get("/api/v1/interviews")).json()["data"] == []
         assert (await c.get("/api/v1/usage")).json()["data"]["templates"]["used"] == 0
-        # A's list cursor is unscoped (§7.1) but still only returns A's interviews
+        # the list cursor is looked up in every project, but the page still holds only A's interviews
         assert (await c.get(f"/api/v1/interviews?cursor={iv['id']}")).json()["data"] == []
         c.headers.update(hb)
         after = (await c.get(f"/api/v1/interviews/{iv['id']}")).json()["data"]
@@ -198,7 +198,7 @@ async def test_injection_shaped_strings_round_trip(client, text):
     assert [m["content"] for m in detail["messages"] if m["role"] == "USER"] == [text]
     # everything still there: the SQL-shaped text did nothing
     assert len((await client.get("/api/v1/interviews")).json()["data"]) == 1
-    # a title with the same text is trimmed (contract), otherwise verbatim
+    # a title with the same text is trimmed (create trims titles), otherwise verbatim
     assert (await new_interview(client, title=text))["title"] == text.strip()
 
 

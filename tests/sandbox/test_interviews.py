@@ -1,4 +1,4 @@
-"""Contract §7.1-7.6 and the §10 quirks on interviews."""
+"""Interviews: list, get, create, update, archive, publish, and their quirks as the real API has them."""
 
 import re
 import uuid
@@ -137,7 +137,7 @@ async def test_list_item_counts_and_ordering(client, sb):
     data = (await client.get("/api/v1/interviews")).json()["data"]
     assert [d["id"] for d in data] == [b["id"], a["id"]]
     assert data[1]["_count"] == {"questions": 2, "sessions": 1}
-    # a PATCH moves it to the front (§10.2); adding questions does not
+    # a PATCH moves it to the front (the list is ordered by updatedAt); adding questions does not
     await client.patch(f"/api/v1/interviews/{a['id']}", json={"title": "a2"})
     assert (await client.get("/api/v1/interviews")).json()["data"][0]["id"] == a["id"]
     await add_questions(client, b["id"], "q")

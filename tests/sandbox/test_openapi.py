@@ -5,9 +5,9 @@ uvicorn on 127.0.0.1, checking: no 5xx, documented status codes and content type
 responses conforming to the response schemas.
 
 Only POSITIVE generation is used. NEGATIVE mode would send non-UUID path ids and non-object
-PATCH bodies, which the real API answers with a 500 (contract §10.6 and §4: a database error
-for non-UUID ids on several routes, an uncaught exception for a `null` PATCH body) — the sandbox
-reproduces those on purpose, and test_interviews.py / test_questions.py assert them exactly.
+PATCH bodies, which the real API answers with a 500 (a database error for non-UUID ids on
+several routes, an uncaught exception for a `null` PATCH body) — the sandbox reproduces those on
+purpose, and test_interviews.py / test_questions.py assert them exactly.
 Path ids are pinned to real resources so generated bodies reach the handlers (not only 404s).
 A generated body holding U+0000 gets the real API's 500 when the value reaches a text or JSON
 column (PostgreSQL cannot store it); such cases assert exactly that instead of "no 5xx".

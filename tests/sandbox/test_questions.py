@@ -1,4 +1,4 @@
-"""Contract §7.7-7.10: questions, renames, coercions, all-or-nothing creates."""
+"""Questions: list, add, update, delete; the written/read renames, JS coercions, all-or-nothing adds."""
 
 import json
 import uuid
@@ -187,7 +187,7 @@ async def test_patch_validation(client, body, message):
         "BAD_REQUEST",
         message,
     )
-    # validation comes before the existence check (§10.28)
+    # the body is validated before the question is looked up
     assert err(await client.patch(f"/api/v1/questions/{uuid.uuid4()}", content=raw)) == (
         400,
         "BAD_REQUEST",

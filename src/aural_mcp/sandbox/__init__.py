@@ -1,4 +1,4 @@
-"""The embedded Aural API sandbox: a contract-faithful /api/v1 on Starlette and SQLite.
+"""The embedded Aural API sandbox: /api/v1 as the real API behaves, on Starlette and SQLite.
 
 from aural_mcp.sandbox import Sandbox
 sb = Sandbox()                      # in memory; Sandbox("file.db") persists

@@ -1,12 +1,15 @@
-"""The sandbox application: `Sandbox` (storage, limiter, faults, stats) and its route table.
+"""The sandbox application: `Sandbox` (storage, limiter, faults, stats) and its routes.
+
+Every keyed /api/v1 route is an operation of the registry (`aural_mcp.operations`), served by
+the handler of the same name (`sandbox.handlers`); the sandbox's own routes are `OWN_ROUTES`.
 
 Request flow for a keyed /api/v1 route: a declared Content-Length over the body limit -> 413
-before anything else; key checks 1-3 -> rate limit (4) -> lastUsedAt -> organization (5) -> the
-body, read only now and only up to the limit (413 beyond it), so a caller without a valid key
-can never make the sandbox buffer a body -> the operation, inside one transaction committed
-before the response is sent. Fault injection, when configured, wraps the whole app (see
-faults.py). Like the real (Next.js) server, a trailing slash is redirected with 308 and OPTIONS
-answers 204 with an Allow header.
+before anything else; the key checks (header, known active key, expiry) -> rate limit ->
+lastUsedAt -> organization -> the body, read only now and only up to the limit (413 beyond it),
+so a caller without a valid key can never make the sandbox buffer a body -> the operation,
+inside one transaction committed before the response is sent. Fault injection, when configured,
+wraps the whole app (see faults.py). Like the real (Next.js) server, a trailing slash is
+redirected with 308 and OPTIONS answers 204 with an Allow header.
 """
 
 from __future__ import annotations
@@ -27,13 +30,14 @@ from starlette.responses import HTMLResponse, PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
+from aural_mcp import operations
 from aural_mcp.sandbox import coerce as js
 from aural_mcp.sandbox import seed as seeding
 from aural_mcp.sandbox import simulate
 from aural_mcp.sandbox.auth import Ctx, authenticate
 from aural_mcp.sandbox.errors import ApiError
 from aural_mcp.sandbox.faults import FaultInjector, FaultSpec, drop
-from aural_mcp.sandbox.handlers import Api, Req, Unhandled, practice_report, session_detail
+from aural_mcp.sandbox.handlers import Api, Handler, Req, Unhandled, practice_report, session_detail
 from aural_mcp.sandbox.ratelimit import FixedWindowLimiter
 from aural_mcp.sandbox.store import Store, loads
 
@@ -41,31 +45,11 @@ API = "/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 PAGE_ROUTES = ("/i/invite/{token}", "/i/{slug}", "/healthz")
 
-# kind: "api" = keyed, rate-limited, fault-injectable; "sandbox" = keyed, not rate-limited;
-# "public" = no key.
-ROUTES: tuple[tuple[str, str, str, str], ...] = (
-    # method  path                                                   handler               kind
+# The sandbox's own routes; every keyed /api/v1 route comes from the operation registry.
+# kind: "sandbox" = keyed, not rate-limited or fault-injected; "public" = no key.
+OWN_ROUTES: tuple[tuple[str, str, str, str], ...] = (
+    # method  path                                  handler                kind
     ("GET", API + "/openapi.json", "openapi", "public"),
-    ("GET", API + "/interviews", "list_interviews", "api"),
-    ("POST", API + "/interviews", "create_interview", "api"),
-    ("GET", API + "/interviews/{id}", "get_interview", "api"),
-    ("PATCH", API + "/interviews/{id}", "update_interview", "api"),
-    ("DELETE", API + "/interviews/{id}", "archive_interview", "api"),
-    ("POST", API + "/interviews/{id}/publish", "publish_interview", "api"),
-    ("GET", API + "/interviews/{id}/questions", "list_questions", "api"),
-    ("POST", API + "/interviews/{id}/questions", "create_questions", "api"),
-    ("PATCH", API + "/questions/{id}", "update_question", "api"),
-    ("DELETE", API + "/questions/{id}", "delete_question", "api"),
-    ("GET", API + "/interviews/{id}/sessions", "list_sessions", "api"),
-    ("POST", API + "/interviews/{id}/sessions/end", "end_sessions", "api"),
-    ("GET", API + "/sessions/{id}", "get_session", "api"),
-    ("GET", API + "/sessions/{id}/report", "get_session_report", "api"),
-    ("GET", API + "/interviews/{id}/candidates", "list_candidates", "api"),
-    ("POST", API + "/interviews/{id}/candidates", "create_candidates", "api"),
-    ("PATCH", API + "/interviews/{id}/candidates/{candidateId}", "update_candidate", "api"),
-    ("GET", API + "/interviews/{id}/practices", "list_practices", "api"),
-    ("GET", API + "/practices/{id}", "get_practice", "api"),
-    ("GET", API + "/usage", "get_usage", "api"),
     ("POST", "/sandbox/interviews/{id}/simulate", "simulate_session_op", "sandbox"),
     ("POST", "/sandbox/interviews/{id}/practices", "simulate_practice_op", "sandbox"),
     ("GET", "/sandbox/stats", "stats_page", "public"),
@@ -156,8 +140,14 @@ class Sandbox:
         self._openapi: dict[str, Any] | None = None
         routes = []
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
-        for method, path, name, kind in ROUTES:
-            by_path.setdefault(path, {})[method] = self._endpoint(name, kind)
+        for op in operations.OPERATIONS:
+            handler = self._api_handler(op.name)
+            by_path.setdefault(API + op.path, {})[op.method] = self._keyed(handler, rate_limited=True)
+        for method, path, name, kind in OWN_ROUTES:
+            own = getattr(self, name)
+            by_path.setdefault(path, {})[method] = (
+                own if kind == "public" else self._keyed(own, rate_limited=False)
+            )
         for path, methods in by_path.items():
             routes.append(Route(path, self._dispatch(methods), methods=[*methods, "OPTIONS"]))
         self._starlette = Starlette(
@@ -432,12 +422,14 @@ class Sandbox:
     def _base_url(self, request: Request) -> str:
         return self.public_url or str(request.base_url).rstrip("/")
 
-    def _endpoint(self, name: str, kind: str) -> Callable[[Request], Awaitable[Response]]:
-        if kind == "public":
-            public: Callable[[Request], Awaitable[Response]] = getattr(self, name)
-            return public
-        sandbox_op = kind == "sandbox"
-        op = getattr(self, name) if sandbox_op else getattr(self.api, name)
+    def _api_handler(self, name: str) -> Handler:
+        handler = self.api.handler(name)
+        if handler is None:  # a route that silently 404s would hide the gap
+            raise LookupError(f"registry operation {name!r} has no sandbox handler (sandbox/handlers/)")
+        return handler
+
+    def _keyed(self, handler: Handler, *, rate_limited: bool) -> Callable[[Request], Awaitable[Response]]:
+        """The endpoint of a keyed route: the key and organization checks, then `handler`."""
 
         async def endpoint(request: Request) -> Response:
             query: dict[str, str] = {}
@@ -446,7 +438,7 @@ class Sandbox:
             req = Req(dict(request.path_params), query, b"", self._base_url(request))
             try:
                 key, user_id = authenticate(self.store, request.headers.get("authorization"))
-                if not sandbox_op:
+                if rate_limited:
                     verdict = self.limiter.hit(key)
                     if not verdict.allowed:
                         raise ApiError(
@@ -465,7 +457,7 @@ class Sandbox:
                 ctx = Ctx.resolve(self.store, key, user_id, req.base_url)
                 req.body = await self._read_body(request)
                 with self.store.tx():
-                    result = op(ctx, req)
+                    result = handler(ctx, req)
                 return json_response(result)
             except ApiError as e:
                 return json_response(e.body(), e.status, e.headers)
@@ -487,7 +479,7 @@ class Sandbox:
     def simulate_session_op(self, ctx: Ctx, req: Req) -> Any:
         interview = ctx.interview_for_records(req.params["id"])
         opts = simulate.validate_options(req.json("Invalid JSON body.") if req.body.strip() else {})
-        self.api.check_plan(ctx, "session_hours")
+        self.api.limits.check(ctx, "session_hours")
         row = simulate.simulate_session(self.store, interview, opts)
         return {"data": session_detail(self.store, row)}
 

@@ -56,7 +56,8 @@ def require_uuid(value: str) -> str:
 
 
 def authenticate(store: Store, authorization: str | None) -> tuple[str, str]:
-    """Checks 1-3 of the §2 table. Returns (key, user id)."""
+    """The key checks, in the API's order: a `Bearer dlv_` header, a known active key, not
+    expired (each a 401 with its own message). Returns (key, user id)."""
     if not authorization or not authorization.startswith("Bearer dlv_"):
         raise ApiError(401, "UNAUTHORIZED", MISSING_KEY)
     key = authorization[len("Bearer ") :]

@@ -1,7 +1,9 @@
 """JavaScript-flavoured coercions and zod-style messages, so validation answers like the API.
 
 The real server is TypeScript: `String(x)`, `Number(x)`, truthiness and zod 4 messages leak into
-its behaviour (contract §7.8, §7.9, §7.14, §7.16, §10.9). These helpers reproduce them.
+its behaviour (String() of a question's text and type, Number() of an order or a list limit,
+truthiness of `required`, zod's messages for the extra question, profile and bulk-end fields).
+These helpers reproduce them.
 """
 
 from __future__ import annotations

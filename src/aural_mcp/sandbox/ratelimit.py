@@ -1,4 +1,4 @@
-"""The API's fixed-window rate limiter (contract §3), counted per key string, in memory.
+"""The API's fixed-window rate limiter, counted per key string, in memory.
 
 A window starts with the first request after the previous one ended. Requests 1..limit pass;
 later ones are rejected and still counted. Only 429 responses carry rate-limit headers.
