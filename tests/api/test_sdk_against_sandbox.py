@@ -56,12 +56,12 @@ async def test_full_lifecycle_every_operation(w: World):
         assert uuid.UUID(iv.id)
 
         # questions: single object and list, renames, auto order (§7.8, §10.8, §10.12)
-        one = await c.add_questions(iv.id, {"text": "Tell me about yourself", "isRequired": False})
+        one = await c.add_questions(iv.id, {"text": "Tell me about yourself", "required": False})
         assert len(one) == 1 and one[0].order == 0 and one[0].isRequired is False
         more = await c.add_questions(
             iv.id,
             [
-                {"text": "Pick one", "type": "SINGLE_CHOICE", "options": ["a", "b"], "probeOnShort": False},
+                {"text": "Pick one", "type": "SINGLE_CHOICE", "options": ["a", "b"], "followUpEnabled": False},
                 {"text": "Write fizzbuzz", "type": "CODING", "starterCode": {"python": "def f(): ..."}},
                 {"text": "Draw it", "type": "WHITEBOARD", "order": 10},
             ],
@@ -71,7 +71,7 @@ async def test_full_lifecycle_every_operation(w: World):
         assert more[1].starterCode == {"python": "def f(): ..."}
         qs = await c.list_questions(iv.id)
         assert [q.text for q in qs] == ["Tell me about yourself", "Pick one", "Write fizzbuzz", "Draw it"]
-        upd = await c.update_question(more[2].id, text="Draw the architecture", isRequired=False, order=3)
+        upd = await c.update_question(more[2].id, text="Draw the architecture", required=False, order=3)
         assert (upd.text, upd.isRequired, upd.order) == ("Draw the architecture", False, 3)
         deleted = await c.delete_question(more[1].id)
         assert deleted.deleted is True and deleted.id == more[1].id
@@ -367,13 +367,16 @@ async def test_question_quirks(w: World):
             await c.update_question(str(uuid.uuid4()), order=-1)
         with pytest.raises(errors.NotFoundError):
             await c.update_question(str(uuid.uuid4()), text="fine")
-        # the SDK sends real booleans for the renamed fields, so truthiness (§10.9) never bites
-        q = await c.update_question(qs[0].id, isRequired=False, probeOnShort=False)
+        # written as required/followUpEnabled, read back as isRequired/probeOnShort
+        q = await c.update_question(qs[0].id, required=False, followUpEnabled=False)
         assert (q.isRequired, q.probeOnShort) == (False, False)
-        # ... nor do booleans that arrive as text (MCP clients sometimes send them so)
-        args = {"interviewId": iv.id, "questions": '[{"text": "S", "required": "false"}]'}
+        # the SDK sends values as given: the read names are ignored by the API ...
+        q = await c.update_question(qs[0].id, text="A2", isRequired=True, probeOnShort=True)
+        assert (q.text, q.isRequired, q.probeOnShort) == ("A2", False, False)
+        # ... and the question booleans are read by truthiness, so the text "false" means true
+        args = {"interviewId": iv.id, "questions": [{"text": "S", "required": "false"}]}
         (s,) = (await c.call("add_questions", args))["data"]
-        assert s["isRequired"] is False
+        assert s["isRequired"] is True
 
 
 async def test_candidate_quirks(w: World):
