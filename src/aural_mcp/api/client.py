@@ -365,11 +365,13 @@ class AuralClient:
         )
         return [_validate(models.CandidateWithInviteUrl, c) for c in _as_list(data)]
 
-    async def update_candidate(self, interview_id: str, candidate_id: str, **fields: Any) -> models.Candidate:
+    async def update_candidate(
+        self, interview_id: str, candidate_id: str, **fields: Any
+    ) -> models.CandidateRow:
         data = await self._data(
             "update_candidate", {"interviewId": interview_id, "candidateId": candidate_id, **fields}
         )
-        return _validate(models.Candidate, data)
+        return _validate(models.CandidateRow, data)
 
     # --- sessions -------------------------------------------------------------------------------
 
