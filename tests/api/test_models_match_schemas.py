@@ -165,4 +165,3 @@ def test_a_model_that_drifts_from_its_schema_is_caught() -> None:
         "x: Drifted.colour is not in the schema",
         "x: schema property createdAt is not a field of Drifted",
     ]
-

@@ -55,12 +55,12 @@ else:
 __all__ = ["DEFAULT_BASE_URL", "AuralClient", "models"]
 
 DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
-DEFAULT_BASE_URL = "https://aural-ai.com/api/v1"
 USER_AGENT = "aural-mcp-python"
 
 _KEY_RE = re.compile(r"^dlv_[!-~]+$")  # the prefix, then visible ASCII only (no spaces, no newlines)
 
 M = TypeVar("M", bound=BaseModel)
+
 
 def _check_number(
     name: str, value: Any, expected: str, *, integer: bool = False, minimum: float | None = None
@@ -76,7 +76,6 @@ def _check_number(
         raise errors.ConfigurationError(
             f"{name} must be {expected}; got {operations.show_input(value)}. Pass {name}=... with such a value."
         )
-
 
 
 class AuralClient:
@@ -150,7 +149,9 @@ class AuralClient:
         self._sender = Sender(
             key,
             base_url=url,
-            limits=Limits(timeout, max_retries, backoff_base, max_backoff, max_retry_wait, max_response_bytes),
+            limits=Limits(
+                timeout, max_retries, backoff_base, max_backoff, max_retry_wait, max_response_bytes
+            ),
             pacer=Pacer(rate_limit, rate_window),
             http_options={
                 "transport": transport,
@@ -340,7 +341,9 @@ class AuralClient:
     ) -> list[models.Question]:
         """Add one question or many (all or nothing), with the request names (`required`,
         `followUpEnabled`), not the names the API reads back (`isRequired`, `probeOnShort`)."""
-        data = await self._data("add_questions", {"interviewId": interview_id, "questions": _as_list(questions)})
+        data = await self._data(
+            "add_questions", {"interviewId": interview_id, "questions": _as_list(questions)}
+        )
         return [_validate(models.Question, q) for q in _as_list(data)]
 
     async def update_question(self, question_id: str, **fields: Any) -> models.Question:
@@ -457,7 +460,6 @@ class AuralClient:
             if not next_cursor or next_cursor == cursor or not (current - previous):
                 return
             cursor, previous = next_cursor, current
-
 
 
 def _validate(model: type[M], data: Any) -> M:

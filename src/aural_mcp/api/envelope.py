@@ -67,4 +67,6 @@ def _rows(stats: dict[str, int], where: str, items: list[Any], *, need_id: bool)
 
 
 def _usable_id(value: Any) -> bool:
-    return (isinstance(value, str) and value != "") or (isinstance(value, int) and not isinstance(value, bool))
+    return (isinstance(value, str) and value != "") or (
+        isinstance(value, int) and not isinstance(value, bool)
+    )

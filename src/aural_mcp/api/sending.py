@@ -77,7 +77,11 @@ class Sender:
         # Counters for monitoring and tests: attempts sent, retries, 429 answers, unknown outcomes.
         # Rows skipped because they are not objects with an id are counted too (see envelope.py).
         self.stats: dict[str, int] = {
-            "requests": 0, "retries": 0, "rate_limited": 0, "outcome_unknown": 0, "skipped_rows": 0
+            "requests": 0,
+            "retries": 0,
+            "rate_limited": 0,
+            "outcome_unknown": 0,
+            "skipped_rows": 0,
         }
         self._http_options = http_options
         self._http_client: httpx2.AsyncClient | None = None
