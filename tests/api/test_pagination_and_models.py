@@ -25,7 +25,7 @@ def iso(dt: datetime) -> str:
 
 
 class FakeInterviewList:
-    """GET /interviews as contract §7.1 describes it: updatedAt desc, no tie-breaker, cursor items with
+    """GET /interviews as the API pages it: updatedAt desc, no tie-breaker, cursor items with
     `updatedAt <= cursor's` (so the boundary repeats), unknown cursors silently restart."""
 
     def __init__(self, n: int, tie: int = 1) -> None:

@@ -277,3 +277,59 @@ async def test_empty_lists_are_fine(api: FakeAPI) -> None:
             assert (await c.list_interviews()).data == []
     finally:
         api.answer = routes
+
+
+# Lists inside object answers that the response schemas describe as lists of objects.
+NESTED_ROW_LISTS = {
+    "create_interview": ("assessmentCriteria",),
+    "update_interview": ("assessmentCriteria",),
+    "get_interview": ("assessmentCriteria", "questions"),
+    "get_session": ("messages",),
+    "get_session_report": ("messages", "audioRecordings", "screenshots", "antiCheatingLog"),
+    "end_sessions": ("results",),
+    "get_practice": ("questions", "attempts"),
+}
+
+
+def test_the_nested_row_lists_are_the_ones_the_schemas_describe() -> None:
+    from aural_mcp import operations, responses
+
+    found = {
+        op.name: responses.row_lists(op.response.schema)
+        for op in operations.OPERATIONS
+        if not op.response.many and responses.row_lists(op.response.schema)
+    }
+    assert found == NESTED_ROW_LISTS
+
+
+async def test_non_objects_in_nested_row_lists_are_skipped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, "aural_mcp.api")
+    sid = str(uuid.uuid4())
+    report = {
+        "status": "COMPLETED",
+        "messages": [{"role": "USER", "content": "hi"}, "noise"],
+        "audioRecordings": [None, {"url": "https://media.test/a"}],
+        "screenshots": ["https://media.test/s", {"url": "https://media.test/s"}],
+        "antiCheatingLog": [{"type": "paste"}, 7],
+        "themes": ["kept", 1],  # a list of strings, not of objects: left as it is
+    }
+    interview = {"id": IID, "assessmentCriteria": [{"name": "n", "description": "d"}, "be kind"], "questions": None}
+    with fake_api() as server:
+        server.answer = lambda request: {"data": report if request.url.path.endswith("/report") else interview}
+        async with quick_client(server, KEY) as c:
+            data = (await c.call("get_session_report", {"sessionId": sid}))["data"]
+            assert data == {
+                "status": "COMPLETED",
+                "messages": [{"role": "USER", "content": "hi"}],
+                "audioRecordings": [{"url": "https://media.test/a"}],
+                "screenshots": [{"url": "https://media.test/s"}],
+                "antiCheatingLog": [{"type": "paste"}],
+                "themes": ["kept", 1],
+            }
+            assert c.stats["skipped_rows"] == 4
+            typed = await c.get_session_report(sid)
+            assert len(typed.messages) == 1 and typed.screenshots is not None and len(typed.screenshots) == 1
+            iv = (await c.call("get_interview", {"interviewId": IID}))["data"]
+            assert iv["assessmentCriteria"] == [{"name": "n", "description": "d"}] and iv["questions"] is None
+            assert c.stats["skipped_rows"] == 4 + 4 + 1
+    assert "get_session_report screenshots: skipped 1 of 2 items that are not objects" in caplog.text

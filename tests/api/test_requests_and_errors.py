@@ -1,4 +1,4 @@
-"""Request building from the registry (paths, query, body, renames, nulls, UUID checks) and the
+"""Request building from the registry (paths, query, body as given, nulls, UUID checks) and the
 mapping of every error answer to the typed hierarchy."""
 
 from __future__ import annotations
@@ -206,7 +206,9 @@ async def test_null_kept_where_nullable_dropped_elsewhere():
     assert rec.body() == {"email": None, "phone": None}
 
 
-async def test_question_renames_on_add_and_update():
+async def test_question_fields_go_under_the_names_given():
+    """The SDK renames nothing: the read names (isRequired, probeOnShort) are sent as they are, and
+    the API ignores them. Telling the caller to write `required` is the MCP server's job."""
     iid = uid()
     q = {"id": uid(), "interviewId": iid, "text": "Q", "isRequired": False, "probeOnShort": False}
     c, rec = client(lambda r: ok([q]) if r.method == "POST" else ok(q))
@@ -214,23 +216,24 @@ async def test_question_renames_on_add_and_update():
         iid,
         [
             {"text": "A", "isRequired": False, "probeOnShort": False},
-            {"text": "B", "required": True, "isRequired": False},  # the request name wins
+            {"text": "B", "required": True, "isRequired": False},
             "not an object",
         ],
     )
     assert rec.body() == [
-        {"text": "A", "required": False, "followUpEnabled": False},
-        {"text": "B", "required": True},
+        {"text": "A", "isRequired": False, "probeOnShort": False},
+        {"text": "B", "required": True, "isRequired": False},
         "not an object",
     ]
     assert out[0].isRequired is False and out[0].probeOnShort is False
-    await c.update_question(q["id"], isRequired=True, probeOnShort=False, probeThreshold=None)
+    await c.update_question(q["id"], required=True, followUpEnabled=False, probeThreshold=None)
     assert rec.body() == {"required": True, "followUpEnabled": False, "probeThreshold": None}
     await c.call("update_question", {"questionId": q["id"], "isRequired": False})
-    assert rec.body() == {"required": False}
+    assert rec.body() == {"isRequired": False}
 
 
-async def test_single_object_and_json_text_bodies():
+async def test_a_body_list_must_be_a_list():
+    """The typed methods take one item or a list; `call()` takes the list the body is, and says so."""
     iid = uid()
     c, rec = client(
         lambda r: ok([{"id": uid(), "name": "Ada", "inviteUrl": "http://x/i/invite/t"}])
@@ -240,14 +243,19 @@ async def test_single_object_and_json_text_bodies():
     out = await c.add_candidates(iid, {"name": "Ada", "email": "ada@example.com"})
     assert rec.body() == [{"name": "Ada", "email": "ada@example.com"}]
     assert isinstance(out[0], models.CandidateWithInviteUrl) and out[0].inviteUrl
-    await c.call("add_candidates", {"interviewId": iid, "candidates": json.dumps([{"name": "Bo"}])})
+    sent = rec.count
+    for value, kind in (
+        (json.dumps([{"name": "Bo"}]), "a string"),
+        ({"name": "Bo"}, "an object"),
+        (7, "a number"),
+    ):
+        with pytest.raises(errors.BadRequestError) as info:
+            await c.call("add_candidates", {"interviewId": iid, "candidates": value})
+        assert info.value.message == f"candidates must be a list (got {kind}); pass [item] for a single one"
+        assert info.value.operation == "add_candidates"
+    assert rec.count == sent  # nothing was sent
+    await c.call("add_candidates", {"interviewId": iid, "candidates": ({"name": "Bo"},)})
     assert rec.body() == [{"name": "Bo"}]
-    await c.call(
-        "create_interview", {"title": "T", "assessmentCriteria": '[{"name": "n", "description": "d"}]'}
-    )
-    assert rec.body()["assessmentCriteria"] == [{"name": "n", "description": "d"}]
-    await c.call("create_interview", {"title": "[not json"})
-    assert rec.body()["title"] == "[not json"
 
 
 async def test_end_sessions_sends_dry_run_by_default():
@@ -308,30 +316,58 @@ async def test_raw_request_is_relative_to_the_root():
     assert req.headers["authorization"].startswith("Bearer dlv_")
 
 
-async def test_values_brought_to_their_declared_json_types():
-    """Truthiness quirk (§10.9): the string "false" would mean true, so it is sent as a boolean."""
+async def test_values_go_on_the_wire_as_given():
+    """No coercion: text stays text, JSON text stays a string. The API judges the values (it reads
+    the question booleans by truthiness, so the MCP server sends real booleans)."""
     iid = uid()
     c, rec = client(ok_shaped)
-    await c.call(
-        "add_questions",
-        {
-            "interviewId": iid,
-            "questions": [{"text": "true", "required": "false", "followUpEnabled": "TRUE", "order": "3"}],
-        },
-    )
-    assert rec.body() == [{"text": "true", "required": False, "followUpEnabled": True, "order": 3}]
-    await c.add_questions(iid, {"text": "Q", "isRequired": "false"})
-    assert rec.body() == [{"text": "Q", "required": False}]
+    question = {"text": "true", "required": "false", "followUpEnabled": "TRUE", "order": "3"}
+    await c.call("add_questions", {"interviewId": iid, "questions": [question]})
+    assert rec.body() == [question]
     await c.call("end_sessions", {"interviewId": iid, "ids": '["a", "b"]', "dryRun": "false"})
-    assert rec.body() == {"ids": ["a", "b"], "dryRun": False}
-    await c.call("create_interview", {"title": "42", "timeLimitMinutes": "30", "chatEnabled": "maybe"})
+    assert rec.body() == {"ids": '["a", "b"]', "dryRun": "false"}
+    criteria = '[{"name": "n", "description": "d"}]'
+    await c.call(
+        "create_interview",
+        {"title": "42", "timeLimitMinutes": "30", "chatEnabled": "maybe", "assessmentCriteria": criteria},
+    )
     assert rec.body() == {
         "title": "42",
-        "timeLimitMinutes": 30,
+        "timeLimitMinutes": "30",
         "chatEnabled": "maybe",
-    }  # API judges the rest
-    await c.call("update_question", {"questionId": iid, "probeOnShort": "false", "order": "x"})
-    assert rec.body() == {"followUpEnabled": False, "order": "x"}
+        "assessmentCriteria": criteria,
+    }
+    await c.call("update_question", {"questionId": iid, "followUpEnabled": "false", "order": "x"})
+    assert rec.body() == {"followUpEnabled": "false", "order": "x"}
+    await c.call("list_sessions", {"interviewId": iid, "limit": 5, "cursor": ""})
+    assert dict(rec.requests[-1].url.params) == {"limit": "5"}  # an empty cursor is no cursor
+
+
+async def test_query_values_are_serialized_as_the_api_reads_them():
+    c, rec = client(ok_shaped)
+    await c.call("list_practices", {"interviewId": uid(), "limit": models.AiTone.CASUAL})
+    assert rec.requests[-1].url.params["limit"] == "CASUAL"
+    await c.call("list_interviews", {"limit": True})
+    assert rec.requests[-1].url.params["limit"] == "true"
+
+
+async def test_a_body_that_is_not_json_is_refused_before_sending():
+    c, rec = client(ok_shaped)
+    with pytest.raises(errors.BadRequestError, match="the request body is not JSON") as info:
+        await c.call("create_interview", {"title": "T", "objective": object()})
+    assert info.value.operation == "create_interview" and rec.count == 0
+
+
+async def test_dry_run_is_sent_when_not_given():
+    """The registry marks end_sessions' dryRun as always sent: the safe default never depends on the API."""
+    iid, sid = uid(), uid()
+    c, rec = client(lambda r: ok({"dryRun": True, "results": []}))
+    await c.call("end_sessions", {"interviewId": iid, "ids": [sid]})
+    assert rec.body() == {"ids": [sid], "dryRun": True}
+    await c.call("end_sessions", {"interviewId": iid, "ids": [sid], "dryRun": None})
+    assert rec.body() == {"ids": [sid], "dryRun": True}
+    await c.call("end_sessions", {"interviewId": iid, "ids": [sid], "dryRun": False})
+    assert rec.body() == {"ids": [sid], "dryRun": False}
 
 
 async def test_transport_error_says_whether_a_write_may_have_applied():

@@ -9,6 +9,7 @@ import anyio
 import httpx2
 import pytest
 
+from aural_mcp import operations
 from aural_mcp.api import Pacer, errors
 
 from .helpers import client, err, ok, uid
@@ -258,16 +259,19 @@ async def test_idempotent_raw_request_is_retried():
     assert rec.count == 2
 
 
-async def test_outcome_unknown_check_reads_json_text_items():
+async def test_outcome_unknown_check_names_the_list_and_what_was_sent():
     c, rec = client(flaky([httpx2.ReadError], lambda r: ok([])))
     iid = uid()
     with pytest.raises(errors.OutcomeUnknownError) as info:
-        await c.call("add_questions", {"interviewId": iid, "questions": '[{"text": "Why Go?"}]'})
+        await c.call("add_questions", {"interviewId": iid, "questions": [{"text": "Why Go?"}]})
     assert rec.count == 1
-    assert (
-        info.value.check
-        == f"call list_questions for interview {iid} and look for 'Why Go?' before adding them again"
+    assert info.value.check == operations.outcome_check_text(
+        operations.get("add_questions"), {"interviewId": iid, "questions": [{"text": "Why Go?"}]}
     )
+    assert info.value.check == (
+        f'call list_questions for interview {iid} and look for "Why Go?" before trying add_questions again'
+    )
+    assert info.value.check in info.value.message
 
 
 async def test_refused_connection_over_real_loopback_is_retried_then_reported():

@@ -1,5 +1,5 @@
 """The SDK against the real sandbox, in-process (ASGITransport) and over loopback HTTP (uvicorn):
-every operation, every error code the sandbox can produce, the contract's §10 quirks, pacing
+every operation, every error code the sandbox can produce, the API's documented quirks, pacing
 with a short window, faults, and pagination over hundreds of items."""
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ async def new_interview(c: AuralClient, title: str = "Backend engineer screen", 
 
 async def test_full_lifecycle_every_operation(w: World):
     async with w.client() as c:
-        # create: invite-only with a slug, defaults applied (§7.2, §10.18)
+        # create: trimmed title, invite-only with a 10-character slug, the defaults applied
         iv = await c.create_interview(
             "  Backend engineer screen  ",
             objective="Find people who test",
@@ -55,13 +55,14 @@ async def test_full_lifecycle_every_operation(w: World):
         assert isinstance(iv.createdAt, datetime) and iv.createdAt.tzinfo is not None
         assert uuid.UUID(iv.id)
 
-        # questions: single object and list, renames, auto order (§7.8, §10.8, §10.12)
-        one = await c.add_questions(iv.id, {"text": "Tell me about yourself", "isRequired": False})
+        # questions: one or a list, written as required/followUpEnabled and read back as
+        # isRequired/probeOnShort; without `order` a question goes after the last one
+        one = await c.add_questions(iv.id, {"text": "Tell me about yourself", "required": False})
         assert len(one) == 1 and one[0].order == 0 and one[0].isRequired is False
         more = await c.add_questions(
             iv.id,
             [
-                {"text": "Pick one", "type": "SINGLE_CHOICE", "options": ["a", "b"], "probeOnShort": False},
+                {"text": "Pick one", "type": "SINGLE_CHOICE", "options": ["a", "b"], "followUpEnabled": False},
                 {"text": "Write fizzbuzz", "type": "CODING", "starterCode": {"python": "def f(): ..."}},
                 {"text": "Draw it", "type": "WHITEBOARD", "order": 10},
             ],
@@ -71,7 +72,7 @@ async def test_full_lifecycle_every_operation(w: World):
         assert more[1].starterCode == {"python": "def f(): ..."}
         qs = await c.list_questions(iv.id)
         assert [q.text for q in qs] == ["Tell me about yourself", "Pick one", "Write fizzbuzz", "Draw it"]
-        upd = await c.update_question(more[2].id, text="Draw the architecture", isRequired=False, order=3)
+        upd = await c.update_question(more[2].id, text="Draw the architecture", required=False, order=3)
         assert (upd.text, upd.isRequired, upd.order) == ("Draw the architecture", False, 3)
         deleted = await c.delete_question(more[1].id)
         assert deleted.deleted is True and deleted.id == more[1].id
@@ -88,13 +89,13 @@ async def test_full_lifecycle_every_operation(w: World):
         assert [i.id for i in page.data] == [iv.id] and page.cursor is None
         assert page.data[0].count["questions"] == 3
 
-        # publish opens it (§7.6), idempotent
+        # publish opens it to anyone with the link; idempotent, the slug never changes
         pub = await c.publish_interview(iv.id)
         assert pub.id == iv.id and pub.publicSlug == iv.publicSlug and pub.url.endswith("/i/" + iv.publicSlug)
         assert (await c.publish_interview(iv.id)).url == pub.url
         assert (await c.get_interview(iv.id)).requireInvite is False
 
-        # candidates (§7.16, §7.17, §10.14, §10.15)
+        # candidates: emails lower-cased on create, invite URLs only in the create answer
         cands = await c.add_candidates(iv.id, [{"name": "Ada", "email": "ADA@Example.com"}, {"name": "Bo"}])
         assert [x.email for x in cands] == ["ada@example.com", None]
         assert all("/i/invite/" in x.inviteUrl and len(x.inviteToken) == 12 for x in cands)
@@ -125,7 +126,7 @@ async def test_full_lifecycle_every_operation(w: World):
         assert not hasattr(report, "id") or getattr(report, "id", None) is None
         assert report.messages and report.messages[0].contentType is not None
 
-        # bulk end: dry run by default, then for real (§7.14, §10.24)
+        # bulk end: a dry run by default, then for real; each item has its own status
         dry = await c.end_sessions(iv.id, [s2["id"], s1["id"]])
         assert dry.dryRun is True
         assert [r.status for r in dry.results] == [
@@ -144,11 +145,11 @@ async def test_full_lifecycle_every_operation(w: World):
         assert isinstance(report_p, models.PracticeReport) and report_p.attempts
         assert prac["session"]["id"] == practices[0].id
 
-        # usage (§6.6, snake_case)
+        # usage: snake_case keys, a null limit means unlimited
         usage = await c.get_usage()
         assert usage.templates.used == 1 and usage.session_hours is not None and usage.seats.used >= 1
 
-        # archive hides nothing; publish un-archives (§10.17)
+        # archive hides nothing (it stays in lists); publish un-archives
         arch = await c.archive_interview(iv.id)
         assert arch.archived is True and arch.id == iv.id
         assert (await c.archive_interview(iv.id)).archived is True
@@ -194,7 +195,7 @@ async def test_forbidden_without_organization_and_for_low_roles(w: World):
         iv = await new_interview(owner)
         await owner.publish_interview(iv.id)
         cand = (await owner.add_candidates(iv.id, {"name": "Ada"}))[0]
-        # VIEWER keys can write through the original endpoints (§10.32) ...
+        # VIEWER keys can write through the endpoints that check no role ...
         assert (await viewer.update_interview(iv.id, title="Renamed")).title == "Renamed"
         # ... but not through the two role-checked ones
         with pytest.raises(errors.ForbiddenError, match="MEMBER"):
@@ -204,7 +205,7 @@ async def test_forbidden_without_organization_and_for_low_roles(w: World):
 
 
 async def test_scope_failures_are_403_on_some_routes_and_404_on_others(w: World):
-    """§10.4: another organization's interview."""
+    """Another organization's interview: 404 on the interview routes, 403 (revealing it exists) elsewhere."""
     sb = w.sb
     async with (
         w.client(sb.create_key()) as mine,
@@ -264,7 +265,7 @@ async def test_not_found_and_bad_request(w: World):
 async def test_server_errors_with_and_without_json_bodies(w: World):
     async with w.client() as c:
         iv = await new_interview(c)
-        # a JSON string as the PATCH body: an uncaught exception, 500 without the envelope (§4, §10.23)
+        # a JSON string as the PATCH body: an uncaught exception, a 500 without the JSON error envelope
         with pytest.raises(errors.ServerError) as info:
             await c.raw_request("PATCH", f"/api/v1/interviews/{iv.id}", "just a string", idempotent=True)
         assert info.value.status == 500 and info.value.body is None
@@ -301,7 +302,7 @@ async def test_plan_limit_exceeded():
             assert (await c.get_usage()).templates.limit == 3
 
 
-# --- quirks (§10) ----------------------------------------------------------------------------
+# --- quirks ---------------------------------------------------------------------------------
 
 
 async def test_non_uuid_ids_are_stopped_before_the_api(w: World):
@@ -328,9 +329,9 @@ async def test_interview_list_boundary_repeats_and_restart(w: World):
         ids = [(await new_interview(c, f"I{i}")).id for i in range(5)]
         p1 = await c.list_interviews(limit=2)
         p2 = await c.list_interviews(limit=2, cursor=p1.cursor)
-        assert p2.data[0].id == p1.data[-1].id  # the boundary item repeats (§10.1)
+        assert p2.data[0].id == p1.data[-1].id  # the boundary item repeats (the API pages with <=)
         restarted = await c.list_interviews(limit=2, cursor=str(uuid.uuid4()))
-        assert [i.id for i in restarted.data] == [i.id for i in p1.data]  # silent restart (§10.2)
+        assert [i.id for i in restarted.data] == [i.id for i in p1.data]  # an unknown cursor silently restarts at page one
         clamped = await c.list_interviews(limit=1000)
         assert len(clamped.data) == 5
         assert sorted([i.id async for i in c.iter_interviews(page_size=2)]) == sorted(ids)
@@ -343,8 +344,8 @@ async def test_create_forgives_patch_rejects_and_null_quirks(w: World):
         assert iv.chatEnabled is True
         with pytest.raises(errors.BadRequestError, match="chatEnabled must be a boolean"):
             await c.update_interview(iv.id, chatEnabled="yes")
-        # aiName/language are not nullable in the registry: None is dropped, so the API's 500 (§10.11)
-        # cannot be triggered by accident; the other fields change
+        # aiName/language are not nullable in the registry: None is dropped, so the API's 500 on a
+        # null for them cannot be triggered by accident; the other fields change
         out = await c.update_interview(iv.id, aiName=None, language=None, title="T2")
         assert (out.title, out.aiName, out.language) == ("T2", "Aural", "en")
         # the raw quirk itself: null aiName reaches the database and fails there
@@ -359,21 +360,24 @@ async def test_question_quirks(w: World):
         qs = await c.add_questions(
             iv.id, [{"text": "A", "order": 5}, {"text": "B"}, {"text": "C", "order": 5}]
         )
-        assert [q.order for q in qs] == [5, 6, 5]  # duplicates allowed, counter continues (§10.13)
+        assert [q.order for q in qs] == [5, 6, 5]  # duplicate orders allowed, the counter continues
         await c.delete_question(qs[1].id)
         assert [q.order for q in await c.list_questions(iv.id)] == [5, 5]  # gaps are not renumbered
-        # existence is checked after validation (§10.28)
+        # existence is checked after validation: a bad field is a 400 even for a missing question
         with pytest.raises(errors.BadRequestError):
             await c.update_question(str(uuid.uuid4()), order=-1)
         with pytest.raises(errors.NotFoundError):
             await c.update_question(str(uuid.uuid4()), text="fine")
-        # the SDK sends real booleans for the renamed fields, so truthiness (§10.9) never bites
-        q = await c.update_question(qs[0].id, isRequired=False, probeOnShort=False)
+        # written as required/followUpEnabled, read back as isRequired/probeOnShort
+        q = await c.update_question(qs[0].id, required=False, followUpEnabled=False)
         assert (q.isRequired, q.probeOnShort) == (False, False)
-        # ... nor do booleans that arrive as text (MCP clients sometimes send them so)
-        args = {"interviewId": iv.id, "questions": '[{"text": "S", "required": "false"}]'}
+        # the SDK sends values as given: the read names are ignored by the API ...
+        q = await c.update_question(qs[0].id, text="A2", isRequired=True, probeOnShort=True)
+        assert (q.text, q.isRequired, q.probeOnShort) == ("A2", False, False)
+        # ... and the question booleans are read by truthiness, so the text "false" means true
+        args = {"interviewId": iv.id, "questions": [{"text": "S", "required": "false"}]}
         (s,) = (await c.call("add_questions", args))["data"]
-        assert s["isRequired"] is False
+        assert s["isRequired"] is True
 
 
 async def test_candidate_quirks(w: World):
@@ -382,7 +386,7 @@ async def test_candidate_quirks(w: World):
         a, b = await c.add_candidates(
             iv.id, [{"name": "", "email": "Not-An-Email"}, {"name": "", "email": "Not-An-Email"}]
         )
-        assert a.email == b.email == "not-an-email" and a.id != b.id  # no validation, no dedupe (§10.14)
+        assert a.email == b.email == "not-an-email" and a.id != b.id  # no email validation, no dedupe on create
         with pytest.raises(errors.BadRequestError):
             await c.update_candidate(iv.id, a.id, email="still not an email")
         with pytest.raises(errors.BadRequestError):
@@ -403,10 +407,10 @@ async def test_session_shapes_and_bulk_end_mixed_results(w: World):
         assert listed[done["id"]].updatedAt is not None and listed[done["id"]].count
         assert (
             detail.model_extra.get("updatedAt") is None and detail.model_extra.get("_count") is None
-        )  # §10.19
+        )  # the detail form has no updatedAt or _count
         assert isinstance(detail.insights, dict) and isinstance(detail.sentiment, dict)
         assert all(isinstance(t, str) for t in detail.themes)
-        assert any(m.role is models.MessageRole.SYSTEM for m in detail.messages)  # §10.20
+        assert any(m.role is models.MessageRole.SYSTEM for m in detail.messages)  # navigation notes are SYSTEM messages
         assert all(m.role in set(models.MessageRole) for m in detail.messages)  # upper-case roles
         res = await c.end_sessions(iv.id, [live["id"], done["id"], "not-a-uuid", live["id"]], dry_run=False)
         by_id = {r.id: r.status for r in res.results}

@@ -215,6 +215,16 @@ def shown_value(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def json_kind(value: Any) -> str:
+    """The kind of a JSON value as a message names it: null, an object, a list, a string, ..."""
+    if value is None:
+        return "null"
+    named = {dict: "an object", list: "a list", str: "a string", bool: "a boolean"}.get(type(value))
+    if named:
+        return named
+    return "a number" if isinstance(value, int | float) else f"a {type(value).__name__}"
+
+
 def error_from_response(
     status: int, content: bytes, headers: dict[str, str] | None = None, *, operation: str | None = None
 ) -> APIError:

@@ -59,6 +59,7 @@ __all__ = [
     "AudioRecording",
     "BulkItemStatus",
     "Candidate",
+    "CandidateRow",
     "CandidateWithInviteUrl",
     "ContentType",
     "DeleteResult",
@@ -493,8 +494,9 @@ class EndSessionsResult(Model):
 
 
 class Candidate(Model):
+    """A candidate as the list returns it (no invite URL: build it from `inviteToken`)."""
+
     id: str
-    interviewId: str | None = None
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -509,11 +511,20 @@ class Candidate(Model):
     graduationYear: Number | None = None
     workExperience: str | None = None
     createdAt: Timestamp | None = None
-    updatedAt: Timestamp | None = None
 
 
 class CandidateWithInviteUrl(Candidate):
+    """A candidate as add_candidates returns it: with `updatedAt` and the personal `inviteUrl`."""
+
+    updatedAt: Timestamp | None = None
     inviteUrl: str | None = None
+
+
+class CandidateRow(Candidate):
+    """The full candidate row update_candidate returns: with `interviewId` and `updatedAt`."""
+
+    interviewId: str | None = None
+    updatedAt: Timestamp | None = None
 
 
 # --- practices --------------------------------------------------------------------------------
