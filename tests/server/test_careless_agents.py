@@ -265,3 +265,25 @@ async def test_every_client_side_repair_reaches_the_api_as_the_agent_meant_it(mc
     # an integral float for an integer
     r = await call(mcp, "list_sessions", {"interviewId": iid, "limit": 1.0})
     assert len(r.structured_content["data"]) == 1
+
+
+async def test_more_repairs_and_read_names_over_a_real_client(mcp):
+    """Upper-case boolean text, a list of ids as JSON text, and read names sent by mistake."""
+    r = await call(mcp, "create_interview", {"title": "More encodings", "videoEnabled": "TRUE"})
+    iid = r.structured_content["data"]["id"]
+    got = (await call(mcp, "get_interview", {"interviewId": iid})).structured_content["data"]
+    assert got["videoEnabled"] is True
+
+    await call(mcp, "publish_interview", {"interviewId": iid})
+    r = await call(mcp, "simulate_session", {"interviewId": iid, "participantName": "Cy", "status": "IN_PROGRESS"})
+    live = r.structured_content["data"]["id"]
+    r = await call(mcp, "end_sessions", {"interviewId": iid, "ids": f'["{live}"]'})
+    assert r.structured_content["data"]["dryRun"] is True  # the safe default, sent although absent
+    assert [(x["id"], x["status"]) for x in r.structured_content["data"]["results"]] == [(live, "eligible")]
+
+    r = await call(mcp, "add_questions", {"interviewId": iid, "questions": [{"text": "Q"}]})
+    qid = r.structured_content["data"][0]["id"]
+    message = await _error(mcp, "update_question", {"questionId": qid, "isRequired": False})
+    assert "`isRequired` is the name the API returns; send `required` instead" in message
+    message = await _error(mcp, "add_questions", {"interviewId": iid, "questions": [{"text": "R", "probeOnShort": True}]})
+    assert "send `followUpEnabled` instead" in message

@@ -21,15 +21,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aural_mcp.server")
 
 
-def with_sent_defaults(op: operations.Operation, args: dict[str, Any]) -> dict[str, Any]:
-    """`args` with the schema default of each `always_sent` argument that is absent."""
-    missing = {a.name: a.schema["default"] for a in op.args if a.always_sent and a.name not in args}
-    return {**args, **missing}
-
-
 def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
     async def handler(args: dict[str, Any]) -> CallToolResult:
-        args = with_sent_defaults(op, args)
         try:
             if op.pages_overlap:
                 envelope = await page_without_overlap(runtime, op, args)
