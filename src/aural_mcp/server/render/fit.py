@@ -11,13 +11,12 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from aural_mcp import operations
 from aural_mcp.server.render.safe import flat, plural, raw
 
 TEXT_LIMIT = 30_000  # characters of markdown per tool result
 STRUCTURED_LIMIT = 50_000  # characters of JSON for structuredContent; both together stay under ~20k tokens
 RESOURCE_LIMIT = 80_000  # characters of a resource read (a transcript of a very long session)
-
-PAGED = ("list_interviews", "list_sessions")
 
 
 def cut(text: str, limit: int, how_to_get_rest: str) -> str:
@@ -30,29 +29,38 @@ def cut(text: str, limit: int, how_to_get_rest: str) -> str:
     return f"{head}\n\n… cut here ({plural(len(text) - len(head), 'more character')}). {how_to_get_rest}"
 
 
-def rest_hint(op: str, args: dict[str, Any], last_id: str | None = None) -> str:
-    """The exact call or read that returns what a cut result of `op` left out."""
+# Where every row of an answer's shape can be read when a result had to be cut (by response
+# schema, so a new operation with a known shape needs no entry).
+_WHOLE_OF_SHAPE = {
+    "Question": "read aural://interviews/{interviewId} for every question",
+    "InterviewWithQuestions": "read aural://interviews/{interviewId} for every question",
+    "Candidate": "read aural://interviews/{interviewId}/invites.csv for every candidate and invite URL",
+    "CandidateWithInviteUrl": "read aural://interviews/{interviewId}/invites.csv for every candidate and invite URL",
+    "CandidateRow": "read aural://interviews/{interviewId}/invites.csv for every candidate and invite URL",
+    "SessionWithResults": "read aural://sessions/{sessionId}/transcript for every message",
+    "SessionReport": "read aural://sessions/{sessionId}/transcript for every message",
+}
+
+
+def rest_hint(op_name: str, args: dict[str, Any], last_id: str | None = None) -> str:
+    """The exact call or read that returns what a cut result of `op_name` left out."""
+    op = operations.get(op_name)
     iid = flat(args.get("interviewId"), 80)
-    sid = flat(args.get("sessionId"), 80)
     last_id = flat(last_id, 80).replace("`", "'") or None
-    if op == "list_interviews":
-        if last_id:
-            return f"call list_interviews with cursor `{last_id}` for the rest"
-        return "call list_interviews with a smaller limit"
-    if op == "list_sessions":
-        if last_id:
-            return f"call list_sessions with interviewId `{iid}` and cursor `{last_id}` for the rest"
-        return "call list_sessions with a smaller limit"
-    if op in ("list_questions", "add_questions", "get_interview"):
-        return f"read aural://interviews/{iid or '{interviewId}'} for every question"
-    if op in ("list_candidates", "add_candidates"):
-        return f"read aural://interviews/{iid}/invites.csv for every candidate and invite URL"
-    if op in ("get_session", "get_session_report"):
-        return f"read aural://sessions/{sid}/transcript for every message"
-    if op == "list_practices":
-        return "call list_practices with a smaller limit (the newest come first)"
-    if op == "end_sessions":
-        return "call end_sessions with fewer ids"
+    if op.paginated:
+        if not last_id:
+            return f"call {op.name} with a smaller limit"
+        scope = f"interviewId `{iid}` and " if any(a.name == "interviewId" for a in op.args) else ""
+        return f"call {op.name} with {scope}cursor `{last_id}` for the rest"
+    whole = _WHOLE_OF_SHAPE.get(op.response.schema)
+    if whole is not None:
+        ids = {name: flat(args.get(name), 80) or "{" + name + "}" for name in ("interviewId", "sessionId")}
+        return whole.format_map(ids)
+    if any(a.name == "limit" for a in op.args):
+        return f"call {op.name} with a smaller limit"
+    id_lists = [a.name for a in op.args if a.schema.get("items", {}).get("format") == "uuid"]
+    if id_lists:
+        return f"call {op.name} with fewer {id_lists[0]}"
     return "narrow the request"
 
 
@@ -207,7 +215,7 @@ def _cut_list(
     kept = items[:shown]
     last = kept[-1] if kept else None
     last_id = raw(last.get("id")) if isinstance(last, dict) and last.get("id") else None
-    if op in PAGED and where == "data":
+    if operations.get(op).paginated and where == "data":
         out["cursor"] = last_id if last_id else out.get("cursor")
     notes.append(f"{where} holds {shown:,} of {plural(len(items), 'item')}; {rest_hint(op, args, last_id)}")
     return kept if where == "data" else {**data, key: kept}
