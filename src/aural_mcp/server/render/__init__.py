@@ -11,17 +11,18 @@ Every string from the API is third-party text and is rendered as data (see `safe
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from aural_mcp import operations
-from aural_mcp.server.render import candidates, interviews, sessions
+
+# Importing the domain modules registers their renderers in RENDERERS.
+from aural_mcp.server.render import candidates, interviews, practices, sessions, usage  # noqa: F401
 from aural_mcp.server.render.candidates import invites_csv
 from aural_mcp.server.render.context import Call, app_origin, app_url
 from aural_mcp.server.render.fit import RESOURCE_LIMIT, STRUCTURED_LIMIT, TEXT_LIMIT, cut, rest_hint
 from aural_mcp.server.render.fit import fit_structured as _fit_structured
 from aural_mcp.server.render.interviews import interview_markdown, question_line
+from aural_mcp.server.render.renderers import RENDERERS, Renderer
 from aural_mcp.server.render.safe import Marker, plural, visible
 from aural_mcp.server.render.sessions import scores_markdown, session_markdown, transcript_markdown
 
@@ -45,45 +46,6 @@ __all__ = [
     "session_markdown",
     "transcript_markdown",
 ]
-
-@dataclass(frozen=True)
-class Renderer:
-    """How one operation's answer is shown: its markdown, and optionally its structuredContent.
-
-    `text` takes the call and the answer's `data`: a list of rows when the registry says the
-    operation answers with many (`op.response.many`), else one object. `structured`, when set,
-    turns that `data` into what structuredContent carries instead of the data as it came.
-    """
-
-    text: Callable[[Call, Any], str]
-    structured: Callable[[Any, str | None], Any] | None = None
-
-
-# One renderer per registry operation (tests/server/test_render_fuzz.py fails on a missing one).
-RENDERERS: dict[str, Renderer] = {
-    "list_interviews": Renderer(interviews.list_interviews),
-    "get_interview": Renderer(interviews.get_interview),
-    "create_interview": Renderer(interviews.create_interview),
-    "update_interview": Renderer(interviews.update_interview),
-    "archive_interview": Renderer(interviews.archive_interview),
-    "publish_interview": Renderer(interviews.publish_interview),
-    "list_questions": Renderer(interviews.list_questions),
-    "add_questions": Renderer(interviews.add_questions),
-    "update_question": Renderer(interviews.update_question),
-    "delete_question": Renderer(interviews.delete_question),
-    # Listed candidates carry the `inviteUrl` the create answer has, built where the API omits it.
-    "list_candidates": Renderer(candidates.list_candidates, structured=candidates.with_invite_urls),
-    "add_candidates": Renderer(candidates.add_candidates),
-    "update_candidate": Renderer(candidates.update_candidate),
-    "list_sessions": Renderer(sessions.list_sessions),
-    "get_session": Renderer(sessions.get_session),
-    "get_session_report": Renderer(sessions.get_session_report),
-    "end_sessions": Renderer(sessions.end_sessions),
-    "list_practices": Renderer(interviews.list_practices),
-    "get_practice": Renderer(interviews.get_practice),
-    "get_usage": Renderer(interviews.get_usage),
-}
-
 
 def _as_json(data: Any) -> str:
     """A shape no renderer knows, as JSON: strings cannot hold a raw newline, so none closes the fence."""

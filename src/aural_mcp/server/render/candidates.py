@@ -9,6 +9,7 @@ from urllib.parse import quote
 
 from aural_mcp.server.render.context import Call
 from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, not_shown
+from aural_mcp.server.render.renderers import renders
 from aural_mcp.server.render.safe import code, dicts, field, flat, plural, raw
 
 
@@ -41,26 +42,6 @@ def _candidate_list(call: Call, head: list[str], data: list[Any], tail: list[str
     return "\n".join(fit_lines(head, items, tail, left_out, TEXT_LIMIT))
 
 
-def list_candidates(call: Call, data: list[Any]) -> str:
-    head = [f"# Candidates of interview {code(call.arg('interviewId'))} ({len(data)})"]
-    if not data:
-        return "\n".join([*head, "No candidates yet. Next: add_candidates."])
-    return _candidate_list(call, head, data, ["\nSend each candidate their own invite link."])
-
-
-def add_candidates(call: Call, data: list[Any]) -> str:
-    head = [
-        f"Added {plural(len(data), 'candidate')} to interview {code(call.arg('interviewId'))}; "
-        "send each their invite link:"
-    ]
-    return _candidate_list(call, head, data, ["\nNext: list_sessions later to follow who has taken it."])
-
-
-def update_candidate(call: Call, data: dict[str, Any]) -> str:
-    changed = [field(k, 40) for k in call.args if k not in ("interviewId", "candidateId")]
-    return f"Updated candidate ({', '.join(changed) or 'nothing'}):\n{candidate_line(data, call.app_url)}"
-
-
 def with_invite_urls(data: Any, app_url: str | None) -> Any:
     """Listed candidates as structuredContent: each with the `inviteUrl` the create response has."""
     if not isinstance(data, list):
@@ -70,6 +51,29 @@ def with_invite_urls(data: Any, app_url: str | None) -> Any:
         url = invite_url(c, app_url) if isinstance(c, dict) else None
         out.append({**c, "inviteUrl": url} if url and isinstance(c, dict) else c)
     return out
+
+
+@renders("list_candidates", structured=with_invite_urls)
+def list_candidates(call: Call, data: list[Any]) -> str:
+    head = [f"# Candidates of interview {code(call.arg('interviewId'))} ({len(data)})"]
+    if not data:
+        return "\n".join([*head, "No candidates yet. Next: add_candidates."])
+    return _candidate_list(call, head, data, ["\nSend each candidate their own invite link."])
+
+
+@renders("add_candidates")
+def add_candidates(call: Call, data: list[Any]) -> str:
+    head = [
+        f"Added {plural(len(data), 'candidate')} to interview {code(call.arg('interviewId'))}; "
+        "send each their invite link:"
+    ]
+    return _candidate_list(call, head, data, ["\nNext: list_sessions later to follow who has taken it."])
+
+
+@renders("update_candidate")
+def update_candidate(call: Call, data: dict[str, Any]) -> str:
+    changed = [field(k, 40) for k in call.args if k not in ("interviewId", "candidateId")]
+    return f"Updated candidate ({', '.join(changed) or 'nothing'}):\n{candidate_line(data, call.app_url)}"
 
 
 def _spreadsheet_safe(text: str) -> str:

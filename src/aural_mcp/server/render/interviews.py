@@ -1,4 +1,4 @@
-"""Interviews, questions, practice runs and usage."""
+"""Interviews and their questions."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from typing import Any
 
 from aural_mcp.server.render.context import Call
 from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, not_shown, rest_hint
+from aural_mcp.server.render.renderers import renders
 from aural_mcp.server.render.safe import (
     as_dict,
     code,
@@ -14,6 +15,7 @@ from aural_mcp.server.render.safe import (
     field,
     number,
     plural,
+    plural_or_unknown,
     raw,
 )
 from aural_mcp.shapes import option_labels
@@ -106,6 +108,7 @@ def starter_languages(starter: Any) -> list[str]:
     return [raw(k) for k in starter]
 
 
+@renders("list_interviews")
 def list_interviews(call: Call, data: list[Any]) -> str:
     rows = dicts(data)
     head = [f"# Interviews ({len(rows)} on this page)"]
@@ -132,11 +135,7 @@ def list_interviews(call: Call, data: list[Any]) -> str:
     return "\n".join(fit_lines(head, items, tail, left_out, TEXT_LIMIT, tail_when_cut=False))
 
 
-def plural_or_unknown(value: Any, noun: str) -> str:
-    n = number(value)
-    return plural(int(n), noun) if n is not None else f"? {noun}s"
-
-
+@renders("get_interview")
 def get_interview(call: Call, data: dict[str, Any]) -> str:
     if not data.get("questions"):
         nxt = "add_questions"
@@ -147,6 +146,7 @@ def get_interview(call: Call, data: dict[str, Any]) -> str:
     return f"{interview_markdown(data)}\n\nNext: {nxt} with interviewId {code(data.get('id'))}."
 
 
+@renders("create_interview")
 def create_interview(call: Call, data: dict[str, Any]) -> str:
     iid = code(data.get("id"))
     return (
@@ -156,6 +156,7 @@ def create_interview(call: Call, data: dict[str, Any]) -> str:
     )
 
 
+@renders("update_interview")
 def update_interview(call: Call, data: dict[str, Any]) -> str:
     changed = [field(k, 40) for k in call.args if k != "interviewId"]
     return (
@@ -164,6 +165,7 @@ def update_interview(call: Call, data: dict[str, Any]) -> str:
     )
 
 
+@renders("archive_interview")
 def archive_interview(call: Call, data: dict[str, Any]) -> str:
     return (
         f"Archived interview {code(data.get('id'))}: the public link no longer admits candidates. Sessions, "
@@ -171,6 +173,7 @@ def archive_interview(call: Call, data: dict[str, Any]) -> str:
     )
 
 
+@renders("publish_interview")
 def publish_interview(call: Call, data: dict[str, Any]) -> str:
     iid = code(data.get("id"))
     return (
@@ -187,6 +190,7 @@ def _question_list(call: Call, head: list[str], data: list[Any], tail: list[str]
     return "\n".join(fit_lines(head, items, tail, left_out, TEXT_LIMIT))
 
 
+@renders("list_questions")
 def list_questions(call: Call, data: list[Any]) -> str:
     head = [f"# Questions of interview {code(call.arg('interviewId'))} ({len(data)})"]
     if not data:
@@ -194,6 +198,7 @@ def list_questions(call: Call, data: list[Any]) -> str:
     return _question_list(call, head, data, [])
 
 
+@renders("add_questions")
 def add_questions(call: Call, data: list[Any]) -> str:
     iid = code(call.arg("interviewId"))
     head = [f"Added {plural(len(data), 'question')} to interview {iid}:"]
@@ -201,6 +206,7 @@ def add_questions(call: Call, data: list[Any]) -> str:
     return _question_list(call, head, data, tail)
 
 
+@renders("update_question")
 def update_question(call: Call, data: dict[str, Any]) -> str:
     changed = [field(k, 40) for k in call.args if k != "questionId"]
     return (
@@ -209,81 +215,6 @@ def update_question(call: Call, data: dict[str, Any]) -> str:
     )
 
 
+@renders("delete_question")
 def delete_question(call: Call, data: dict[str, Any]) -> str:
     return f"Deleted question {code(data.get('id'))} permanently. Other questions keep their order (a gap remains)."
-
-
-# ---------------------------------------------------------------- practices and usage
-
-
-def list_practices(call: Call, data: list[Any]) -> str:
-    rows = dicts(data)
-    head = [f"# Your practice runs of interview {code(call.arg('interviewId'))} ({len(rows)})"]
-    items = [
-        f"- {code(p.get('id'))} · {field(p.get('status'), 40) or '—'} · started "
-        f"{date(p.get('startedAt') or p.get('createdAt'))} · {plural_or_unknown(p.get('attemptCount'), 'attempt')} · "
-        f"average {score(p.get('averageScore'))} · best {score(p.get('bestScore'))}"
-        for p in rows
-    ]
-    if not rows:
-        return "\n".join(
-            [
-                *head,
-                "No practice runs (practices are the key owner's own rehearsals, not candidate sessions).",
-            ]
-        )
-
-    left_out = not_shown(len(rows), "older run", call.op, call.args)
-    return "\n".join(
-        fit_lines(head, items, ["\nNext: get_practice with a practiceId."], left_out, TEXT_LIMIT)
-    )
-
-
-def score(value: Any) -> str:
-    n = number(value)
-    if n is None:
-        return field(value, 20) or "—"
-    return f"{n:g}" if abs(n) < 1e15 else "—"
-
-
-def get_practice(call: Call, data: dict[str, Any]) -> str:
-    session = as_dict(data.get("session"))
-    iv = as_dict(data.get("interview"))
-    questions = {raw(q.get("id")): q for q in dicts(data.get("questions"))}
-    attempts = dicts(data.get("attempts"))
-    marker = call.marker
-    head = [
-        f"# Practice {code(call.arg('practiceId'))} of {field(iv.get('title'), 200) or 'an interview'}",
-        "",
-    ]
-    head.append(
-        f"- **status**: {field(session.get('status'), 40) or '—'}; {plural(len(attempts), 'attempt')}"
-    )
-    items = []
-    for a in attempts:
-        q = questions.get(raw(a.get("questionId"))) or {}
-        answer = a.get("answerText")
-        items.append(
-            f"- {field(q.get('text') or a.get('questionId'), 100)}: score **{score(a.get('score'))}** — "
-            f"{field(a.get('feedback'), 200) or 'no feedback'}"
-            + (f"; answer {marker.inline(answer, 300)}" if answer else "")
-        )
-    if any(a.get("answerText") for a in attempts):
-        head.append(f"- {marker.note()}")
-
-    def left_out(shown: int) -> str:
-        return f"… {plural(len(attempts) - shown, 'more attempt')} not shown."
-
-    return "\n".join(fit_lines(head, items, [], left_out, TEXT_LIMIT))
-
-
-def get_usage(call: Call, data: dict[str, Any]) -> str:
-    lines = [f"# Usage — plan {field(data.get('plan'), 40) or '—'}"]
-    for key in ("templates", "session_hours", "ai_tokens", "seats"):
-        q = data.get(key)
-        if isinstance(q, dict):
-            limit = q.get("limit")
-            lines.append(
-                f"- **{key}**: {score(q.get('used'))} used of {'unlimited' if limit is None else score(limit)}"
-            )
-    return "\n".join(lines)

@@ -75,6 +75,12 @@ def plural(count: int, noun: str, plural_noun: str | None = None) -> str:
     return f"{count:,} {word}"
 
 
+def plural_or_unknown(value: Any, noun: str) -> str:
+    """`plural` of a count from the API, or '? nouns' when it is not a number."""
+    n = number(value)
+    return plural(int(n), noun) if n is not None else f"? {noun}s"
+
+
 def date(ts: Any) -> str:
     """'2026-03-16T10:20:30.123456+00:00' -> '2026-03-16 10:20'; anything else as a short field."""
     text = raw(ts)

@@ -11,7 +11,8 @@ from typing import Any
 
 from aural_mcp.server.render.context import Call
 from aural_mcp.server.render.fit import RESOURCE_LIMIT, TEXT_LIMIT, fit_lines, rest_hint
-from aural_mcp.server.render.interviews import score
+from aural_mcp.server.render.practices import score
+from aural_mcp.server.render.renderers import renders
 from aural_mcp.server.render.safe import (
     Marker,
     as_dict,
@@ -86,6 +87,7 @@ def session_line(s: dict[str, Any]) -> str:
     )
 
 
+@renders("list_sessions")
 def list_sessions(call: Call, data: list[Any]) -> str:
     rows = dicts(data)
     iid = code(call.arg("interviewId"))
@@ -182,6 +184,7 @@ def session_markdown(
     return "\n".join(lines)
 
 
+@renders("get_session")
 def get_session(call: Call, data: dict[str, Any]) -> str:
     text = session_markdown(data, transcript_limit=12, marker=call.marker)
     sid = flat(data.get("id"), 80)
@@ -191,6 +194,7 @@ def get_session(call: Call, data: dict[str, Any]) -> str:
     )
 
 
+@renders("get_session_report")
 def get_session_report(call: Call, data: dict[str, Any]) -> str:
     sid = call.arg("sessionId")
     marker = call.marker
@@ -228,6 +232,7 @@ def get_session_report(call: Call, data: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+@renders("end_sessions")
 def end_sessions(call: Call, data: dict[str, Any]) -> str:
     dry = data.get("dryRun") is True
     results = dicts(data.get("results"))
