@@ -13,7 +13,8 @@ from typing import Any
 import uvicorn
 
 from aural_mcp.server.app import build_server
-from aural_mcp.server.http import HTTP_PATH, SSE_PATH, _bind, build_http_app, connection_protocol
+from aural_mcp.server.http import HTTP_PATH, SSE_PATH, _bind, build_http_app
+from aural_mcp.server.http_connections import connection_protocol
 from aural_mcp.settings import Settings
 
 

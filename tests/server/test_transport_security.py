@@ -8,7 +8,13 @@ import httpx2
 import pytest
 
 from aural_mcp.server.console import ConfigError
-from aural_mcp.server.http import HTTPGuard, _matches, allowed_hosts, allowed_origins, transport_security
+from aural_mcp.server.http_guard import (
+    HTTPGuard,
+    _matches,
+    allowed_hosts,
+    allowed_origins,
+    transport_security,
+)
 from aural_mcp.server.serve_settings import check_settings
 from aural_mcp.settings import Settings, is_loopback, key_problem, mask_secret
 

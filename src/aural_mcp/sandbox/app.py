@@ -1,7 +1,8 @@
 """The sandbox application: `Sandbox` (storage, limiter, faults, stats) and its routes.
 
 Every keyed /api/v1 route is an operation of the registry (`aural_mcp.operations`), served by
-the handler of the same name (`sandbox.handlers`); the sandbox's own routes are `OWN_ROUTES`.
+the handler of the same name (`sandbox.handlers`); the sandbox's own routes are `OWN_ROUTES`,
+whose candidate pages' HTML is `sandbox.pages`.
 
 Request flow for a keyed /api/v1 route: a declared Content-Length over the body limit -> 413
 before anything else; the key checks (header, known active key, expiry) -> rate limit ->
@@ -14,7 +15,6 @@ redirected with 308 and OPTIONS answers 204 with an Allow header.
 
 from __future__ import annotations
 
-import html
 import json
 import os
 import sqlite3
@@ -26,20 +26,20 @@ import anyio
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, PlainTextResponse, Response
+from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 from starlette.types import Message
 
 from aural_mcp import operations
 from aural_mcp.sandbox import coerce as js
+from aural_mcp.sandbox import pages, simulate
 from aural_mcp.sandbox import seed as seeding
-from aural_mcp.sandbox import simulate
 from aural_mcp.sandbox.auth import Ctx, authenticate
 from aural_mcp.sandbox.errors import ApiError
 from aural_mcp.sandbox.faults import FaultInjector, FaultSpec, drop
 from aural_mcp.sandbox.handlers import Api, Handler, Req, Unhandled, practice_report, session_detail
 from aural_mcp.sandbox.ratelimit import FixedWindowLimiter
-from aural_mcp.sandbox.store import Store, loads
+from aural_mcp.sandbox.store import Store
 
 API = "/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
@@ -65,21 +65,6 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     except UnicodeEncodeError:  # lone surrogates: escape them, as JSON.stringify does
         content = js.stringify(body, ensure_ascii=True).encode("utf-8")
     return Response(content, status, headers, media_type="application/json")
-
-
-def _page(title: str, body: str, status: int = 200) -> HTMLResponse:
-    doc = (
-        "<!doctype html><html><head><meta charset='utf-8'><title>"
-        f"{html.escape(title)}</title></head><body><main>{body}</main>"
-        "<footer><small>Aural sandbox: a local stand-in for the Aural app.</small></footer></body></html>"
-    )
-    return HTMLResponse(doc, status)
-
-
-def _not_found_page(request: Request | None = None, exc: Exception | None = None) -> HTMLResponse:
-    return _page(
-        "404: This page could not be found.", "<h1>404</h1><p>This page could not be found.</p>", 404
-    )
 
 
 class BodyTooLarge(Exception):  # noqa: N818 - a condition, answered with 413
@@ -152,11 +137,11 @@ class Sandbox:
             routes.append(Route(path, self._dispatch(methods), methods=[*methods, "OPTIONS"]))
         self._starlette = Starlette(
             routes=routes,
-            exception_handlers={404: _not_found_page, 405: self._method_not_allowed},
+            exception_handlers={404: pages.not_found_page, 405: self._method_not_allowed},
         )
         self._pages = Starlette(
             routes=[r for r in routes if r.path in PAGE_ROUTES],
-            exception_handlers={404: _not_found_page, 405: self._method_not_allowed},
+            exception_handlers={404: pages.not_found_page, 405: self._method_not_allowed},
         )
 
     # -- public Python interface ------------------------------------------------------------
@@ -503,29 +488,7 @@ class Sandbox:
         return PlainTextResponse("ok")
 
     async def interview_page(self, request: Request) -> Response:
-        slug = request.path_params["slug"]
-        row = self.store.one("SELECT data FROM interviews WHERE public_slug=?", slug)
-        if row is None:
-            return _not_found_page()
-        data = loads(row["data"])
-        title = str(data.get("title") or "Interview")  # seeded rows may hold anything
-        if not data.get("isActive"):
-            note = "This interview is closed."
-        elif data.get("requireInvite"):
-            note = "This interview is by invitation only. Please use the personal link from your invitation."
-        else:
-            note = "This interview is open. In the real Aural app the interview would start here."
-        return _page(title, f"<h1>{html.escape(title)}</h1><p>{html.escape(note)}</p>")
+        return pages.interview_page(self.store, request.path_params["slug"])
 
     async def invite_page(self, request: Request) -> Response:
-        tok = request.path_params["token"]
-        row = self.store.one("SELECT data FROM candidates WHERE invite_token=?", tok)
-        if row is None:
-            return _not_found_page()
-        cand = loads(row["data"])
-        interview = self.store.get("interviews", cand["interviewId"]) or {}
-        title = str(interview.get("title") or "Interview")
-        who = html.escape(str(cand.get("name") or "there"))
-        return _page(
-            title, f"<h1>{html.escape(title)}</h1><p>Hello {who}, this is your personal invitation.</p>"
-        )
+        return pages.invite_page(self.store, request.path_params["token"])
