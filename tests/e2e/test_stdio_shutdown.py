@@ -11,7 +11,7 @@ import subprocess
 import httpx2
 from aural_e2e import AURAL, base_env
 from loopback import SlowApi
-from tests.sandbox.conftest import LiveServer
+from tests.support.servers import LiveServer
 
 TITLE = "Shutdown grace screen"
 
