@@ -9,8 +9,8 @@ import json
 import subprocess
 
 import httpx2
-from aural_e2e import AURAL, base_env
 from loopback import SlowApi
+from tests.support.processes import AURAL_MCP, env_without_aural
 from tests.support.servers import LiveServer
 
 TITLE = "Shutdown grace screen"
@@ -34,11 +34,11 @@ def _lines() -> bytes:
 def _serve_and_close_stdin(api: LiveServer, key: str, **env: str) -> tuple[int, dict[int, dict], str]:
     """Send initialize and a create, close stdin at once, read everything until the server exits."""
     proc = subprocess.Popen(
-        [*AURAL, "serve"],
+        [*AURAL_MCP, "serve"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=base_env(AURAL_API_KEY=key, AURAL_BASE_URL=f"{api.url}/api/v1", **env),
+        env=env_without_aural(AURAL_API_KEY=key, AURAL_BASE_URL=f"{api.url}/api/v1", **env),
     )
     try:
         out, err = proc.communicate(_lines(), timeout=60)  # writes, closes stdin, reads to EOF
