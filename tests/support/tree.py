@@ -19,7 +19,9 @@ def files_under(top: Path) -> set[str]:
     for root, dirs, files in os.walk(top):
         here = Path(root).relative_to(top)
         dirs[:] = [
-            d for d in dirs if d not in NOT_TEST_OUTPUT_NAMES and (here / d).as_posix() not in NOT_TEST_OUTPUT_PATHS
+            d
+            for d in dirs
+            if d not in NOT_TEST_OUTPUT_NAMES and (here / d).as_posix() not in NOT_TEST_OUTPUT_PATHS
         ]
         found.update((here / f).as_posix() for f in files)
     return found
