@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pytest
 from tests.support.net import free_port
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -108,9 +109,7 @@ def _modules_after_serving(argv: list[str], env: dict[str, str], tmp: Path) -> t
         proc.stdin.close()  # EOF: the server shuts down and the atexit hook writes the module list
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
     assert out.exists(), (
         f"{argv} did not exit cleanly on EOF (code {proc.returncode}); stderr: {proc.stderr.read()[-2000:]!r}"
     )

@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from tests.support.processes import AURAL_MCP, env_without_aural
+from tests.support.processes import AURAL_MCP, env_without_aural, stop_process
 
 DEMO_STEPS = [
     "get_usage",
@@ -143,9 +143,7 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
         rest = proc.stdout.read()
         stderr = proc.stderr.read().decode() if proc.stderr else ""
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
     assert not rest.strip(), rest
     assert set(replies) >= {1, 2, 3, 4, 5, 6, 7}, replies.keys()
     assert replies[3]["result"]["content"][0]["text"] == "shouted"
@@ -193,6 +191,4 @@ def test_a_client_that_stops_reading_gets_a_quiet_exit() -> None:
         assert proc.wait(timeout=20) == 0
         assert "Traceback" not in proc.stderr.read().decode()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

@@ -10,7 +10,7 @@ import subprocess
 
 import httpx2
 from loopback import SlowApi
-from tests.support.processes import AURAL_MCP, env_without_aural
+from tests.support.processes import AURAL_MCP, env_without_aural, stop_process
 from tests.support.servers import LiveServer
 
 TITLE = "Shutdown grace screen"
@@ -43,9 +43,7 @@ def _serve_and_close_stdin(api: LiveServer, key: str, **env: str) -> tuple[int, 
     try:
         out, err = proc.communicate(_lines(), timeout=60)  # writes, closes stdin, reads to EOF
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
     replies = {}
     for line in out.splitlines():
         message = json.loads(line)

@@ -77,7 +77,8 @@ async def http(server: LiveServer, key: str) -> AsyncIterator[httpx2.AsyncClient
 
 
 class SandboxProcess:
-    """`aural-mcp sandbox` as a subprocess on a free port; reads the printed URL and key.
+    """`aural-mcp sandbox` as a subprocess on a free port; reads the printed port and key, and
+    waits until it answers on 127.0.0.1.
     `kill()` is SIGKILL on purpose: the durability tests crash the sandbox mid-write."""
 
     def __init__(self, db: Path, *extra: str) -> None:
@@ -109,8 +110,8 @@ class SandboxProcess:
             if not line:
                 break
             self.output.append(line)
-            if m := re.search(r"(http://127\.0\.0\.1:\d+/api/v1)", line):
-                self.base = m.group(1)
+            if m := re.search(r"serving http://\S+:(\d+)/api/v1", line):
+                self.base = f"http://127.0.0.1:{m.group(1)}/api/v1"  # tests reach it on loopback only
             if m := re.search(r"(dlv_[a-z0-9]{32})", line):
                 self.key = m.group(1)
             if line.startswith("Press Ctrl+C"):
