@@ -19,6 +19,7 @@ from aural_e2e import Proc, serve_http
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.support.polling import wait_until
 from tests.support.processes import env_without_aural
 from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
@@ -185,10 +186,12 @@ def test_session_flood_through_a_real_server_is_capped_and_recovers() -> None:
         # the 401s above took no room; the sixth finds the cap reached (well within the idle timeout)
         assert [r.status_code for r in answers] == [200] * 5 + [503]
         session_ids = [r.headers["mcp-session-id"] for r in answers if r.status_code == 200]
-        deadline = time.monotonic() + WAIT
-        while http.post(server.url, json=INITIALIZE, headers=headers).status_code != 200:
-            assert time.monotonic() < deadline, "sessions never expired"
-            time.sleep(0.2)
+        expired = wait_until(
+            lambda: http.post(server.url, json=INITIALIZE, headers=headers).status_code == 200,
+            timeout=WAIT,
+            every=0.2,
+        )
+        assert expired, "sessions never expired"
         stderr = server.stderr()
     assert "idle timeout" in stderr  # the SDK logged the expiries, at INFO...
     for session_id in session_ids:  # ...without the ids that would let a log reader use a session
