@@ -89,7 +89,7 @@ def fake_api() -> Iterator[FakeAPI]:
     """Serve a FakeAPI on 127.0.0.1 and a free port (in a thread) until the block ends."""
     api = FakeAPI()
     app = Starlette(routes=[Route("/{path:path}", api.handle, methods=["GET", "POST", "PATCH", "DELETE"])])
-    with LiveServer(app) as live:
+    with LiveServer(app, log_level="warning") as live:
         api.origin = live.url
         yield api
 

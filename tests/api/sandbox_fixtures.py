@@ -41,7 +41,7 @@ def world(mode: str, **sandbox_kw: Any) -> Iterator[World]:
         if mode == "asgi":
             yield World(sb, mode, "http://sandbox/api/v1")
         else:
-            with LiveServer(sb.app) as live:
+            with LiveServer(sb.app, log_level="warning") as live:
                 yield World(sb, mode, live.url + "/api/v1")
     finally:
         sb.close()

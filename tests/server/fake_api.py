@@ -52,7 +52,7 @@ class FakeApi:
 @contextmanager
 def fake_api() -> Iterator[FakeApi]:
     api = FakeApi()
-    with LiveServer(api.app()) as live:
+    with LiveServer(api.app(), log_level="warning") as live:
         api.origin = live.url
         yield api
 

@@ -44,6 +44,7 @@ def serve_in_process(settings: Settings) -> Iterator[Running]:
         sock=sock,
         http=connection_protocol(settings.header_timeout, settings.max_connections),
         log_config=None,
+        log_level="warning",
         lifespan="on",
         timeout_graceful_shutdown=3,
         stop_timeout=15,

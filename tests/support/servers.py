@@ -13,8 +13,9 @@ import uvicorn
 class LiveServer:
     """`with LiveServer(app) as live:` serves `app` on `sock` (default: 127.0.0.1, a port the OS
     picks) at `live.url` until the block ends. `config` goes to `uvicorn.Config` (defaults: no
-    lifespan, warnings only, no access log, and open connections get 2 s to finish at the end, so
-    an endless stream cannot hold the exit). Entering waits until uvicorn serves; leaving asks it
+    lifespan, no access log, critical log lines only — the fault tests break connections on
+    purpose, and each would log a traceback — and open connections get 2 s to finish at the end,
+    so an endless stream cannot hold the exit). Entering waits until uvicorn serves; leaving asks it
     to exit and joins its thread."""
 
     def __init__(
@@ -38,7 +39,7 @@ class LiveServer:
         self.stop_timeout = stop_timeout
         defaults: dict[str, Any] = {
             "lifespan": "off",
-            "log_level": "warning",
+            "log_level": "critical",
             "access_log": False,
             "timeout_graceful_shutdown": 2,
         }
