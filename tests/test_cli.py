@@ -9,6 +9,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from tests.support.net import free_port
 
 from aural_mcp.cli import main
 from aural_mcp.settings import Settings
@@ -102,12 +103,6 @@ def test_config_falls_back_to_python_dash_m(monkeypatch: pytest.MonkeyPatch, tmp
 # ---------------------------------------------------------------- doctor (offline cases; live ones in tests/e2e)
 
 
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.parametrize(
     ("key", "message"),
     [
@@ -131,7 +126,7 @@ def test_doctor_key_problems(
 def test_doctor_unreachable(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AURAL_API_KEY", REAL_LOOKING_KEY)
     code, out, _ = run(
-        capsys, "doctor", "--base-url", f"http://127.0.0.1:{closed_port()}/api/v1", "--timeout", "3"
+        capsys, "doctor", "--base-url", f"http://127.0.0.1:{free_port()}/api/v1", "--timeout", "3"
     )
     assert code == 1
     assert "cannot reach" in out and "AURAL_BASE_URL" in out

@@ -17,13 +17,14 @@ from __future__ import annotations
 import json
 import os
 import select
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from tests.support.net import free_port
+from tests.support.processes import stop_process
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -55,12 +56,6 @@ SDK_OWNED_PREFIXES = ("starlette", "uvicorn", "sse_starlette")
 # Modules our stdio server may import beyond the bare one-tool server's set (ours, the SDK client
 # use: httpcore2/h11 for the HTTP client, models). 64 when written; past this means a heavy new import.
 EXTRA_MODULE_BUDGET = 120
-
-
-def _unused_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _rpc(proc: subprocess.Popen[bytes], rid: int, method: str, params: dict | None = None) -> dict:
@@ -114,9 +109,7 @@ def _modules_after_serving(argv: list[str], env: dict[str, str], tmp: Path) -> t
         proc.stdin.close()  # EOF: the server shuts down and the atexit hook writes the module list
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
     assert out.exists(), (
         f"{argv} did not exit cleanly on EOF (code {proc.returncode}); stderr: {proc.stderr.read()[-2000:]!r}"
     )
@@ -130,7 +123,7 @@ def module_sets(tmp_path_factory: pytest.TempPathFactory) -> dict[str, set[str]]
     ours_env = {
         **env,
         "AURAL_API_KEY": DUMMY_KEY,
-        "AURAL_BASE_URL": f"http://127.0.0.1:{_unused_port()}/api/v1",
+        "AURAL_BASE_URL": f"http://127.0.0.1:{free_port()}/api/v1",
     }
     ours, n_tools = _modules_after_serving([str(BIN / "aural-mcp"), "serve"], ours_env, tmp)
     assert n_tools >= 19, f"aural-mcp serve listed {n_tools} tools"

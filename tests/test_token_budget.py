@@ -14,11 +14,11 @@ wheel does not ship the o200k_base file and downloads it at run time.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
 import pytest
+from tests.support.net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
@@ -31,16 +31,10 @@ VISIBLE_BUDGET = 4_000
 DUMMY_KEY = "dlv_" + "0123456789abcdefghijklmnopqrstuv"
 
 
-def _unused_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def tools() -> list[dict]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AURAL_", "PYTHON"))}
-    env.update(AURAL_API_KEY=DUMMY_KEY, AURAL_BASE_URL=f"http://127.0.0.1:{_unused_port()}/api/v1")
+    env.update(AURAL_API_KEY=DUMMY_KEY, AURAL_BASE_URL=f"http://127.0.0.1:{free_port()}/api/v1")
     with mcpio.StdioPeer([str(Path(sys.executable).parent / "aural-mcp"), "serve"], env=env) as peer:
         peer.initialize()
         return peer.list_tools()

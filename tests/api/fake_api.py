@@ -18,7 +18,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
-from tests.api.sandbox_fixtures import serve
+from tests.support.servers import LiveServer
 
 from aural_mcp.api import AuralClient
 
@@ -89,8 +89,8 @@ def fake_api() -> Iterator[FakeAPI]:
     """Serve a FakeAPI on 127.0.0.1 and a free port (in a thread) until the block ends."""
     api = FakeAPI()
     app = Starlette(routes=[Route("/{path:path}", api.handle, methods=["GET", "POST", "PATCH", "DELETE"])])
-    with serve(app) as origin:
-        api.origin = origin
+    with LiveServer(app, log_level="warning") as live:
+        api.origin = live.url
         yield api
 
 

@@ -2,45 +2,15 @@
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx2
-import uvicorn
+from tests.support.servers import LiveServer
 
 from aural_mcp.api import AuralClient
-
-
-@contextmanager
-def serve(app: Any) -> Iterator[str]:
-    """Serve an ASGI app with uvicorn on 127.0.0.1 and a free port, in a thread; yield its origin."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=0,
-        log_level="warning",
-        lifespan="off",
-        access_log=False,
-        timeout_graceful_shutdown=2,  # endless streaming answers must not hold the exit
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
 
 
 @dataclass
@@ -71,7 +41,7 @@ def world(mode: str, **sandbox_kw: Any) -> Iterator[World]:
         if mode == "asgi":
             yield World(sb, mode, "http://sandbox/api/v1")
         else:
-            with serve(sb.app) as origin:
-                yield World(sb, mode, origin + "/api/v1")
+            with LiveServer(sb.app, log_level="warning") as live:
+                yield World(sb, mode, live.url + "/api/v1")
     finally:
         sb.close()

@@ -276,17 +276,14 @@ async def test_outcome_unknown_check_names_the_list_and_what_was_sent():
 
 async def test_refused_connection_over_real_loopback_is_retried_then_reported():
     """Nothing listens on the port: a connect error, so even a create may be retried (nothing was sent)."""
-    import socket
+    from tests.support.net import free_port
 
     from aural_mcp.api import AuralClient
 
     from .helpers import KEY
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     async with AuralClient(
-        KEY, base_url=f"http://127.0.0.1:{port}/api/v1", max_retries=2, backoff_base=0.01, timeout=2
+        KEY, base_url=f"http://127.0.0.1:{free_port()}/api/v1", max_retries=2, backoff_base=0.01, timeout=2
     ) as c:
         with pytest.raises(errors.TransportError) as info:
             await c.create_interview("never sent")

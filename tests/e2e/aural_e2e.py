@@ -8,39 +8,22 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
+from tests.support.net import free_port, wait_until_answers
+from tests.support.processes import AURAL_MCP, env_without_aural, started, stop_process, wait_for_output
+from tests.support.results import text_of
 
-BIN = Path(sys.executable).parent
-AURAL = [str(BIN / "aural-mcp")] if (BIN / "aural-mcp").exists() else [sys.executable, "-m", "aural_mcp.cli"]
 LISTENING = re.compile(r"listening on http://(\S+?):(\d+)(/\S*)")
 KEY = re.compile(r"dlv_[a-z0-9]{32}")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def base_env(**extra: str) -> dict[str, str]:
-    """The parent environment minus anything Aural-related, plus `extra`."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AURAL_")}
-    env.update(extra)
-    return env
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -65,18 +48,9 @@ class Proc:
         return self.stderr_path.read_text(encoding="utf-8", errors="replace")
 
     def close(self) -> None:
-        _stop(self.popen)
+        """Stop the process, then keep its whole stderr (its directory is about to go)."""
+        stop_process(self.popen)
         self.info["stderr"] = self.stderr()
-
-
-def _stop(popen: subprocess.Popen[bytes]) -> None:
-    if popen.poll() is None:
-        popen.send_signal(signal.SIGTERM)
-        try:
-            popen.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            popen.kill()
-            popen.wait(timeout=5)
 
 
 @contextlib.contextmanager
@@ -86,49 +60,40 @@ def serve_http(
     """`aural-mcp serve --transport T --port 0 …`; waits for /healthz; always stopped."""
     with tempfile.TemporaryDirectory() as tmp:
         err = Path(tmp) / "stderr.txt"
-        argv = [*AURAL, "serve", "--transport", transport, "--port", "0", *args]
+        argv = [*AURAL_MCP, "serve", "--transport", transport, "--port", "0", *args]
         if sandbox:
             argv.append("--sandbox")
-        with open(err, "wb") as errf:
-            popen = subprocess.Popen(
-                argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errf, env=env or base_env()
-            )
-        proc = Proc(popen, err)
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                m = LISTENING.search(proc.stderr())
-                if m:
-                    proc.port, proc.path = int(m.group(2)), m.group(3)
-                    break
-                if popen.poll() is not None:
-                    raise RuntimeError(f"server exited {popen.returncode}: {proc.stderr()}")
-                time.sleep(0.05)
-            else:
-                raise RuntimeError(f"server did not start: {proc.stderr()}")
-            while time.monotonic() < deadline:
-                try:
-                    if httpx2.get(proc.base + "/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx2.TransportError:
-                    pass
-                time.sleep(0.05)
-            else:
-                raise RuntimeError(f"server never became healthy: {proc.stderr()}")
-            yield proc
-        finally:
-            proc.close()
+        with (
+            err.open("wb") as errf,
+            started(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=errf,
+                env=env or env_without_aural(),
+                cwd=tmp,
+            ) as popen,
+        ):
+            proc = Proc(popen, err)
+            try:
+                listening = wait_for_output(proc.stderr, LISTENING, proc=popen)
+                proc.port, proc.path = int(listening.group(2)), listening.group(3)
+                wait_until_answers(proc.base + "/healthz", proc=popen, log=proc.stderr)
+                yield proc
+            finally:
+                proc.close()
 
 
 @contextlib.contextmanager
 def sandbox_server(rate_limit: str = "1000/60") -> Iterator[Proc]:
-    """`aural-mcp sandbox` on a free port with an in-memory database; `.info['key']` is its key."""
+    """`aural-mcp sandbox` on a free port with a database in a temporary directory; `.info['key']`
+    is its key."""
     with tempfile.TemporaryDirectory() as tmp:
         err = Path(tmp) / "stderr.txt"
         out = Path(tmp) / "stdout.txt"
         port = free_port()
         argv = [
-            *AURAL,
+            *AURAL_MCP,
             "sandbox",
             "--port",
             str(port),
@@ -137,36 +102,27 @@ def sandbox_server(rate_limit: str = "1000/60") -> Iterator[Proc]:
             "--rate-limit",
             rate_limit,
         ]
-        with open(err, "wb") as errf, open(out, "wb") as outf:
-            popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=outf, stderr=errf, env=base_env())
-        proc = Proc(popen, err, port=port, path="/api/v1")
-        try:
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                text = out.read_text(errors="replace") + proc.stderr()
-                key = KEY.search(text)
-                if key:
-                    try:
-                        if httpx2.get(proc.url + "/openapi.json", timeout=1).status_code == 200:
-                            proc.info["key"] = key.group(0)
-                            break
-                    except httpx2.TransportError:
-                        pass
-                if popen.poll() is not None:
-                    raise RuntimeError(f"sandbox exited {popen.returncode}: {text}")
-                time.sleep(0.05)
-            else:
-                raise RuntimeError(f"sandbox did not start: {out.read_text()} {proc.stderr()}")
-            yield proc
-        finally:
-            proc.close()
+        with (
+            err.open("wb") as errf,
+            out.open("wb") as outf,
+            started(
+                argv, stdin=subprocess.DEVNULL, stdout=outf, stderr=errf, env=env_without_aural(), cwd=tmp
+            ) as popen,
+        ):
+            proc = Proc(popen, err, port=port, path="/api/v1")
+            try:
+
+                def output() -> str:
+                    return out.read_text(errors="replace") + proc.stderr()
+
+                proc.info["key"] = wait_for_output(output, KEY, proc=popen).group(0)
+                wait_until_answers(proc.url + "/openapi.json", proc=popen, log=output)
+                yield proc
+            finally:
+                proc.close()
 
 
 # ---------------------------------------------------------------- the lifecycle, as an agent runs it
-
-
-def text_of(result: Any) -> str:
-    return "\n".join(getattr(b, "text", "") or "" for b in result.content)
 
 
 def dump(obj: Any) -> str:

@@ -1,5 +1,5 @@
 """A slow Aural API built on the sandbox: the API a real server is pointed at when a test needs
-calls that take a while. Serve it with the sandbox tests' `LiveServer`."""
+calls that take a while. Serve it with `tests.support.servers.LiveServer`."""
 
 from __future__ import annotations
 

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aural_e2e import AURAL, KEY, base_env, serve_http
+from aural_e2e import KEY, serve_http
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 pytestmark = [
     pytest.mark.anyio,
@@ -49,7 +50,7 @@ async def http_client(url: str, received: Received, **options: Any) -> AsyncIter
 
 
 async def test_set_level_changes_only_that_clients_notifications() -> None:
-    with serve_http("http", env=base_env(AURAL_MCP_TOKEN=TOKEN)) as server:
+    with serve_http("http", env=env_without_aural(AURAL_MCP_TOKEN=TOKEN)) as server:
         chatty, quiet, silent, modern = Received(), Received(), Received(), Received()
         async with (
             http_client(server.url, chatty) as a,
@@ -76,7 +77,9 @@ async def test_set_level_changes_only_that_clients_notifications() -> None:
 
 async def test_set_level_over_stdio_leaves_stderr_at_the_log_level(tmp_path: Path) -> None:
     received = Received()
-    params = StdioServerParameters(command=AURAL[0], args=[*AURAL[1:], "serve", "--sandbox"], env=base_env())
+    params = StdioServerParameters(
+        command=AURAL_MCP[0], args=[*AURAL_MCP[1:], "serve", "--sandbox"], env=env_without_aural()
+    )
     with open(tmp_path / "stderr.txt", "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog), logging_callback=received, mode="legacy") as client:
             assert not (await client.call_tool("get_usage", {})).is_error

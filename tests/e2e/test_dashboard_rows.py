@@ -10,9 +10,9 @@ import json
 from pathlib import Path
 
 import pytest
-from aural_e2e import AURAL, base_env
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 pytestmark = pytest.mark.anyio
 
@@ -31,9 +31,9 @@ async def test_dashboard_made_rows_read_and_update_normally(tmp_path: Path) -> N
     questions = interview["questions"]
     session_id = interview["sessions"][0]["id"]
     params = StdioServerParameters(
-        command=AURAL[0],
-        args=[*AURAL[1:], "serve", "--sandbox", "--sandbox-seed", str(SEED)],
-        env=base_env(),
+        command=AURAL_MCP[0],
+        args=[*AURAL_MCP[1:], "serve", "--sandbox", "--sandbox-seed", str(SEED)],
+        env=env_without_aural(),
     )
     errlog_path = tmp_path / "stderr.txt"
     with open(errlog_path, "w") as errlog:
@@ -78,11 +78,11 @@ async def test_a_bad_seed_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "seed.json"
     bad.write_text('{"interviews": "not a list"}')
     done = subprocess.run(
-        [*AURAL, "serve", "--sandbox", "--sandbox-seed", str(bad)],
+        [*AURAL_MCP, "serve", "--sandbox", "--sandbox-seed", str(bad)],
         capture_output=True,
         text=True,
         timeout=60,
-        env=base_env(),
+        env=env_without_aural(),
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 2, done.stderr
@@ -96,11 +96,11 @@ def test_sandbox_flags_without_sandbox_are_refused() -> None:
 
     for flags in (["--sandbox-seed", str(SEED)], ["--sandbox-port", "0"], ["--sandbox-db", "x.db"]):
         done = subprocess.run(
-            [*AURAL, "serve", *flags],
+            [*AURAL_MCP, "serve", *flags],
             capture_output=True,
             text=True,
             timeout=60,
-            env=base_env(),
+            env=env_without_aural(),
             stdin=subprocess.DEVNULL,
         )
         assert done.returncode == 2, (flags, done.stderr)

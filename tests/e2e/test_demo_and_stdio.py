@@ -10,7 +10,7 @@ import sys
 import time
 
 import pytest
-from aural_e2e import AURAL, base_env
+from tests.support.processes import AURAL_MCP, env_without_aural, stop_process
 
 DEMO_STEPS = [
     "get_usage",
@@ -29,7 +29,9 @@ DEMO_STEPS = [
 
 def test_demo_walks_the_lifecycle() -> None:
     started = time.monotonic()
-    done = subprocess.run([*AURAL, "demo"], capture_output=True, text=True, timeout=60, env=base_env())
+    done = subprocess.run(
+        [*AURAL_MCP, "demo"], capture_output=True, text=True, timeout=60, env=env_without_aural()
+    )
     elapsed = time.monotonic() - started
     assert done.returncode == 0, done.stdout + done.stderr
     out = done.stdout
@@ -115,7 +117,7 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=base_env(AURAL_MCP_LOG_LEVEL="DEBUG"),
+        env=env_without_aural(AURAL_MCP_LOG_LEVEL="DEBUG"),
     )
     try:
         assert proc.stdin is not None and proc.stdout is not None
@@ -141,9 +143,7 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
         rest = proc.stdout.read()
         stderr = proc.stderr.read().decode() if proc.stderr else ""
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
     assert not rest.strip(), rest
     assert set(replies) >= {1, 2, 3, 4, 5, 6, 7}, replies.keys()
     assert replies[3]["result"]["content"][0]["text"] == "shouted"
@@ -166,11 +166,11 @@ def test_stdio_stdout_carries_only_json_rpc() -> None:
 def test_a_client_that_stops_reading_gets_a_quiet_exit() -> None:
     """The client closes its end of stdout mid-session: the server ends with 0 and no traceback."""
     proc = subprocess.Popen(
-        [*AURAL, "serve", "--sandbox"],
+        [*AURAL_MCP, "serve", "--sandbox"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=base_env(),
+        env=env_without_aural(),
     )
     try:
         assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
@@ -191,6 +191,4 @@ def test_a_client_that_stops_reading_gets_a_quiet_exit() -> None:
         assert proc.wait(timeout=20) == 0
         assert "Traceback" not in proc.stderr.read().decode()
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)

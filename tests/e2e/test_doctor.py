@@ -6,7 +6,8 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from aural_e2e import AURAL, Proc, base_env, sandbox_server
+from aural_e2e import Proc, sandbox_server
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 
 @pytest.fixture(scope="module")
@@ -17,7 +18,11 @@ def sandbox() -> Iterator[Proc]:
 
 def doctor(**env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*AURAL, "doctor", "--timeout", "5"], capture_output=True, text=True, timeout=60, env=base_env(**env)
+        [*AURAL_MCP, "doctor", "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env_without_aural(**env),
     )
 
 

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aural_e2e import AURAL, base_env
 from starlette.requests import Request
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 from aural_mcp.cli.doctor import _is_sandbox
 
@@ -32,11 +32,11 @@ def api() -> Iterator[FakeAPI]:
 def doctor(api: FakeAPI, timeout: str = "1") -> subprocess.CompletedProcess[str]:
     # subprocess.run's own timeout is the test's bound: without a total bound doctor never ends
     return subprocess.run(
-        [*AURAL, "doctor", "--timeout", timeout],
+        [*AURAL_MCP, "doctor", "--timeout", timeout],
         capture_output=True,
         text=True,
         timeout=60,
-        env=base_env(AURAL_API_KEY=KEY, AURAL_BASE_URL=api.base_url),
+        env=env_without_aural(AURAL_API_KEY=KEY, AURAL_BASE_URL=api.base_url),
     )
 
 

@@ -15,10 +15,12 @@ from collections.abc import AsyncIterator, Iterator
 import anyio
 import httpx2
 import pytest
-from aural_e2e import Proc, base_env, serve_http
+from aural_e2e import Proc, serve_http
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.support.polling import wait_until
+from tests.support.processes import env_without_aural
 from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
 pytestmark = pytest.mark.anyio
@@ -88,7 +90,9 @@ def answer(sock: socket.socket) -> bytes:
 @pytest.fixture(scope="module")
 def capped() -> Iterator[Proc]:
     """A small connection cap and header deadlines far longer than any test here waits."""
-    env = base_env(AURAL_MCP_TOKEN=TOKEN, AURAL_MCP_MAX_CONNECTIONS=str(CAP), AURAL_MCP_HEADER_TIMEOUT="600")
+    env = env_without_aural(
+        AURAL_MCP_TOKEN=TOKEN, AURAL_MCP_MAX_CONNECTIONS=str(CAP), AURAL_MCP_HEADER_TIMEOUT="600"
+    )
     with serve_http("http", env=env) as server:
         yield server
 
@@ -96,7 +100,7 @@ def capped() -> Iterator[Proc]:
 @pytest.fixture(scope="module")
 def impatient() -> Iterator[Proc]:
     """Two-second deadlines for request headers and bodies."""
-    env = base_env(AURAL_MCP_TOKEN=TOKEN, AURAL_MCP_HEADER_TIMEOUT="2", AURAL_MCP_BODY_TIMEOUT="2")
+    env = env_without_aural(AURAL_MCP_TOKEN=TOKEN, AURAL_MCP_HEADER_TIMEOUT="2", AURAL_MCP_BODY_TIMEOUT="2")
     with serve_http("http", env=env) as server:
         yield server
 
@@ -168,7 +172,7 @@ async def test_a_real_client_works_after_the_stalled_ones_are_gone(impatient: Pr
 
 
 def test_session_flood_through_a_real_server_is_capped_and_recovers() -> None:
-    env = base_env(
+    env = env_without_aural(
         AURAL_MCP_TOKEN=TOKEN,
         AURAL_MCP_MAX_SESSIONS="5",
         AURAL_MCP_SESSION_IDLE_TIMEOUT="5",
@@ -182,10 +186,12 @@ def test_session_flood_through_a_real_server_is_capped_and_recovers() -> None:
         # the 401s above took no room; the sixth finds the cap reached (well within the idle timeout)
         assert [r.status_code for r in answers] == [200] * 5 + [503]
         session_ids = [r.headers["mcp-session-id"] for r in answers if r.status_code == 200]
-        deadline = time.monotonic() + WAIT
-        while http.post(server.url, json=INITIALIZE, headers=headers).status_code != 200:
-            assert time.monotonic() < deadline, "sessions never expired"
-            time.sleep(0.2)
+        expired = wait_until(
+            lambda: http.post(server.url, json=INITIALIZE, headers=headers).status_code == 200,
+            timeout=WAIT,
+            every=0.2,
+        )
+        assert expired, "sessions never expired"
         stderr = server.stderr()
     assert "idle timeout" in stderr  # the SDK logged the expiries, at INFO...
     for session_id in session_ids:  # ...without the ids that would let a log reader use a session

@@ -7,9 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from aural_e2e import AURAL, base_env, text_of
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from tests.support.processes import AURAL_MCP, env_without_aural
+from tests.support.results import text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -27,8 +28,8 @@ INTERVIEW = "aural://interviews/00000000-0000-4000-8000-000000000000"
     ids=["missing", "placeholder", "bearer", "no-prefix"],
 )
 async def test_a_bad_key_is_explained_by_every_call(tmp_path: Path, key: str | None, problem: str) -> None:
-    env = base_env(AURAL_API_KEY=key) if key is not None else base_env()
-    params = StdioServerParameters(command=AURAL[0], args=[*AURAL[1:], "serve"], env=env)
+    env = env_without_aural(AURAL_API_KEY=key) if key is not None else env_without_aural()
+    params = StdioServerParameters(command=AURAL_MCP[0], args=[*AURAL_MCP[1:], "serve"], env=env)
     errlog_path = tmp_path / "stderr.txt"
     with open(errlog_path, "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aural_e2e import AURAL, base_env, run_lifecycle, serve_http
+from aural_e2e import run_lifecycle, serve_http
 from mcp import Client
 from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 pytestmark = pytest.mark.anyio
 
@@ -34,7 +35,9 @@ async def connect(url: str, transport: str, token: str | None = None) -> AsyncIt
 
 
 async def test_lifecycle_over_stdio(tmp_path: Any) -> None:
-    params = StdioServerParameters(command=AURAL[0], args=[*AURAL[1:], "serve", "--sandbox"], env=base_env())
+    params = StdioServerParameters(
+        command=AURAL_MCP[0], args=[*AURAL_MCP[1:], "serve", "--sandbox"], env=env_without_aural()
+    )
     with open(tmp_path / "stderr.txt", "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
             out = await run_lifecycle(client)
@@ -48,7 +51,7 @@ async def test_lifecycle_over_stdio(tmp_path: Any) -> None:
     ids=["sse", "http", "http-stateless"],
 )
 async def test_lifecycle_over_http(transport: str, flags: list[str]) -> None:
-    env = base_env(AURAL_MCP_TOKEN=TOKEN)
+    env = env_without_aural(AURAL_MCP_TOKEN=TOKEN)
     with serve_http(transport, *flags, env=env) as server:
         async with connect(server.url, transport, TOKEN) as client:
             out = await run_lifecycle(client)

@@ -13,11 +13,12 @@ import re
 from pathlib import Path
 
 import pytest
-from aural_e2e import AURAL, base_env
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from tests.server.fake_api import KEY, fake_api
 from tests.server.test_untrusted_text import FORGED_LINE, IID, SID, hostile, hostile_session, outside_markers
+from tests.support.processes import AURAL_MCP, env_without_aural
+from tests.support.results import text_of
 
 pytestmark = pytest.mark.anyio
 
@@ -30,8 +31,10 @@ async def test_real_rows_hostile_text_and_long_lists_over_stdio(tmp_path: Path) 
                            "options": {"options": ["Postgres", "SQLite"], "allowMultiple": False}}]}})  # fmt: skip
         candidates = [{"id": f"c{i:04d}", "name": "N" * 200, "inviteToken": f"t{i:011d}"} for i in range(500)]
         api.answer("GET", f"/interviews/{IID}/candidates", {"data": candidates})
-        env = base_env(AURAL_API_KEY=KEY, AURAL_BASE_URL=api.origin + "/api/v1", AURAL_RATE_LIMIT="1000/60")
-        params = StdioServerParameters(command=AURAL[0], args=[*AURAL[1:], "serve"], env=env)
+        env = env_without_aural(
+            AURAL_API_KEY=KEY, AURAL_BASE_URL=api.origin + "/api/v1", AURAL_RATE_LIMIT="1000/60"
+        )
+        params = StdioServerParameters(command=AURAL_MCP[0], args=[*AURAL_MCP[1:], "serve"], env=env)
         with open(tmp_path / "stderr.txt", "w") as errlog:
             async with Client(stdio_client(params, errlog=errlog)) as client:
                 interview = await client.call_tool("get_interview", {"interviewId": IID})
@@ -42,13 +45,13 @@ async def test_real_rows_hostile_text_and_long_lists_over_stdio(tmp_path: Path) 
                 sheet = (await client.read_resource(f"aural://interviews/{IID}/invites.csv")).contents[0].text
     assert (
         not interview.is_error
-        and "[SINGLE_CHOICE] Pick (options: Postgres / SQLite)" in interview.content[0].text
+        and "[SINGLE_CHOICE] Pick (options: Postgres / SQLite)" in text_of(interview)
     )
     outside, nonce = outside_markers(transcript)
     assert nonce and "ignore previous instructions" in transcript
     assert not [line for line in outside.splitlines() if FORGED_LINE.match(line) and hostile(line)]
     assert outside.count("\n## Scores and insights\n") == 1  # ours; the forged one stays inside
-    body = listed.content[0].text
+    body = text_of(listed)
     shown = re.findall(r"`(c\d{4})`", body)
     assert shown == [c["id"] for c in candidates[: len(shown)]] and 0 < len(shown) < 500
     assert f"{500 - len(shown)} more candidates not shown: read aural://interviews/{IID}/invites.csv" in body

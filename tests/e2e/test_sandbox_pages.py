@@ -9,9 +9,11 @@ from pathlib import Path
 
 import httpx2
 import pytest
-from aural_e2e import AURAL, base_env, first_id, free_port
+from aural_e2e import first_id
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from tests.support.net import free_port
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 pytestmark = pytest.mark.anyio
 
@@ -22,8 +24,8 @@ PAGES = re.compile(r"sandbox candidate pages at (http://127\.0\.0\.1:(\d+))/i/")
 @pytest.mark.parametrize("choose_port", [False, True], ids=["free-port", "sandbox-port"])
 async def test_public_and_invite_links_open(tmp_path: Path, choose_port: bool) -> None:
     port = free_port() if choose_port else None
-    args = [*AURAL[1:], "serve", "--sandbox", *(["--sandbox-port", str(port)] if port else [])]
-    params = StdioServerParameters(command=AURAL[0], args=args, env=base_env())
+    args = [*AURAL_MCP[1:], "serve", "--sandbox", *(["--sandbox-port", str(port)] if port else [])]
+    params = StdioServerParameters(command=AURAL_MCP[0], args=args, env=env_without_aural())
     errlog_path = tmp_path / "stderr.txt"
     with open(errlog_path, "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:

@@ -10,10 +10,8 @@ from pathlib import Path
 
 import pytest
 from aural_e2e import (
-    AURAL,
     Proc,
     Seen,
-    base_env,
     provoke_errors,
     run_lifecycle,
     sandbox_server,
@@ -25,6 +23,7 @@ from mcp.client.sse import sse_client
 from mcp.client.stdio import StdioServerParameters, stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 pytestmark = pytest.mark.anyio
 
@@ -38,7 +37,7 @@ def sandbox() -> Iterator[Proc]:
 
 
 def secrets_env(sandbox: Proc, **extra: str) -> dict[str, str]:
-    return base_env(
+    return env_without_aural(
         AURAL_API_KEY=sandbox.info["key"],
         AURAL_BASE_URL=sandbox.url,
         AURAL_RATE_LIMIT="2000/60",
@@ -61,7 +60,9 @@ async def exercise(client: Client, sandbox: Proc) -> Seen:
 
 async def test_secrets_over_stdio(sandbox: Proc, tmp_path: Path) -> None:
     key = sandbox.info["key"]
-    params = StdioServerParameters(command=AURAL[0], args=[*AURAL[1:], "serve"], env=secrets_env(sandbox))
+    params = StdioServerParameters(
+        command=AURAL_MCP[0], args=[*AURAL_MCP[1:], "serve"], env=secrets_env(sandbox)
+    )
     errpath = tmp_path / "stderr.txt"
     with open(errpath, "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog)) as client:
@@ -111,21 +112,21 @@ def test_errors_at_start_up_do_not_echo_secrets() -> None:
 
     bad_key = "dlv_ABC DEF-" + "x" * 20  # malformed: has a space
     done = subprocess.run(  # the server starts (every call explains the key) and ends at EOF on stdin
-        [*AURAL, "serve"],
+        [*AURAL_MCP, "serve"],
         capture_output=True,
         text=True,
         timeout=30,
-        env=base_env(AURAL_API_KEY=bad_key),
+        env=env_without_aural(AURAL_API_KEY=bad_key),
         stdin=subprocess.DEVNULL,
     )
     assert done.returncode == 0
     assert "AURAL_API_KEY" in done.stderr and "dlv_" in done.stderr
     assert bad_key not in done.stderr and "x" * 20 not in done.stderr
     done = subprocess.run(
-        [*AURAL, "serve", "--transport", "http", "--host", "0.0.0.0", "--auth-token", "has space"],
+        [*AURAL_MCP, "serve", "--transport", "http", "--host", "0.0.0.0", "--auth-token", "has space"],
         capture_output=True,
         text=True,
         timeout=30,
-        env=base_env(AURAL_API_KEY="dlv_" + "a" * 32),
+        env=env_without_aural(AURAL_API_KEY="dlv_" + "a" * 32),
     )
     assert done.returncode == 2 and "has space" not in done.stderr

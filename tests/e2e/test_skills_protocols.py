@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aural_e2e import AURAL, base_env
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from tests.support.processes import AURAL_MCP, env_without_aural
 
 pytestmark = pytest.mark.anyio
 
@@ -31,7 +31,9 @@ async def send(client: Client, method: str, params: dict[str, Any]) -> dict[str,
 async def test_skills_extension_is_visible_at_both_protocol_versions(
     tmp_path: Path, mode: str, version: str
 ) -> None:
-    params = StdioServerParameters(command=AURAL[0], args=[*AURAL[1:], "serve", "--sandbox"], env=base_env())
+    params = StdioServerParameters(
+        command=AURAL_MCP[0], args=[*AURAL_MCP[1:], "serve", "--sandbox"], env=env_without_aural()
+    )
     with open(tmp_path / "stderr.txt", "w") as errlog:
         async with Client(stdio_client(params, errlog=errlog), mode=mode) as client:
             assert client.session.protocol_version == version

@@ -9,9 +9,9 @@ import json
 import subprocess
 
 import httpx2
-from aural_e2e import AURAL, base_env
 from loopback import SlowApi
-from tests.sandbox.conftest import LiveServer
+from tests.support.processes import AURAL_MCP, env_without_aural, stop_process
+from tests.support.servers import LiveServer
 
 TITLE = "Shutdown grace screen"
 
@@ -34,18 +34,16 @@ def _lines() -> bytes:
 def _serve_and_close_stdin(api: LiveServer, key: str, **env: str) -> tuple[int, dict[int, dict], str]:
     """Send initialize and a create, close stdin at once, read everything until the server exits."""
     proc = subprocess.Popen(
-        [*AURAL, "serve"],
+        [*AURAL_MCP, "serve"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        env=base_env(AURAL_API_KEY=key, AURAL_BASE_URL=f"{api.url}/api/v1", **env),
+        env=env_without_aural(AURAL_API_KEY=key, AURAL_BASE_URL=f"{api.url}/api/v1", **env),
     )
     try:
         out, err = proc.communicate(_lines(), timeout=60)  # writes, closes stdin, reads to EOF
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop_process(proc)
     replies = {}
     for line in out.splitlines():
         message = json.loads(line)

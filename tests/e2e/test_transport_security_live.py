@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 import httpx2
 import pytest
-from aural_e2e import AURAL, Proc, base_env, serve_http
+from aural_e2e import Proc, serve_http
+from tests.support.processes import AURAL_MCP, env_without_aural
 from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
 TOKEN = "sec-token-0123456789abcdef0123456789"
@@ -26,7 +27,7 @@ def sse_local() -> Iterator[Proc]:
 
 @pytest.fixture(scope="module")
 def http_local_token() -> Iterator[Proc]:
-    with serve_http("http", env=base_env(AURAL_MCP_TOKEN=TOKEN)) as server:
+    with serve_http("http", env=env_without_aural(AURAL_MCP_TOKEN=TOKEN)) as server:
         yield server
 
 
@@ -48,7 +49,7 @@ def http_any() -> Iterator[Proc]:
 
 @pytest.fixture(scope="module")
 def sse_any() -> Iterator[Proc]:
-    with serve_http("sse", "--host", "0.0.0.0", env=base_env(AURAL_MCP_TOKEN=TOKEN)) as server:
+    with serve_http("sse", "--host", "0.0.0.0", env=env_without_aural(AURAL_MCP_TOKEN=TOKEN)) as server:
         yield server
 
 
@@ -190,11 +191,11 @@ def test_oversized_bodies_are_refused(request: pytest.FixtureRequest, fixture: s
 )
 def test_non_loopback_bind_without_token_is_refused(argv: list[str]) -> None:
     done = subprocess.run(
-        [*AURAL, "serve", "--sandbox", "--port", "0", *argv],
+        [*AURAL_MCP, "serve", "--sandbox", "--port", "0", *argv],
         capture_output=True,
         text=True,
         timeout=30,
-        env=base_env(),
+        env=env_without_aural(),
     )
     assert done.returncode == 2
     assert "refusing to listen" in done.stderr and "AURAL_MCP_TOKEN" in done.stderr
@@ -214,11 +215,11 @@ def test_non_loopback_bind_without_token_is_refused(argv: list[str]) -> None:
 )
 def test_bad_http_limits_are_refused_in_one_line(variable: str, value: str) -> None:
     done = subprocess.run(
-        [*AURAL, "serve", "--sandbox", "--transport", "http", "--port", "0"],
+        [*AURAL_MCP, "serve", "--sandbox", "--transport", "http", "--port", "0"],
         capture_output=True,
         text=True,
         timeout=30,
-        env=base_env(**{variable: value}),
+        env=env_without_aural(**{variable: value}),
     )
     assert done.returncode == 2
     assert variable in done.stderr and "must be" in done.stderr and "for example" in done.stderr
@@ -274,7 +275,7 @@ def test_origin_ports_are_ascii_digits_only(request: pytest.FixtureRequest, fixt
 
 
 def test_sse_session_ids_are_not_logged_in_full_even_at_debug() -> None:
-    with serve_http("sse", env=base_env(AURAL_MCP_LOG_LEVEL="DEBUG")) as server:
+    with serve_http("sse", env=env_without_aural(AURAL_MCP_LOG_LEVEL="DEBUG")) as server:
         with HTTP.stream("GET", server.url, headers={"Accept": "text/event-stream"}) as stream:
             lines = stream.iter_lines()
             endpoint = next(line for line in lines if line.startswith("data:")).removeprefix("data:").strip()

@@ -1,14 +1,15 @@
 """Figures from a real run, for RELIABILITY.md: each test writes its numbers to
-`.cache/reliability-results/<name>.json` (gitignored) and prints them (`pytest -s` shows them)."""
+`<the system's temporary directory>/aural-mcp-reliability-results/<name>.json` (outside the
+repository: tests never write into it) and prints them (`pytest -s` shows them)."""
 
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from .support import REPO
-
-RESULTS_DIR = REPO / ".cache" / "reliability-results"
+RESULTS_DIR = Path(tempfile.gettempdir()) / "aural-mcp-reliability-results"
 
 
 def record(name: str, data: dict[str, Any]) -> None:

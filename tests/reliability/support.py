@@ -1,6 +1,7 @@
-"""Shared helpers for the reliability suite: ports, subprocesses, the conformance-suite installer.
+"""Shared helpers for the reliability suite: the HTTP server under test, the conformance-suite
+installer.
 
-Every subprocess started here is killed in a `finally` block by its own pid; every wait is
+Every subprocess started here is stopped by its own pid when its block ends; every wait is
 bounded. Traffic goes to 127.0.0.1 only.
 """
 
@@ -11,64 +12,23 @@ import fcntl
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support.net import free_port, wait_until_answers
+from tests.support.processes import AURAL_MCP, started
+
 REPO = Path(__file__).resolve().parents[2]
-VENV_BIN = Path(sys.executable).parent
-AURAL_MCP = str(VENV_BIN / "aural-mcp") if (VENV_BIN / "aural-mcp").exists() else "aural-mcp"
 
 # The official MCP conformance suite and the Node it runs on, both from the npm registry, pinned.
 # 0.2.0-alpha.12 is the newest published version (the `latest` dist-tag still points at 0.1.16,
 # which predates the 2026-07-28 scenarios and the Skills extension scenarios).
 CONFORMANCE_VERSION = "0.2.0-alpha.12"
 NODE_VERSION = "22.23.3"
+# An install cache like .venv (gitignored, made once, reused), not test output.
 CONFORMANCE_DIR = REPO / ".cache" / "conformance"
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_http_ok(url: str, *, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
-    """Poll `url` until it answers 200, the process dies, or `timeout` passes."""
-    deadline = time.monotonic() + timeout
-    last: Exception | None = None
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode} before {url} answered")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as resp:
-                if resp.status == 200:
-                    return
-        except (urllib.error.URLError, OSError) as exc:
-            last = exc
-        time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout}s (last error: {last})")
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    """Terminate our own child by pid (and its process group), then kill it if it lingers."""
-    if proc.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=5)
 
 
 @dataclass
@@ -87,24 +47,24 @@ def serve_http(tmp: Path, *extra: str, env: dict[str, str] | None = None) -> Ite
     """`aural-mcp serve --transport http --sandbox --port P` as a subprocess, stopped afterwards."""
     port = free_port()
     log_path = tmp / f"serve-{port}.log"
-    cmd = [AURAL_MCP, "serve", "--transport", "http", "--sandbox", "--port", str(port), *extra]
+    cmd = [*AURAL_MCP, "serve", "--transport", "http", "--sandbox", "--port", str(port), *extra]
     full_env = {**os.environ, **(env or {})}
     full_env.pop("AURAL_API_KEY", None)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen(
+    with (
+        open(log_path, "wb") as log,
+        started(
             cmd,
+            group=True,
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,
             env=full_env,
             cwd=tmp,
-            start_new_session=True,
-        )
-    try:
-        wait_http_ok(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc)
-        yield HttpServer(f"http://127.0.0.1:{port}/mcp", port, proc, log_path)
-    finally:
-        stop_process(proc)
+        ) as proc,
+    ):
+        server = HttpServer(f"http://127.0.0.1:{port}/mcp", port, proc, log_path)
+        wait_until_answers(f"http://127.0.0.1:{port}/healthz", timeout=60, proc=proc, log=server.log)
+        yield server
 
 
 # ---------------------------------------------------------------- conformance suite installer

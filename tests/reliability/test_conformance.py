@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from .results import record
-from .support import REPO, ConformanceSuite, install_conformance, serve_http
+from .support import ConformanceSuite, install_conformance, serve_http
 
 BASELINE = Path(__file__).with_name("conformance-expected-failures.yml")
 
@@ -154,7 +154,7 @@ def test_conformance(
         str(out_dir),
     )
     done = subprocess.run(
-        cmd, capture_output=True, text=True, timeout=240, cwd=REPO, env={**os.environ, "NO_COLOR": "1"}
+        cmd, capture_output=True, text=True, timeout=240, cwd=tmp_path, env={**os.environ, "NO_COLOR": "1"}
     )
     output = re.sub(r"\x1b\[[0-9;]*m", "", done.stdout + done.stderr)
     results = scenario_results(out_dir)

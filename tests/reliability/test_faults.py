@@ -34,6 +34,7 @@ import anyio
 import mcp_types as types
 import pytest
 from mcp import Client
+from tests.support.results import text_of
 
 from aural_mcp.sandbox import FaultSpec, Sandbox
 from aural_mcp.sandbox.faults import KINDS
@@ -51,10 +52,6 @@ RUN = "rel"
 
 UNKNOWN = "outcome is unknown"
 CHECK_TOOL = {"interview": "list_interviews", "question": "list_questions", "candidate": "list_candidates"}
-
-
-def text_of(result: types.CallToolResult) -> str:
-    return "\n".join(c.text for c in result.content if isinstance(c, types.TextContent))
 
 
 @dataclass

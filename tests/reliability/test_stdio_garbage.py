@@ -18,9 +18,9 @@ import time
 from typing import Any
 
 import pytest
+from tests.support.processes import AURAL_MCP, stop_process
 
 from .results import record
-from .support import AURAL_MCP, stop_process
 
 PARSE_ERROR = -32700
 INVALID_REQUEST = -32600
@@ -155,7 +155,7 @@ def stdio_server(tmp_path_factory: pytest.TempPathFactory):
     env.pop("AURAL_API_KEY", None)
     stderr = open(tmp_path / "stderr.log", "wb")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
-        [AURAL_MCP, "serve", "--sandbox"],
+        [*AURAL_MCP, "serve", "--sandbox"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=stderr,
@@ -178,7 +178,7 @@ def stdio_server(tmp_path_factory: pytest.TempPathFactory):
         peer.send({"jsonrpc": "2.0", "method": "notifications/initialized"})
         yield peer
     finally:
-        stop_process(proc)
+        stop_process(proc, group=True)
         stderr.close()
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from tests.support.results import text_of
 
 from aural_mcp.server.app import build_server
 from aural_mcp.settings import Settings
@@ -29,7 +30,7 @@ async def test_unknown_tool_is_a_tool_error_naming_it(server, mode: str) -> None
     async with Client(server, mode=mode) as client:
         result = await client.call_tool("create_intreview", {"title": "typo"})
         assert result.is_error
-        assert "create_intreview" in result.content[0].text  # type: ignore[union-attr]
+        assert "create_intreview" in text_of(result)
         assert not (await client.call_tool("get_usage", {})).is_error
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
-import sys
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -15,7 +12,9 @@ from typing import Any
 
 import httpx2
 import pytest
-import uvicorn
+from tests.support.net import wait_until_answers
+from tests.support.processes import AURAL_MCP
+from tests.support.servers import LiveServer
 
 from aural_mcp.sandbox import Sandbox
 
@@ -63,36 +62,6 @@ def err(r: httpx2.Response) -> tuple[int, str, str]:
     return r.status_code, body["error"]["code"], body["error"]["message"]
 
 
-class LiveServer:
-    """uvicorn in a thread on 127.0.0.1, port 0; also serves the e2e tests' slow API (tests/e2e/loopback.py)."""
-
-    def __init__(self, app: Any, start_timeout: float = 10) -> None:
-        self.start_timeout = start_timeout
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(
-            app, log_level="critical", access_log=False, lifespan="off", interface="asgi3"
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
-
-    def __enter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + self.start_timeout
-        while not self.server.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert self.server.started, "uvicorn did not start"
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
-        self.sock.close()
-
-
 @pytest.fixture
 def server(sb: Sandbox) -> Iterator[LiveServer]:
     """The `sb` sandbox served by uvicorn on 127.0.0.1 (a free port)."""
@@ -108,13 +77,13 @@ async def http(server: LiveServer, key: str) -> AsyncIterator[httpx2.AsyncClient
 
 
 class SandboxProcess:
-    """`aural-mcp sandbox` as a subprocess on a free port; reads the printed URL and key."""
+    """`aural-mcp sandbox` as a subprocess on a free port; reads the printed port and key, and
+    waits until it answers on 127.0.0.1.
+    `kill()` is SIGKILL on purpose: the durability tests crash the sandbox mid-write."""
 
     def __init__(self, db: Path, *extra: str) -> None:
         self.args = [
-            sys.executable,
-            "-m",
-            "aural_mcp.cli",
+            *AURAL_MCP,
             "sandbox",
             "--db",
             str(db),
@@ -141,8 +110,8 @@ class SandboxProcess:
             if not line:
                 break
             self.output.append(line)
-            if m := re.search(r"(http://127\.0\.0\.1:\d+/api/v1)", line):
-                self.base = m.group(1)
+            if m := re.search(r"serving http://\S+:(\d+)/api/v1", line):
+                self.base = f"http://127.0.0.1:{m.group(1)}/api/v1"  # tests reach it on loopback only
             if m := re.search(r"(dlv_[a-z0-9]{32})", line):
                 self.key = m.group(1)
             if line.startswith("Press Ctrl+C"):
@@ -153,14 +122,7 @@ class SandboxProcess:
 
     def _wait_ready(self) -> None:
         root = self.base.rsplit("/api/v1", 1)[0]
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            try:
-                if httpx2.get(root + "/healthz", timeout=1).status_code == 200:
-                    return
-            except httpx2.HTTPError:
-                time.sleep(0.05)
-        raise AssertionError("sandbox did not become ready")
+        wait_until_answers(root + "/healthz", timeout=15, proc=self.proc, log=self.stderr)
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:

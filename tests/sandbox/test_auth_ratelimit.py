@@ -138,11 +138,13 @@ def test_fixed_window_semantics():
 
 async def test_short_window_recovers():
     box = Sandbox(rate_limit=2, rate_window=0.3)
+    now = [1000.0]
+    box.limiter.clock = lambda: now[0]  # fake time: no blocking wait, no early window end when slow
     key = box.create_key()
     async with make_client(box, key) as c:
         codes = [(await c.get("/api/v1/usage")).status_code for _ in range(3)]
         assert codes == [200, 200, 429]
-        time.sleep(0.35)
+        now[0] += 0.35
         assert (await c.get("/api/v1/usage")).status_code == 200
     box.close()
 

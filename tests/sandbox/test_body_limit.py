@@ -18,10 +18,11 @@ from pathlib import Path
 
 import httpx2
 import pytest
+from tests.support.servers import LiveServer
 
 from aural_mcp.sandbox import Sandbox
 
-from .conftest import LiveServer, SandboxProcess, auth
+from .conftest import SandboxProcess, auth
 
 OFFERED = 200 * 1024 * 1024
 CHUNK = b"x" * 65536

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import httpx2
 import pytest
+from tests.support.servers import LiveServer
 
 from aural_mcp.sandbox import Sandbox
 
-from .conftest import LiveServer, auth
+from .conftest import auth
 
 pytestmark = pytest.mark.anyio
 API = "/api/v1"

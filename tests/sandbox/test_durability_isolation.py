@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-import time
 import uuid
 
 import httpx2
 import pytest
+from tests.support.polling import wait_until
 
 from aural_mcp.sandbox import Sandbox
 
@@ -47,9 +47,7 @@ def test_sigkill_mid_burst_loses_no_acknowledged_write(tmp_path):
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 15
-    while len(acked) < 400 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_until(lambda: len(acked) >= 400, timeout=15, every=0.01)
     proc.kill()  # SIGKILL while the writers are still sending
     stop.set()
     for t in threads:

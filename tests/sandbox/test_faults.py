@@ -7,10 +7,9 @@ import time
 
 import httpx2
 import pytest
+from tests.support.servers import LiveServer
 
 from aural_mcp.sandbox import DroppedConnection, FaultSpec, Sandbox
-
-from .conftest import LiveServer
 
 
 def test_spec_parsing():

@@ -31,12 +31,11 @@ from schemathesis.specs.openapi.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from tests.support.servers import LiveServer
 
 from aural_mcp.openapi import build_openapi
 from aural_mcp.operations import OPERATIONS
 from aural_mcp.sandbox import Sandbox
-
-from .conftest import LiveServer
 
 DOC = build_openapi()
 

@@ -8,6 +8,7 @@ from typing import Any
 import httpx2
 import pytest
 from mcp.client import Client
+from tests.support.results import text_of as text  # the server tests' short name for it
 
 from aural_mcp.api import AuralClient
 from aural_mcp.sandbox import Sandbox
@@ -29,10 +30,6 @@ def sandbox_client(sb: Sandbox, key: str | None = None, **kw: Any) -> AuralClien
     return AuralClient(
         key or sb.create_key(), base_url=SANDBOX_URL, transport=httpx2.ASGITransport(app=sb.app), **kw
     )
-
-
-def text(result: Any) -> str:
-    return result.content[0].text
 
 
 async def call(client: Client, name: str, args: dict[str, Any] | None = None) -> Any:

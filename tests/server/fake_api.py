@@ -15,7 +15,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from tests.api.sandbox_fixtures import serve
+from tests.support.servers import LiveServer
 
 from aural_mcp.server.app import build_server
 from aural_mcp.settings import Settings
@@ -52,8 +52,8 @@ class FakeApi:
 @contextmanager
 def fake_api() -> Iterator[FakeApi]:
     api = FakeApi()
-    with serve(api.app()) as origin:
-        api.origin = origin
+    with LiveServer(api.app(), log_level="warning") as live:
+        api.origin = live.url
         yield api
 
 

@@ -4,13 +4,11 @@ loopback socket (uvicorn in a thread), so tests can look at the server's state w
 from __future__ import annotations
 
 import contextlib
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
+from tests.support.servers import LiveServer
 
 from aural_mcp.server.app import build_server
 from aural_mcp.server.http import HTTP_PATH, SSE_PATH, _bind, build_http_app
@@ -42,27 +40,14 @@ def serve_in_process(settings: Settings) -> Iterator[Running]:
     sock = _bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
     server = build_server(settings)
-    app = build_http_app(server, settings, port)
-    config = uvicorn.Config(
-        app,
+    with LiveServer(
+        build_http_app(server, settings, port),
+        sock=sock,
         http=connection_protocol(settings.header_timeout, settings.max_connections),
         log_config=None,
         log_level="warning",
-        access_log=False,
         lifespan="on",
         timeout_graceful_shutdown=3,
-    )
-    runner = uvicorn.Server(config)
-    thread = threading.Thread(target=runner.run, kwargs={"sockets": [sock]}, name="mcp-http", daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 20
-        while not runner.started:
-            if not thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("the in-process server did not start")
-            time.sleep(0.01)
+        stop_timeout=15,
+    ):
         yield Running(server, port, SSE_PATH if settings.transport == "sse" else HTTP_PATH)
-    finally:
-        runner.should_exit = True
-        thread.join(15)
-        sock.close()

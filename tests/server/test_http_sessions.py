@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import gc
-import time
 import weakref
-from typing import Any
 
 import anyio
 import httpx2
@@ -14,6 +12,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.server.http_inprocess import Running, serve_in_process
+from tests.support.polling import wait_until, wait_until_async
 from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
 from aural_mcp.settings import Settings
@@ -28,15 +27,6 @@ AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 def bare_initialize(http: httpx2.Client, running: Running, headers: dict[str, str]) -> httpx2.Response:
     return http.post(running.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, **headers})
-
-
-def wait_until(condition: Any) -> bool:
-    deadline = time.monotonic() + WAIT
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def settings(idle_timeout: float) -> Settings:
@@ -65,10 +55,10 @@ def test_a_flood_of_bare_initializes_is_capped_and_delete_frees_room() -> None:
             r = http.delete(running.url, headers={**AUTH, "mcp-session-id": session_id})
             assert r.status_code < 300, r.text
         # (the SDK forgets a session just after answering its DELETE)
-        assert wait_until(lambda: running.open_sessions() == CAP - 5)
+        assert wait_until(lambda: running.open_sessions() == CAP - 5, timeout=WAIT)
         r = http.post(running.url, json=INITIALIZE, headers={**STREAMABLE_HEADERS, **AUTH, "mcp-session-id": ids[0]})
         assert r.status_code == 404
-        assert wait_until(lambda: gc.collect() >= 0 and all(ref() is None for ref in deleted))
+        assert wait_until(lambda: gc.collect() >= 0 and all(ref() is None for ref in deleted), timeout=WAIT)
         assert bare_initialize(http, running, AUTH).status_code == 200
 
 
@@ -85,8 +75,10 @@ async def test_idle_sessions_end_and_a_new_client_gets_in() -> None:
         transports = [weakref.ref(t) for t in manager._server_instances.values()]
 
         # The bare sessions end after the idle timeout, and their memory goes with them.
-        assert wait_until(lambda: running.open_sessions() == 0)
-        assert wait_until(lambda: gc.collect() >= 0 and all(ref() is None for ref in transports))
+        assert await wait_until_async(lambda: running.open_sessions() == 0, timeout=WAIT)
+        assert await wait_until_async(
+            lambda: gc.collect() >= 0 and all(ref() is None for ref in transports), timeout=WAIT
+        )
 
         with anyio.fail_after(WAIT):
             async with (

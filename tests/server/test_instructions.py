@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 from mcp.client import Client
+from tests.support.net import free_port
 
 from aural_mcp import operations
 from aural_mcp.server.app import build_server
@@ -82,9 +82,7 @@ def test_a_real_stdio_server_started_read_only_says_so_at_initialize():
     sys.path.insert(0, str(ROOT / "bench"))
     import mcpio
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        closed_port = s.getsockname()[1]
+    closed_port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AURAL_", "PYTHON"))}
     env.update(AURAL_API_KEY=KEY, AURAL_BASE_URL=f"http://127.0.0.1:{closed_port}/api/v1")
     command = [str(Path(sys.executable).parent / "aural-mcp"), "serve", "--read-only"]

@@ -67,8 +67,12 @@ async def test_input_schemas_are_flat_objects_with_the_registry_arguments():
 async def test_tools_list_snapshot():
     tools = await _tools(sandbox=True)
     current = json.dumps(tools, indent=1, ensure_ascii=False, sort_keys=True) + "\n"
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not SNAPSHOT.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         SNAPSHOT.write_text(current, encoding="utf-8")
+    # A missing snapshot is a failure, not a new baseline: it would pass whatever the tools are.
+    assert SNAPSHOT.exists(), (
+        f"{SNAPSHOT} is missing; create it with UPDATE_SNAPSHOTS=1 pytest tests/server/test_surface.py"
+    )
     assert current == SNAPSHOT.read_text(encoding="utf-8"), (
         "tools/list changed; if deliberate, run UPDATE_SNAPSHOTS=1 pytest tests/server/test_surface.py"
     )
