@@ -69,6 +69,19 @@ ID_KINDS: dict[str, IdKind] = {
 }
 
 
+EXAMPLE_UUID = "0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b"
+
+
+def not_an_id(name: str, value: Any) -> str:
+    """The problem text for `value` given as the `name` id: what an id looks like, what came, and,
+    for a known id kind, the list operation that shows the ids. A value holding an API key is
+    never echoed back."""
+    got = "" if "dlv_" in str(value) else f" (got {show_input(value)})"
+    kind = ID_KINDS.get(name)
+    where = f"; `{kind.list_operation}` shows the ids" if kind else ""
+    return f"`{name}` must be a UUID like {EXAMPLE_UUID}{got}{where}"
+
+
 @dataclass(frozen=True)
 class Response:
     """The shape of an operation's `data`: a schema in `aural_mcp.responses.SCHEMAS`, or a list of them."""

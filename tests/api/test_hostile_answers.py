@@ -224,9 +224,9 @@ async def test_ids_are_checked_whole_before_anything_is_sent(api: FakeAPI) -> No
     before = api.count()
     async with new_client(api) as c:
         for bad in (IID + "\n", " " + IID, IID.replace("-", "", 1), IID + "/../usage"):
-            with pytest.raises(errors.BadRequestError, match="interviewId must be a UUID"):
+            with pytest.raises(errors.BadRequestError, match="`interviewId` must be a UUID"):
                 await c.get_interview(bad)
-        with pytest.raises(errors.BadRequestError, match="candidateId must be a UUID"):
+        with pytest.raises(errors.BadRequestError, match="`candidateId` must be a UUID"):
             await c.update_candidate(IID, IID + "\n", name="Ada")
         with pytest.raises(errors.BadRequestError) as info:
             await c.get_session("x" * 5000)

@@ -112,9 +112,9 @@ async def test_invalid_prompt_argument_values_are_invalid_params_naming_the_allo
     msg = await _invalid(mcp, "design_interview", {"role": "   "})
     assert "`role` must be a role name" in msg
     msg = await _invalid(mcp, "review_sessions", {"interviewId": "abc"})
-    assert "`interviewId` must be a UUID from list_interviews" in msg
+    assert "`interviewId` must be a UUID like" in msg and "`list_interviews` shows the ids" in msg
     msg = await _invalid(mcp, "review_session", {"sessionId": SID + "\n"})
-    assert "`sessionId` must be a UUID from list_sessions" in msg
+    assert "`sessionId` must be a UUID like" in msg and "`list_sessions` shows the ids" in msg
     msg = await _invalid(mcp, "design_interview", {"role": "x" * 5000})
     assert "x" * 101 not in msg
     ok = await mcp.get_prompt("design_interview", {"role": "Backend", "channels": "Chat, voice"})

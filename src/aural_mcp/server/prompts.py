@@ -18,7 +18,7 @@ from mcp_types import INVALID_PARAMS, Completion, GetPromptRequestParams
 from pydantic import Field
 
 from aural_mcp.api.errors import AuralError
-from aural_mcp.operations import QUESTION_TYPES, is_uuid, show_input
+from aural_mcp.operations import QUESTION_TYPES, is_uuid, not_an_id, show_input
 from aural_mcp.server.sdk_private import add_request_handler, get_prompt_handler
 
 if TYPE_CHECKING:
@@ -174,19 +174,17 @@ def _check_design(args: dict[str, str]) -> str | None:
     return None
 
 
-def _check_id(name: str, source: str) -> Callable[[dict[str, str]], str | None]:
+def _check_id(name: str) -> Callable[[dict[str, str]], str | None]:
     def check(args: dict[str, str]) -> str | None:
-        if is_uuid(args.get(name)):
-            return None
-        return f"`{name}` must be a UUID from {source} (got {show_input(args.get(name))})"
+        return None if is_uuid(args.get(name)) else not_an_id(name, args.get(name))
 
     return check
 
 
 _ARGUMENT_CHECKS: dict[str, Callable[[dict[str, str]], str | None]] = {
     "design_interview": _check_design,
-    "review_sessions": _check_id("interviewId", "list_interviews"),
-    "review_session": _check_id("sessionId", "list_sessions"),
+    "review_sessions": _check_id("interviewId"),
+    "review_session": _check_id("sessionId"),
 }
 
 

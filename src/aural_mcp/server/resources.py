@@ -17,7 +17,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 
 from aural_mcp.api.errors import AuralError, NotFoundError
-from aural_mcp.operations import is_uuid, show_input
+from aural_mcp.operations import is_uuid, not_an_id
 from aural_mcp.server import render
 from aural_mcp.server.tools.errors import explain, redact
 
@@ -63,12 +63,9 @@ def _doc_reader(name: str) -> Any:
     return read
 
 
-def _check_id(name: str, value: str, source: str) -> None:
+def _check_id(name: str, value: str) -> None:
     if not is_uuid(value):
-        raise MCPError(
-            code=INVALID_PARAMS,
-            message=f"`{name}` must be a UUID (got {show_input(value)}); `{source}` shows the ids",
-        )
+        raise MCPError(code=INVALID_PARAMS, message=not_an_id(name, value))
 
 
 def _fail(runtime: Runtime, op: str, args: dict[str, Any], exc: AuralError) -> Exception:
@@ -125,7 +122,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         mime_type="text/markdown",
     )
     async def interview(interviewId: str) -> str:  # noqa: N803 - the API's name
-        _check_id("interviewId", interviewId, "list_interviews")
+        _check_id("interviewId", interviewId)
         data = await _read(runtime, "get_interview", {"interviewId": interviewId})
         return redact(render.interview_markdown(data, limit=render.RESOURCE_LIMIT) + "\n", runtime.api_key)
 
@@ -137,7 +134,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         mime_type="text/csv",
     )
     async def invites(interviewId: str) -> str:  # noqa: N803
-        _check_id("interviewId", interviewId, "list_interviews")
+        _check_id("interviewId", interviewId)
         data = await _read_any(runtime, "list_candidates", {"interviewId": interviewId})
         return redact(render.invites_csv(data, render.app_url(runtime)), runtime.api_key)
 
@@ -148,7 +145,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         mime_type="text/markdown",
     )
     async def session(sessionId: str) -> str:  # noqa: N803
-        _check_id("sessionId", sessionId, "list_sessions")
+        _check_id("sessionId", sessionId)
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         text = render.session_markdown(data, transcript_limit=0)
         return redact(text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n", runtime.api_key)
@@ -160,7 +157,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         mime_type="text/markdown",
     )
     async def transcript(sessionId: str) -> str:  # noqa: N803
-        _check_id("sessionId", sessionId, "list_sessions")
+        _check_id("sessionId", sessionId)
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         interviewer, questions = None, None
         interview = data.get("interview")

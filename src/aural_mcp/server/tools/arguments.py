@@ -21,7 +21,7 @@ import json
 import re
 from typing import Any
 
-from aural_mcp.operations import ID_KINDS, Operation, is_uuid, show_input
+from aural_mcp.operations import Operation, is_uuid, not_an_id, show_input
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INT_RE = re.compile(r"-?\d+")
@@ -179,11 +179,7 @@ def _check(
             problems.append(f"`{path}` must not be empty")
         fmt = schema.get("format")
         if fmt == "uuid" and not is_uuid(value):
-            kind = ID_KINDS.get(path)
-            where = f"; `{kind.list_operation}` shows the ids" if kind else ""
-            problems.append(
-                f"`{path}` must be a UUID like 0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b (got {show_input(value)}){where}"
-            )
+            problems.append(not_an_id(path, value))
         elif fmt == "date" and not _DATE_RE.fullmatch(value):
             problems.append(f"`{path}` must be a date YYYY-MM-DD (got {show_input(value)})")
         elif fmt == "email" and value.strip() and not _EMAIL_RE.fullmatch(value.strip()):
