@@ -131,3 +131,14 @@ class Ctx:
         if not self.in_scope(data.get("projectId")):
             raise forbidden(denied)
         return data
+
+    def row_of_an_interview(self, table: str, row_id: str, missing: str, denied: str) -> dict[str, Any]:
+        """A question or session by id: 404 (`missing`) if it exists nowhere, 403 (`denied`) when
+        its interview is outside the key's scope."""
+        row = self.store.get(table, require_uuid(row_id))
+        if row is None:
+            raise not_found(missing)
+        interview = self.store.get("interviews", row["interviewId"]) or {}
+        if not self.in_scope(interview.get("projectId")):
+            raise forbidden(denied)
+        return row

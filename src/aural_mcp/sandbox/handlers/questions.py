@@ -6,8 +6,8 @@ from typing import Any
 
 from aural_mcp.operations import QUESTION_TYPES
 from aural_mcp.sandbox import coerce as js
-from aural_mcp.sandbox.auth import Ctx, require_uuid
-from aural_mcp.sandbox.errors import bad_request, db_error, forbidden, not_found
+from aural_mcp.sandbox.auth import Ctx
+from aural_mcp.sandbox.errors import bad_request, db_error
 from aural_mcp.sandbox.handlers.base import (
     Check,
     Req,
@@ -188,14 +188,7 @@ class Questions:
         return {"data": rows}
 
     def _question_in_scope(self, ctx: Ctx, qid: str) -> dict[str, Any]:
-        qid = require_uuid(qid)
-        row = self.store.get("questions", qid)
-        if row is None:
-            raise not_found("Question not found")
-        interview = self.store.get("interviews", row["interviewId"]) or {}
-        if not ctx.in_scope(interview.get("projectId")):
-            raise forbidden("No access to this question")
-        return row
+        return ctx.row_of_an_interview("questions", qid, "Question not found", "No access to this question")
 
     def update_question(self, ctx: Ctx, req: Req) -> Any:
         body = req.json("Invalid JSON body")

@@ -122,13 +122,9 @@ class Sessions:
         return {"data": data, "cursor": data[-1]["id"] if more else None}
 
     def get_session(self, ctx: Ctx, req: Req) -> Any:
-        sid = require_uuid(req.params["id"])
-        row = self.store.get("sessions", sid)
-        if row is None:
-            raise not_found("Session not found")
-        interview = self.store.get("interviews", row["interviewId"]) or {}
-        if not ctx.in_scope(interview.get("projectId")):
-            raise forbidden("You do not have access to this session")
+        row = ctx.row_of_an_interview(
+            "sessions", req.params["id"], "Session not found", "You do not have access to this session"
+        )
         return {"data": session_detail(self.store, row)}
 
     def get_session_report(self, ctx: Ctx, req: Req) -> Any:
