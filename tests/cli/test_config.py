@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from tests.support.processes import AURAL_MCP
 
 from aural_mcp.cli import main
 from aural_mcp.operations import TOOLSETS
 
-ROOT = Path(__file__).resolve().parent.parent
-AURAL = str(Path(sys.executable).parent / "aural-mcp")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -58,7 +58,7 @@ def test_the_allowed_toolsets_are_named_in_full(capsys: pytest.CaptureFixture[st
 def test_a_real_config_command_exits_2_with_nothing_on_stdout() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AURAL_")}
     done = subprocess.run(
-        [AURAL, "config", "vscode", "--toolsets", "bogus"],
+        [*AURAL_MCP, "config", "vscode", "--toolsets", "bogus"],
         capture_output=True,
         text=True,
         env=env,
