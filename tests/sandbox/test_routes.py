@@ -40,12 +40,12 @@ def test_every_registry_operation_has_a_sandbox_handler(sb: Sandbox) -> None:
 def test_an_operation_without_a_handler_fails_at_construction(monkeypatch: pytest.MonkeyPatch) -> None:
     read_one = dataclasses.replace(
         operations.get("get_practice"),
-        name="get_candidate",
-        operation_id="getCandidate",
+        name="read_without_handler",
+        operation_id="readWithoutHandler",
         path="/candidates/{id}",
     )
     monkeypatch.setattr(operations, "OPERATIONS", (*operations.OPERATIONS, read_one))
-    with pytest.raises(LookupError, match="'get_candidate' has no sandbox handler"):
+    with pytest.raises(LookupError, match="'read_without_handler' has no sandbox handler"):
         Sandbox()
 
 
