@@ -1,6 +1,6 @@
 """Issue 4, item 1: rate limits.
 
-The sandbox allows 10 requests per 1-second fixed window (the contract's limiter, scaled down).
+The sandbox allows 10 requests per 1-second fixed window (the API's 60-per-minute limiter, scaled down).
 The MCP server is built with the matching client pacing (10 per 1 s). A burst of three windows'
 worth of tool calls, all sent at once through a real MCP client, must all succeed with no
 error reaching the agent, and the sandbox must have had to send (almost) no 429: the client's
