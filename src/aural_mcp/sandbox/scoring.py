@@ -54,7 +54,7 @@ _CODE = re.compile(r"^\s*(?:def |class |function |return |const |let |for |if |i
 
 def _quote(text: str, limit: int = 60) -> str:
     """A short quote of `text`: one line, double quotes made single, cut on a word."""
-    flat = " ".join(text.replace('"', "'").split())
+    flat = " ".join(text.replace('"', "'").split()).rstrip(".")
     if len(flat) <= limit:
         return flat
     return flat[:limit].rsplit(" ", 1)[0] + "…"
@@ -193,7 +193,7 @@ def question_rationale(r: Reading) -> str:
         parts.append("adds a test" if r.tested else "no test")
     elif r.named:
         parts.append("names " + ", ".join(r.named))
-    if r.kind != "coding":
+    if r.kind == "open":
         parts.append(f"gives figures ({', '.join(r.figures[:3])})" if r.figures else "no figures")
     parts.append(f'explains why ("{_quote(r.reasons[0], 50)}")' if r.reasons else "no reason given")
     if r.hedges:
