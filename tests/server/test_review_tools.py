@@ -12,10 +12,14 @@ from typing import Any
 
 import jsonschema
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from mcp_types import ResourceLink
+from tests.server import test_render_fuzz as fuzz
 from tests.server.conftest import MISSING, call, text
 from tests.server.test_untrusted_text import outside_markers
 
+from aural_mcp.server.render import review
 from aural_mcp.server.render.review import COMPARE_SESSIONS_OUTPUT, GET_TRANSCRIPT_OUTPUT
 
 pytestmark = pytest.mark.anyio
@@ -240,3 +244,30 @@ async def test_review_prompts_embed_the_scoreboard_and_the_compact_transcript(mc
     assert all(f"`{s}`" in body for s in sids)
     body = (await mcp.get_prompt("review_session", {"sessionId": sids[0]})).messages[0].content.text
     assert "get_transcript" in body and "## Q1 `" in body and f"`{sids[0]}`" in body
+
+
+REVIEW_KEYS = [*fuzz.KEYS, "rationale", "overallScore", "scoring", "text", "number"]
+REVIEW_JSON = st.recursive(
+    fuzz.SCALARS,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.one_of(st.sampled_from(REVIEW_KEYS), st.text(max_size=8)), inner, max_size=6),
+    ),
+    max_leaves=30,
+)
+REVIEW_ROW = st.dictionaries(st.sampled_from(REVIEW_KEYS), REVIEW_JSON, min_size=4, max_size=16)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sessions=st.lists(REVIEW_ROW, max_size=4), questions=st.lists(REVIEW_ROW, max_size=4),
+       question_ids=st.one_of(st.none(), st.lists(st.text(max_size=8), max_size=3)))  # fmt: skip
+def test_the_review_renderers_survive_any_json(sessions: list[dict[str, Any]], questions: list[dict[str, Any]],
+                                               question_ids: list[str] | None) -> None:  # fmt: skip
+    # Rows made outside the API hold shapes we never wrote: the scoreboard and transcripts render them.
+    board = review.scoreboard(MISSING, "ALL", [review.board_row(s, MISSING) for s in sessions], None)
+    jsonschema.validate(board, COMPARE_SESSIONS_OUTPUT)
+    assert review.scoreboard_markdown(board).startswith("# Scoreboard")
+    for session in sessions:
+        parts, left_out = review.transcript_parts(session, questions, question_ids)
+        jsonschema.validate(review.transcript_projection(session, "full", parts, left_out), GET_TRANSCRIPT_OUTPUT)
+        assert review.compact_transcript(session, parts, left_out).startswith("# Transcript (compact)")
