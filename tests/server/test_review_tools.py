@@ -133,9 +133,10 @@ async def test_status_filter_flags_and_a_failed_read_is_a_flagged_row(mcp):
     assert rows[running[0]]["rank"] is None and rows[left[0]]["rank"] is None
     assert "Not ranked:" in text(r)
     jsonschema.validate(r.structured_content, COMPARE_SESSIONS_OUTPUT)
-    # chosen sessions, one of which cannot be read: the call succeeds with that row flagged
-    r = await call(mcp, "compare_sessions", {"interviewId": iid, "sessionIds": [done[0], MISSING]})
+    # chosen sessions, any status, one of which cannot be read: the call succeeds with that row flagged
+    r = await call(mcp, "compare_sessions", {"interviewId": iid, "sessionIds": [done[0], running[0], MISSING]})
     rows = {s["sessionId"]: s for s in r.structured_content["sessions"]}
+    assert r.structured_content["status"] == "ALL" and "incomplete" in rows[running[0]]["flags"]
     assert rows[MISSING]["flags"] == ["not read"] and "Session not found" in rows[MISSING]["error"]
     assert rows[done[0]]["rank"] == 1 and "not read: " in text(r)
 
@@ -247,14 +248,16 @@ async def test_review_prompts_embed_the_scoreboard_and_the_compact_transcript(mc
 
 
 REVIEW_KEYS = [*fuzz.KEYS, "rationale", "overallScore", "scoring", "text", "number"]
-REVIEW_JSON = st.recursive(
-    fuzz.SCALARS,
-    lambda inner: st.one_of(
+
+
+def _nested(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
         st.lists(inner, max_size=4),
         st.dictionaries(st.one_of(st.sampled_from(REVIEW_KEYS), st.text(max_size=8)), inner, max_size=6),
-    ),
-    max_leaves=30,
-)
+    )
+
+
+REVIEW_JSON = st.recursive(fuzz.SCALARS, _nested, max_leaves=30)
 REVIEW_ROW = st.dictionaries(st.sampled_from(REVIEW_KEYS), REVIEW_JSON, min_size=4, max_size=16)
 
 
