@@ -274,3 +274,21 @@ def test_the_review_renderers_survive_any_json(sessions: list[dict[str, Any]], q
         parts, left_out = review.transcript_parts(session, questions, question_ids)
         jsonschema.validate(review.transcript_projection(session, "full", parts, left_out), GET_TRANSCRIPT_OUTPUT)
         assert review.compact_transcript(session, parts, left_out).startswith("# Transcript (compact)")
+
+
+def test_a_compact_transcript_without_question_texts_shows_every_spoken_message() -> None:
+    # A dashboard row whose interview cannot be read: nothing marks a question, nothing is dropped.
+    session = {"id": MISSING, "messages": [
+        {"role": "ASSISTANT", "content": "Which queue did you pick?"}, {"role": "SYSTEM", "content": "nav"},
+        {"role": "USER", "content": "Kafka, for replay."}]}  # fmt: skip
+    parts, left_out = review.transcript_parts(session, [], None)
+    body = review.compact_transcript(session, parts, left_out)
+    assert "Which queue did you pick?" in body and "Kafka, for replay." in body and "nav" not in body
+
+
+async def test_an_interview_without_sessions_has_an_empty_board_that_says_so(mcp):
+    iid, _ = await interview(mcp)
+    r = await call(mcp, "compare_sessions", {"interviewId": iid})
+    assert r.structured_content["sessions"] == [] and "No COMPLETED sessions: pass status ALL" in text(r)
+    assert "Nothing to rank" in text(r)
+    jsonschema.validate(r.structured_content, COMPARE_SESSIONS_OUTPUT)

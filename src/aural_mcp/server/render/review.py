@@ -346,9 +346,9 @@ def scoreboard_markdown(board: dict[str, Any], marker: Marker | None = None) -> 
     legend = [f"{label} {field(_question_text(rows, key), 50)}" for key, label in labels.items()]
     if legend:
         head.append("Questions: " + "; ".join(legend))
-    items = [_row_lines(r, labels, marker, board["status"]) for r in rows] or [
-        f"No {field(board['status'], 20).lower()} sessions: list_sessions shows every status, or pass status ALL."
-    ]
+    none = "No sessions yet." if board["status"] == "ALL" else (
+        f"No {field(board['status'], 20)} sessions: pass status ALL to see every status.")  # fmt: skip
+    items = [_row_lines(r, labels, marker, board["status"]) for r in rows] or [none]
     tail = ["", *_ranking_lines(board)]
     nxt = "Next: get_transcript with a sessionId for the whole conversation."
     if board["cursor"]:
@@ -438,13 +438,15 @@ def compact_transcript(
         marker.note(),
     ]
     items: list[str] = []
+    # Without the interview's question texts nothing marks a question: then every message is shown.
+    by_question = any(question is not None for question, _ in parts)
     for question, said in parts:
         lines = []
         if question is not None:
             lines.append(f"## Q{question.get('number', '?')} {code(question.get('id'))} {field(question.get('text'), 300)}")
             said = said[1:]  # the interviewer asking it: the heading already says it
         for m in said:
-            if question is None and m.get("role") == "ASSISTANT":
+            if question is None and by_question and m.get("role") == "ASSISTANT":
                 continue  # greetings
             speaker = ai if m.get("role") == "ASSISTANT" else candidate
             lines.append(f"**{speaker}**: {marker.block(m.get('content'), MESSAGE_LIMIT)}")
