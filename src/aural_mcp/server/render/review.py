@@ -255,10 +255,6 @@ def scoreboard(
 # ---------------------------------------------------------------- the scoreboard text
 
 
-def _reason(text: Any) -> str:
-    return f" — {field(_strip_label(text), REASON_CHARS)}" if text else ""
-
-
 def _strip_label(text: Any) -> str:
     # The "sandbox heuristic" flag says it once per session; repeating it in each reason is noise.
     value = raw(text)
@@ -290,24 +286,25 @@ def _row_lines(row: dict[str, Any], labels: dict[Any, str], marker: Marker, boar
     lines.append(" · ".join(facts))
     if row.get("error"):
         lines.append(f"- not read: {field(row['error'], 300)}")
-    for c in row["criteria"]:
-        lines.append(f"- {field(c['name'], 60)} {score(c['score'])}{_reason(c['reason'])}")
+    if row["criteria"]:
+        lines.append("- scores: " + " · ".join(f"{field(c['name'], 60)} {score(c['score'])}" for c in row["criteria"]))
     scores = [q["score"] for q in row["questions"] if q["score"] is not None]
     mean = sum(scores) / len(scores) if scores else 0.0
     scored = [q for q in row["questions"] if q["score"] is not None and q["reason"]]
     scored.sort(key=lambda q: abs(q["score"] - mean), reverse=True)
     odd = scored[0] if scored and abs(scored[0]["score"] - mean) >= STANDS_OUT else None
-    parts = []
-    for q in row["questions"]:
-        label = labels.get(q["questionId"] or q["question"], "Q?")
-        stands_out = q is odd
-        why = f" ({field(_strip_label(q['reason']), REASON_CHARS)})" if stands_out else ""
-        parts.append(f"{label} {score(q['score'])}{why}")
+    parts = [f"{labels.get(q['questionId'] or q['question'], 'Q?')} {score(q['score'])}" for q in row["questions"]]
     if parts:
         lines.append("- questions: " + ", ".join(parts))
-    if row["quotes"]:  # one tagged span for both quotes, each led by its question's label
-        quoted = " ‖ ".join(f"{labels.get(qt['questionId'], 'Q?')}: {flat(qt['text'], QUOTE_CHARS)}" for qt in row["quotes"])
-        lines.append("- quotes: " + marker.inline(quoted, 2 * QUOTE_CHARS + 20))
+    # Reasons may quote the answers, so they share the quotes' one tagged span: what the analysis
+    # and the candidate said, each led by its criterion or question label.
+    evidence = [f"{c['name']}: {flat(_strip_label(c['reason']), REASON_CHARS)}" for c in row["criteria"] if c["reason"]]
+    if odd is not None:
+        label = labels.get(odd["questionId"] or odd["question"], "Q?")
+        evidence.append(f"{label}: {flat(_strip_label(odd['reason']), REASON_CHARS)}")
+    evidence += [f'{labels.get(qt["questionId"], "Q?")} "{flat(qt["text"], QUOTE_CHARS)}"' for qt in row["quotes"]]
+    if evidence:
+        lines.append("- evidence: " + marker.inline(" ‖ ".join(evidence), 2000))
     return "\n".join(lines)
 
 

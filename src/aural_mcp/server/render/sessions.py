@@ -154,11 +154,15 @@ def list_sessions(call: Call, data: list[Any]) -> str:
 # ---------------------------------------------------------------- one session
 
 
-def scores_markdown(insights: Any) -> list[str]:
-    """Key insights and per-criterion/per-question evaluations, whatever shape they come in."""
+def scores_markdown(insights: Any, marker: Marker) -> list[str]:
+    """Key insights and per-criterion/per-question evaluations, whatever shape they come in.
+
+    Insights and reasons are the analysis of the answers and may quote them, so they are marked
+    as untrusted like the answers themselves; names and scores stay plain structure.
+    """
     if not isinstance(insights, dict):
         return []
-    lines = [f"- {field(item, 300)}" for item in as_list(insights.get("keyInsights"))]
+    lines = [f"- {marker.inline(item, 300)}" for item in as_list(insights.get("keyInsights"))]
     for key, label in (("criteriaEvaluations", "criterion"), ("questionEvaluations", "question")):
         for ev in dicts(insights.get(key)):
             name = (
@@ -168,7 +172,7 @@ def scores_markdown(insights: Any) -> list[str]:
             score_text = f"**{score(value)}**" if value is not None else "—"
             note = reason_of(ev)
             lines.append(
-                f"- {label} {field(name, 100)}: {score_text}" + (f" — {field(note, 200)}" if note else "")
+                f"- {label} {field(name, 100)}: {score_text}" + (f" — {marker.inline(note, 200)}" if note else "")
             )
     if len(lines) > SCORE_LINES:
         return [
@@ -204,7 +208,7 @@ def session_markdown(
         lines.append(f"- **themes**: {themes(s['themes'])}")
     if s.get("summary"):
         lines += ["", *_summary(s["summary"], marker)]
-    scores = scores_markdown(s.get("insights"))
+    scores = scores_markdown(s.get("insights"), marker)
     if scores:
         lines += ["", "## Insights and scores", *scores]
     messages = s.get("messages")
@@ -256,7 +260,7 @@ def get_session_report(call: Call, data: dict[str, Any]) -> str:
     lines.append(f"- **sentiment**: {sentiment(data.get('sentiment'))}; themes: {themes(data.get('themes'))}")
     if data.get("summary"):
         lines += ["", *_summary(data["summary"], marker)]
-    scores = scores_markdown(data.get("insights"))
+    scores = scores_markdown(data.get("insights"), marker)
     if scores:
         lines += ["", "## Insights and scores", *scores]
     recordings = as_list(data.get("audioRecordings"))
@@ -365,7 +369,7 @@ def transcript_markdown(
     tail = []
     if s.get("summary"):
         tail += [*_summary(s["summary"], marker), ""]
-    scores = scores_markdown(s.get("insights"))
+    scores = scores_markdown(s.get("insights"), marker)
     if scores:
         tail += ["## Scores and insights", *scores, ""]
     if s.get("themes"):
