@@ -1,8 +1,9 @@
 """The tool list stays within its token budget as tools and descriptions grow (issue 5, row 2).
 
 Budget for the full API tool list (all 20 tools, what `aural-mcp serve` lists against a real API):
-the whole tools/list result <= 7,000 o200k tokens, the model-visible part (name, description,
-inputSchema of each tool) <= 4,000.
+the model-visible part (name, description, inputSchema of each tool) <= 4,000 o200k tokens; the
+whole tools/list result <= 12,000, as it also carries each tool's outputSchema, which clients
+validate results against but do not show the model (issue 10).
 
 Counted with a REAL tokenizer, not an estimate: the npm package `gpt-tokenizer` (o200k_base)
 under Node, installed pinned from the npm registry into the gitignored `.bench-cache/node` on
@@ -26,7 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import mcpio  # noqa: E402
 import tokenizer  # noqa: E402
 
-WHOLE_BUDGET = 7_000
+WHOLE_BUDGET = 12_000
 VISIBLE_BUDGET = 4_000
 DUMMY_KEY = "dlv_" + "0123456789abcdefghijklmnopqrstuv"
 
@@ -42,7 +43,7 @@ def tools() -> list[dict]:
 
 @pytest.fixture(scope="module")
 def counts(tools: list[dict]) -> dict:
-    return tokenizer.tool_list_counts(tools)
+    return {**tokenizer.tool_list_counts(tools), "listed": tools}
 
 
 def test_the_tokenizer_is_real_o200k() -> None:
@@ -57,6 +58,8 @@ def test_all_twenty_tools_are_counted(tools: list[dict]) -> None:
 
 
 def test_whole_tool_list_within_budget(counts: dict) -> None:
+    # The output schemas are counted here: every tool declares one.
+    assert all("outputSchema" in t for t in counts["listed"]), [t["name"] for t in counts["listed"]]
     assert counts["whole"] <= WHOLE_BUDGET, _report(counts, "whole", WHOLE_BUDGET)
 
 

@@ -14,6 +14,7 @@ from mcp.client import Client
 
 from aural_mcp import operations
 from aural_mcp.server.app import build_server
+from aural_mcp.server.render.structured import output_schema
 from aural_mcp.server.tools.sessions import REVIEW_TOOLS
 from aural_mcp.settings import Settings
 
@@ -52,7 +53,8 @@ async def test_every_operation_has_exactly_one_tool_with_all_four_annotations():
             op.open_world,
         )
         assert t["description"] == op.full_description and t["title"] == op.summary
-        assert "outputSchema" not in t
+        # The projection's schema (tests/server/test_output_schemas.py checks results against it).
+        assert t["outputSchema"] == output_schema(t["name"]), t["name"]
 
 
 async def test_input_schemas_are_flat_objects_with_the_registry_arguments():
@@ -89,12 +91,16 @@ async def test_tools_list_snapshot():
 
 
 async def test_tool_list_stays_inside_the_token_budget_estimate():
-    """A cheap guard (chars/4, an estimate); bench/ counts real o200k tokens (budget 4,000 / 7,000)."""
+    """A cheap guard (chars/4, an estimate); tests/test_token_budget.py counts real o200k tokens.
+
+    The model-visible part (name, description, input schema) stays at 4,000; the whole list, with
+    the output schemas that clients do not show the model, at 12,000.
+    """
     tools = await _tools(sandbox=True)
     visible = [{k: t[k] for k in ("name", "description", "inputSchema")} for t in tools]
     compact = dict(separators=(",", ":"), ensure_ascii=False)
     assert len(json.dumps(visible, **compact)) / 4 <= 4_000
-    assert len(json.dumps({"tools": tools}, **compact)) / 4 <= 7_000
+    assert len(json.dumps({"tools": tools}, **compact)) / 4 <= 12_000
 
 
 async def test_simulate_session_only_with_the_sandbox():
@@ -109,6 +115,7 @@ async def test_simulate_session_only_with_the_sandbox():
         "openWorldHint": False,
     }
     assert "Sandbox only" in sim["description"]
+    assert sim["outputSchema"] == output_schema("get_session")  # it answers with the simulated session
 
 
 async def test_toolsets_and_read_only_narrow_the_list():

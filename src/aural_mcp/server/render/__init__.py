@@ -25,6 +25,7 @@ from aural_mcp.server.render.interviews import interview_markdown, question_line
 from aural_mcp.server.render.renderers import RENDERERS, Renderer
 from aural_mcp.server.render.safe import Marker, plural, visible
 from aural_mcp.server.render.sessions import scores_markdown, session_markdown, transcript_markdown
+from aural_mcp.server.render.structured import output_schema, project_data
 
 __all__ = [
     "RENDERERS",
@@ -39,6 +40,7 @@ __all__ = [
     "fit_structured",
     "interview_markdown",
     "invites_csv",
+    "output_schema",
     "plural",
     "question_line",
     "render_result",
@@ -68,8 +70,10 @@ def render_result(
 def fit_structured(
     op_name: str, args: dict[str, Any], envelope: dict[str, Any], *, app_url: str | None = None
 ) -> dict[str, Any]:
-    """The envelope as structuredContent within `STRUCTURED_LIMIT`, after the renderer's own transform."""
+    """The envelope as structuredContent: the renderer's own transform, then the projection onto
+    `output_schema(op_name)` (render/structured.py), fitted within `STRUCTURED_LIMIT`."""
+    data = envelope.get("data")
     transform = RENDERERS[op_name].structured
     if transform is not None:
-        envelope = {**envelope, "data": transform(envelope.get("data"), app_url)}
-    return _fit_structured(op_name, args, envelope)
+        data = transform(data, app_url)
+    return _fit_structured(op_name, args, {**envelope, "data": project_data(op_name, data)})

@@ -4,9 +4,13 @@ The registry (`aural_mcp.operations`) is the one source of every tool's name, de
 arguments and annotations. This module turns an `Operation` into an MCP tool whose input schema
 is generated from the registry arguments; `tools.arguments` checks what arrives against it.
 
-Two schemas per tool: the registry's (`check_schema`, with `format`, nullable types and maps) is
-what arguments are checked against; the advertised `inputSchema` is its portable projection
-(`portable_schema`), limited to what every major model provider accepts.
+Every tool declares an `outputSchema` (`make_tool(output_schema=...)`, required): the shape of
+the structuredContent of its successful results. A registry operation's comes from its response
+schema (`render.structured.output_schema`).
+
+Two input schemas per tool: the registry's (`check_schema`, with `format`, nullable types and
+maps) is what arguments are checked against; the advertised `inputSchema` is its portable
+projection (`portable_schema`), limited to what every major model provider accepts.
 
 How a call ends: a handler returns its successful result, or raises `ToolError` (the `mcp` SDK's
 own exception for a failure the caller can fix) with the text the agent reads. Anything else is
@@ -21,11 +25,12 @@ from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
-from mcp.server.mcpserver.utilities.func_metadata import func_metadata
+from mcp.server.mcpserver.utilities.func_metadata import FuncMetadata, func_metadata
 from mcp_types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field, SkipValidation
 
 from aural_mcp.operations import Operation
+from aural_mcp.server.render import structured
 from aural_mcp.server.subscriptions import publish_changes
 from aural_mcp.server.tools.arguments import ArgumentError, check_arguments, invalid_arguments_text, types_of
 from aural_mcp.server.tools.errors import redact, unexpected
@@ -114,6 +119,12 @@ async def _never_called() -> None:  # pragma: no cover - placeholder for Tool.fn
 _PLACEHOLDER_METADATA = func_metadata(_never_called, structured_output=False)
 
 
+def _metadata(output: dict[str, Any]) -> FuncMetadata:
+    # MCPServer lists a tool's `outputSchema` from its function metadata; ours run no function
+    # (see SchemaTool.run), so the metadata only carries the schema.
+    return _PLACEHOLDER_METADATA.model_copy(update={"output_schema": output})
+
+
 class SchemaTool(Tool):
     """A tool with a hand-built JSON schema and a handler taking the checked arguments.
 
@@ -161,11 +172,13 @@ def make_tool(
     description: str,
     schema: dict[str, Any],
     tool_annotations: ToolAnnotations,
+    output_schema: dict[str, Any],
     handler: Handler,
     secret: Callable[[], str | None],
     changes: tuple[str, ...] = (),
     operation: Operation | None = None,
 ) -> SchemaTool:
+    """A tool; `output_schema` is what its structuredContent validates against (every tool has one)."""
     return SchemaTool(
         fn=handler,
         name=name,
@@ -176,7 +189,7 @@ def make_tool(
         operation=operation,
         changes=changes,
         secret=secret,
-        fn_metadata=_PLACEHOLDER_METADATA,
+        fn_metadata=_metadata(output_schema),
         context_kwarg=None,
         is_async=True,
         annotations=tool_annotations,
@@ -190,6 +203,7 @@ def operation_tool(op: Operation, handler: Handler, secret: Callable[[], str | N
         description=op.full_description,
         schema=input_schema(op),
         tool_annotations=tool_annotations_of(op),
+        output_schema=structured.output_schema(op.name),
         handler=handler,
         secret=secret,
         changes=op.changes,

@@ -99,6 +99,8 @@ def simulate_session_tool(runtime: Runtime, secret: Callable[[], str | None]) ->
             idempotent_hint=False,
             open_world_hint=False,
         ),
+        # The simulated session is answered as get_session answers it.
+        output_schema=render.output_schema("get_session"),
         handler=handler,
         secret=secret,
         changes=CHANGES,

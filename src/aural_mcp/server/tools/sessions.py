@@ -188,6 +188,7 @@ def compare_sessions_tool(runtime: Runtime, secret: Callable[[], str | None]) ->
         description=COMPARE_SESSIONS_DESCRIPTION,
         schema=COMPARE_SESSIONS_SCHEMA,
         tool_annotations=_annotations("Compare and rank sessions"),
+        output_schema=review.COMPARE_SESSIONS_OUTPUT,
         handler=handler,
         secret=secret,
     )
@@ -204,6 +205,7 @@ def get_transcript_tool(runtime: Runtime, secret: Callable[[], str | None]) -> S
         description=GET_TRANSCRIPT_DESCRIPTION,
         schema=GET_TRANSCRIPT_SCHEMA,
         tool_annotations=_annotations("Get a transcript"),
+        output_schema=review.GET_TRANSCRIPT_OUTPUT,
         handler=handler,
         secret=secret,
     )
