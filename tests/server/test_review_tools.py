@@ -129,8 +129,12 @@ async def test_status_filter_flags_and_a_failed_read_is_a_flagged_row(mcp):
     done = await simulate(mcp, iid, 2)
     running = await simulate(mcp, iid, 1, status="IN_PROGRESS")
     left = await simulate(mcp, iid, 1, status="ABANDONED")
-    board = (await call(mcp, "compare_sessions", {"interviewId": iid})).structured_content
+    r = await call(mcp, "compare_sessions", {"interviewId": iid})
+    board = r.structured_content
     assert {s["sessionId"] for s in board["sessions"]} == set(done)  # COMPLETED by default
+    # the others are counted, not silently dropped
+    assert board["leftOutByStatus"] == {"IN_PROGRESS": 1, "ABANDONED": 1}
+    assert "Not shown because of the status filter: 1 ABANDONED, 1 IN_PROGRESS; pass status ALL" in text(r)
     r = await call(mcp, "compare_sessions", {"interviewId": iid, "status": "ALL"})
     rows = {s["sessionId"]: s for s in r.structured_content["sessions"]}
     assert set(rows) == {*done, *running, *left}

@@ -7,6 +7,7 @@ They are not API operations: each reads the API through the registry operations 
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +94,7 @@ async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
     status = args.get("status", "COMPLETED")
     limit = int(args.get("limit", review.BOARD_MAX))
     cursor: str | None = None
+    left_out: Counter[str] = Counter()
     if args.get("sessionIds"):
         status = "ALL"  # chosen sessions are shown whatever their status
         listed = [{"id": sid} for sid in dict.fromkeys(args["sessionIds"])][: review.BOARD_MAX]
@@ -103,6 +105,7 @@ async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
         envelope = await _call(runtime, "list_sessions", page_args, COMPARE_SESSIONS)
         page = dicts(envelope.get("data"))
         matching = [s for s in page if status == "ALL" or s.get("status") == status]
+        left_out = Counter(raw(s.get("status")) or "unknown" for s in page if s not in matching)
         listed = matching[:limit]
         if len(matching) > limit:  # the API's keyset cursor: the next page starts after this session
             cursor = raw(listed[-1].get("id"))
@@ -118,7 +121,7 @@ async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
             rows.append(review.unread_row(sid, item, explain("get_session", {"sessionId": sid}, exc)))
             continue
         rows.append(review.board_row(session, iid))
-    return review.scoreboard(iid, status, rows, cursor)
+    return review.scoreboard(iid, status, rows, cursor, dict(left_out))
 
 
 async def scoreboard_text(runtime: Runtime, args: dict[str, Any], marker: Marker | None = None) -> tuple[str, dict[str, Any]]:
