@@ -32,6 +32,7 @@ from aural_mcp.server.render.safe import (
 SUMMARY_LIMIT = 4_000  # characters of a summary in a tool result or resource
 SCORE_LINES = 60  # insight and evaluation lines shown
 MESSAGE_LIMIT = 20_000  # characters of one message in the transcript
+GET_SESSION_MESSAGE_CHARS = 300  # characters of each message get_session shows
 
 
 def who(session: dict[str, Any]) -> str:
@@ -59,6 +60,37 @@ def themes(value: Any) -> str:
     return ", ".join(items) + (f", … {more} more" if more > 0 else "") if items else "—"
 
 
+# The keys a score's reason comes under: the API writes `rationale`; dashboard rows and older
+# analyses use the others.
+REASON_KEYS = ("rationale", "evidence", "feedback", "comment", "summary")
+
+
+def reason_of(evaluation: dict[str, Any]) -> Any:
+    """The reason given for one criterion or question score, whatever its key is called."""
+    return next((evaluation[k] for k in REASON_KEYS if evaluation.get(k)), None)
+
+
+def criterion_scores(insights: Any) -> list[tuple[str, float | None, Any]]:
+    """(name, score, reason) of each criterion evaluation in a session's insights."""
+    return [
+        (raw(ev.get("name") or ev.get("criterion")) or "criterion", number(ev.get("score")), reason_of(ev))
+        for ev in dicts(as_dict(insights).get("criteriaEvaluations"))
+    ]
+
+
+def overall_score(insights: Any) -> float | None:
+    """The session's overall score: the analysis's own `overallScore` if it has one, else the mean of
+    its criterion scores, else the mean of its question scores (0-10, one decimal)."""
+    given = number(as_dict(insights).get("overallScore"))
+    if given is not None:
+        return round(given, 1)
+    for key in ("criteriaEvaluations", "questionEvaluations"):
+        scores = [n for ev in dicts(as_dict(insights).get(key)) if (n := number(ev.get("score"))) is not None]
+        if scores:
+            return round(sum(scores) / len(scores), 1)
+    return None
+
+
 def message_count(s: dict[str, Any]) -> int | None:
     """Every message, navigation notes included: the list's length, else the API's `_count`."""
     if isinstance(s.get("messages"), list):
@@ -78,10 +110,20 @@ def _messages_fact(s: dict[str, Any]) -> str:
 # ---------------------------------------------------------------- lists
 
 
+def _scores_fact(s: dict[str, Any]) -> str:
+    overall = overall_score(s.get("insights"))
+    if overall is None:
+        return ""
+    criteria = ", ".join(
+        f"{field(name, 40)} {score(value)}" for name, value, _ in criterion_scores(s.get("insights")) if value is not None
+    )
+    return f" · score **{score(overall)}**" + (f" ({criteria})" if criteria else "")
+
+
 def session_line(s: dict[str, Any]) -> str:
     summary = f" — {field(s['summary'], 120)}" if s.get("summary") else ""
     return (
-        f"- **{who(s)}** — {code(s.get('id'))} · {field(s.get('status'), 40) or '—'} · started "
+        f"- **{who(s)}** — {code(s.get('id'))} · {field(s.get('status'), 40) or '—'}{_scores_fact(s)} · started "
         f"{date(s.get('createdAt'))} · {duration(s.get('totalDurationSeconds'))} · sentiment "
         f"{sentiment(s.get('sentiment'))} · {_messages_fact(s)}{summary}"
     )
@@ -99,7 +141,7 @@ def list_sessions(call: Call, data: list[Any]) -> str:
     if call.cursor:
         tail.append(f"\nMore: call list_sessions with the same interviewId and cursor {code(call.cursor)}.")
     if rows:
-        tail.append("Next: get_session, or read aural://sessions/{sessionId}/transcript.")
+        tail.append("Next: compare_sessions to rank them; get_session or get_transcript for one.")
 
     def left_out(shown: int) -> str:
         last = raw(rows[shown - 1].get("id")) if shown else None
@@ -124,7 +166,7 @@ def scores_markdown(insights: Any) -> list[str]:
             )
             value = ev.get("score")
             score_text = f"**{score(value)}**" if value is not None else "—"
-            note = ev.get("evidence") or ev.get("feedback") or ev.get("comment") or ev.get("summary")
+            note = reason_of(ev)
             lines.append(
                 f"- {label} {field(name, 100)}: {score_text}" + (f" — {field(note, 200)}" if note else "")
             )
@@ -173,13 +215,20 @@ def session_markdown(
         lines += ["", f"## Transcript ({label} spoken messages)"]
         interviewer = field(iv.get("aiName"), 60) or "Interviewer"
         candidate = candidate_label(s, interviewer)
+        shortened = 0
         for m in shown:
             speaker = interviewer if m.get("role") == "ASSISTANT" else candidate
-            lines.append(f"- **{speaker}**: {marker.inline(m.get('content'), 300)}")
+            shortened += len(flat(m.get("content"), MESSAGE_LIMIT)) > GET_SESSION_MESSAGE_CHARS
+            lines.append(f"- **{speaker}**: {marker.inline(m.get('content'), GET_SESSION_MESSAGE_CHARS)}")
+        cuts = []
         if len(shown) < len(spoken):
+            cuts.append(f"{plural(len(spoken) - len(shown), 'more spoken message')} not shown")
+        if shortened:
+            cuts.append(f"{plural(shortened, 'message')} shortened to {GET_SESSION_MESSAGE_CHARS} characters")
+        if cuts:
             lines.append(
-                f"- … {plural(len(spoken) - len(shown), 'more spoken message')}: "
-                f"read aural://sessions/{flat(s.get('id'), 80)}/transcript"
+                f"- … {'; '.join(cuts)}: get_transcript with sessionId {code(s.get('id'))} returns the whole "
+                f"transcript (also aural://sessions/{flat(s.get('id'), 80)}/transcript)"
             )
     return "\n".join(lines)
 
@@ -189,8 +238,8 @@ def get_session(call: Call, data: dict[str, Any]) -> str:
     text = session_markdown(data, transcript_limit=12, marker=call.marker)
     sid = flat(data.get("id"), 80)
     return (
-        f"{text}\n\nNext: the full transcript is the resource aural://sessions/{sid}/transcript; "
-        "media in get_session_report."
+        f"{text}\n\nNext: get_transcript with sessionId `{sid}` for the whole conversation (or the resource "
+        f"aural://sessions/{sid}/transcript); compare_sessions to rank candidates; media in get_session_report."
     )
 
 
@@ -264,8 +313,12 @@ def transcript_markdown(
     interviewer: str | None = None,
     questions: list[dict[str, Any]] | None = None,
     marker: Marker | None = None,
+    limit: int = RESOURCE_LIMIT,
+    rest: str | None = None,
 ) -> str:
     """A session transcript a person can read: speakers named, question by question, timestamps.
+
+    `limit` bounds the text; `rest` says where the messages a cut leaves out are (default: get_session).
 
     SYSTEM messages (navigation) are shown discreetly in italics; scores follow at the end.
     Every message is inside the untrusted-data tags.
@@ -324,12 +377,10 @@ def transcript_markdown(
     sid = flat(s.get("id"), 80)
 
     def left_out(shown: int) -> str:
-        return (
-            f"… cut here: {plural(len(items) - shown, 'more message')} not shown. The rest is in "
-            f"get_session with sessionId {sid} (structured messages)."
-        )
+        where = rest or f"get_session with sessionId {sid} (structured messages)"
+        return f"… cut here: {plural(len(items) - shown, 'more message')} not shown. The rest is in {where}."
 
-    return "\n".join(fit_lines(lines, items, tail, left_out, RESOURCE_LIMIT)).rstrip() + "\n"
+    return "\n".join(fit_lines(lines, items, tail, left_out, limit)).rstrip() + "\n"
 
 
 def _norm(text: Any) -> str:

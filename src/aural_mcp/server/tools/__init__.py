@@ -1,9 +1,10 @@
-"""The server's tools: one per registry operation, plus `simulate_session` when serving the sandbox.
+"""The server's tools: one per registry operation, the review tools, and `simulate_session` when serving the sandbox.
 
 This module chooses the tools a server lists (toolsets, read-only) and builds them. Tools are
 derived from `aural_mcp.operations` (name, description, arguments, annotations) by `tools.base`;
 each runs `tools.operation.operation_handler`, with its arguments checked by `tools.arguments`
-and its errors worded by `tools.errors`. The sandbox-only tool lives in `tools.sandbox`.
+and its errors worded by `tools.errors`. The review tools (`compare_sessions`, `get_transcript`,
+read-only, toolset sessions) live in `tools.sessions`; the sandbox-only tool in `tools.sandbox`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING
 from aural_mcp import operations
 from aural_mcp.server.tools.base import SchemaTool, operation_tool
 from aural_mcp.server.tools.operation import operation_handler
+from aural_mcp.server.tools.sessions import REVIEW_TOOLS
+from aural_mcp.server.tools.sessions import TOOLSET as REVIEW_TOOLSET
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime
@@ -41,10 +44,16 @@ def _with_simulate(settings: Settings) -> bool:
     return settings.sandbox and wants_sandbox and not settings.read_only
 
 
+def _with_review(settings: Settings) -> bool:
+    return settings.toolsets is None or REVIEW_TOOLSET in settings.toolsets
+
+
 def tool_names(settings: Settings) -> list[str]:
     """The names of the tools a server with these settings lists, as `build_tools` builds them."""
     check_toolsets(settings.toolsets)
     names = [op.name for op in selected_operations(settings.toolsets, settings.read_only)]
+    if _with_review(settings):
+        names += list(REVIEW_TOOLS)
     return [*names, "simulate_session"] if _with_simulate(settings) else names
 
 
@@ -59,6 +68,8 @@ def build_tools(runtime: Runtime) -> list[SchemaTool]:
         operation_tool(op, operation_handler(op, runtime), secret)
         for op in selected_operations(settings.toolsets, settings.read_only)
     ]
+    if _with_review(settings):  # read-only, so kept under --read-only too
+        tools += [build(runtime, secret) for build in REVIEW_TOOLS.values()]
     if _with_simulate(settings):
         from aural_mcp.server.tools.sandbox import simulate_session_tool
 

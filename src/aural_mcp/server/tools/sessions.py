@@ -1,0 +1,215 @@
+"""The job-shaped reading tools: `compare_sessions` (the scoreboard) and `get_transcript`.
+
+They are not API operations: each reads the API through the registry operations it combines
+(`list_sessions`, `get_session`, `get_interview`) and renders with `render.review`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp_types import CallToolResult, ToolAnnotations
+
+from aural_mcp import operations
+from aural_mcp.api.errors import AuralError
+from aural_mcp.server.render import review
+from aural_mcp.server.render.fit import TEXT_LIMIT
+from aural_mcp.server.render.safe import Marker, as_dict, dicts, number, raw
+from aural_mcp.server.render.sessions import transcript_markdown
+from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
+from aural_mcp.server.tools.errors import explain
+
+if TYPE_CHECKING:
+    from aural_mcp.server.runtime import Runtime
+
+logger = logging.getLogger("aural_mcp.server")
+
+TOOLSET = operations.SESSIONS
+_UUID = {"type": "string", "format": "uuid"}
+_LIST_PAGE = 100  # the API's largest sessions page: one list call usually covers the whole filter
+
+COMPARE_SESSIONS = "compare_sessions"
+COMPARE_SESSIONS_DESCRIPTION = (
+    "Scoreboard of an interview's sessions (up to 25 per call, COMPLETED by default): per candidate the "
+    "overall and per-criterion scores with reasons, per-question scores, two supporting quotes and flags, "
+    "then a ranking with ties. Use it to review, compare, rank or shortlist candidates. "
+    "Next: get_transcript for one candidate's evidence."
+)
+COMPARE_SESSIONS_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "interviewId": {**_UUID, "description": "interview id (UUID)"},
+        "sessionIds": {"type": "array", "items": _UUID, "minItems": 1, "maxItems": review.BOARD_MAX,
+                       "description": "compare exactly these sessions (status and cursor are then ignored)"},
+        "status": {"type": "string", "enum": list(review.BOARD_STATUSES), "default": "COMPLETED"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": review.BOARD_MAX, "default": review.BOARD_MAX},
+        "cursor": {**_UUID, "description": "the cursor the previous compare_sessions returned"},
+    },
+    "required": ["interviewId"],
+    "additionalProperties": False,
+}  # fmt: skip
+
+GET_TRANSCRIPT = "get_transcript"
+GET_TRANSCRIPT_DESCRIPTION = (
+    "A session's transcript. format compact (default): each question once, then the answers, no "
+    "timestamps, navigation notes or analysis; full: everything. questionIds narrows it. "
+    "Next: compare_sessions to rank candidates."
+)
+GET_TRANSCRIPT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "sessionId": {**_UUID, "description": "session id (UUID)"},
+        "format": {"type": "string", "enum": ["compact", "full"], "default": "compact"},
+        "questionIds": {"type": "array", "items": _UUID, "minItems": 1, "description": "only these questions"},
+    },
+    "required": ["sessionId"],
+    "additionalProperties": False,
+}
+
+
+def _annotations(title: str) -> ToolAnnotations:
+    return ToolAnnotations(
+        title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
+    )
+
+
+async def _call(runtime: Runtime, op: str, args: dict[str, Any], tool: str) -> dict[str, Any]:
+    try:
+        return await runtime.client.call(op, args)
+    except AuralError as exc:
+        logger.info("%s: %s failed: %s", tool, op, exc.code)
+        raise ToolError(explain(op, args, exc)) from exc
+
+
+async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
+    """The scoreboard projection: one list page (unless sessionIds are given) and one read per session.
+
+    A read that fails is a flagged row, not a failed call; a failed list is a tool error.
+    """
+    iid = args["interviewId"]
+    status = args.get("status", "COMPLETED")
+    limit = int(args.get("limit", review.BOARD_MAX))
+    cursor: str | None = None
+    if args.get("sessionIds"):
+        listed = [{"id": sid} for sid in dict.fromkeys(args["sessionIds"])][: review.BOARD_MAX]
+    else:
+        page_args: dict[str, Any] = {"interviewId": iid, "limit": _LIST_PAGE}
+        if args.get("cursor"):
+            page_args["cursor"] = args["cursor"]
+        envelope = await _call(runtime, "list_sessions", page_args, COMPARE_SESSIONS)
+        page = dicts(envelope.get("data"))
+        matching = [s for s in page if status == "ALL" or s.get("status") == status]
+        listed = matching[:limit]
+        if len(matching) > limit:  # the API's keyset cursor: the next page starts after this session
+            cursor = raw(listed[-1].get("id"))
+        elif envelope.get("cursor"):
+            cursor = raw(envelope["cursor"])
+    rows = []
+    for item in listed:
+        sid = raw(item.get("id"))
+        try:
+            session = as_dict((await runtime.client.call("get_session", {"sessionId": sid})).get("data"))
+        except AuralError as exc:
+            logger.info("%s: get_session failed: %s", COMPARE_SESSIONS, exc.code)
+            rows.append(review.unread_row(sid, item, explain("get_session", {"sessionId": sid}, exc)))
+            continue
+        rows.append(review.board_row(session, iid))
+    return review.scoreboard(iid, status, rows, cursor)
+
+
+async def scoreboard_text(runtime: Runtime, args: dict[str, Any], marker: Marker | None = None) -> tuple[str, dict[str, Any]]:
+    board = await build_scoreboard(runtime, args)
+    return review.scoreboard_markdown(board, marker), board
+
+
+async def interview_of(runtime: Runtime, session: dict[str, Any]) -> dict[str, Any]:
+    """The session's interview (interviewer name, question texts), or {} when it cannot be read."""
+    iv_id = as_dict(session.get("interview")).get("id")
+    if not operations.is_uuid(iv_id):
+        return {}
+    try:
+        return as_dict((await runtime.client.call("get_interview", {"interviewId": iv_id})).get("data"))
+    except AuralError as exc:  # the transcript reads without it; only the headings lose the question texts
+        logger.info("interview of a transcript failed: %s", exc.code)
+        return {}
+
+
+def full_transcript(session: dict[str, Any], interview: dict[str, Any], limit: int, rest: str | None = None) -> str:
+    """The full transcript (the resource's form): speakers, question headings, timestamps, the analysis."""
+    ai = interview.get("aiName")
+    questions = interview.get("questions")
+    return transcript_markdown(
+        session,
+        interviewer=ai if isinstance(ai, str) else None,
+        questions=questions if isinstance(questions, list) else None,
+        limit=limit,
+        rest=rest,
+    )
+
+
+def numbered_questions(interview: dict[str, Any]) -> list[dict[str, Any]]:
+    """The interview's questions as `{id, text, number}` in their order, for finding them in a transcript."""
+    rows = sorted(dicts(interview.get("questions")), key=lambda q: number(q.get("order")) or 0)
+    return [{"id": q.get("id"), "text": q.get("text"), "number": i} for i, q in enumerate(rows, start=1)]
+
+
+async def transcript_result(runtime: Runtime, args: dict[str, Any], marker: Marker | None = None) -> tuple[str, dict[str, Any]]:
+    sid = args["sessionId"]
+    fmt = args.get("format", "compact")
+    session = as_dict((await _call(runtime, "get_session", {"sessionId": sid}, GET_TRANSCRIPT)).get("data"))
+    interview = await interview_of(runtime, session)
+    parts, left_out = review.transcript_parts(session, numbered_questions(interview), args.get("questionIds"))
+    if fmt == "full":
+        narrowed = session
+        if args.get("questionIds"):
+            narrowed = {**session, "messages": [m for _, said in parts for m in said]}
+        rest = f"get_transcript with sessionId `{sid}` and the questionIds of the later questions"
+        text = full_transcript(narrowed, interview, TEXT_LIMIT, rest)
+        if left_out:
+            text += f"\n({left_out} messages of other questions left out: omit questionIds for all.)\n"
+    else:
+        ai = interview.get("aiName")
+        text = review.compact_transcript(session, parts, left_out, ai if isinstance(ai, str) else None, marker)
+    return text, review.transcript_projection(session, fmt, parts, left_out)
+
+
+def compare_sessions_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
+    async def handler(args: dict[str, Any]) -> CallToolResult:
+        text, board = await scoreboard_text(runtime, args)
+        return text_result(text, structured=board)
+
+    return make_tool(
+        name=COMPARE_SESSIONS,
+        title="Compare and rank sessions",
+        description=COMPARE_SESSIONS_DESCRIPTION,
+        schema=COMPARE_SESSIONS_SCHEMA,
+        tool_annotations=_annotations("Compare and rank sessions"),
+        handler=handler,
+        secret=secret,
+    )
+
+
+def get_transcript_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
+    async def handler(args: dict[str, Any]) -> CallToolResult:
+        text, projection = await transcript_result(runtime, args)
+        return text_result(text, structured=projection)
+
+    return make_tool(
+        name=GET_TRANSCRIPT,
+        title="Get a transcript",
+        description=GET_TRANSCRIPT_DESCRIPTION,
+        schema=GET_TRANSCRIPT_SCHEMA,
+        tool_annotations=_annotations("Get a transcript"),
+        handler=handler,
+        secret=secret,
+    )
+
+
+# name -> builder, in the order tools/list shows them (after the registry's sessions tools)
+REVIEW_TOOLS: dict[str, Callable[[Runtime, Callable[[], str | None]], SchemaTool]] = {
+    COMPARE_SESSIONS: compare_sessions_tool,
+    GET_TRANSCRIPT: get_transcript_tool,
+}
