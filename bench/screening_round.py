@@ -172,26 +172,20 @@ def review_ours(agent: Agent, iid: str) -> list[str]:
     return shortlist + tied[: SHORTLIST - len(shortlist)]
 
 
-def _ranking_of(board: dict[str, Any]) -> list[tuple[str, float | None]]:
-    """(session id, score) best first, as the scoreboard ranks them."""
-    data = board.get("structuredContent") or {}
-    rows = data.get("ranking") or data.get("sessions") or []
-    out = []
-    for row in rows:
-        sid = row.get("sessionId") or row.get("id")
-        score = row.get("score", row.get("overallScore"))
-        out.append((str(sid), float(score) if isinstance(score, int | float) else None))
-    return out
+def _ranking_of(board: dict[str, Any]) -> list[tuple[str, float]]:
+    """(session id, score) best first, from the scoreboard's ranking (tied sessions share a group)."""
+    groups = (board.get("structuredContent") or {}).get("ranking") or []
+    return [(str(sid), float(g["score"])) for g in groups for sid in g["sessionIds"]]
 
 
-def _cut(ranking: list[tuple[str, float | None]]) -> tuple[list[str], list[str]]:
+def _cut(ranking: list[tuple[str, float]]) -> tuple[list[str], list[str]]:
     """The shortlist the scores decide, and the candidates tied across the cut (to read further)."""
     if len(ranking) <= SHORTLIST:
         return [sid for sid, _ in ranking], []
     edge = ranking[SHORTLIST - 1][1]
-    if edge is None or ranking[SHORTLIST][1] != edge:
+    if ranking[SHORTLIST][1] != edge:
         return [sid for sid, _ in ranking[:SHORTLIST]], []
-    above = [sid for sid, score in ranking if score is not None and score > edge]
+    above = [sid for sid, score in ranking if score > edge]
     tied = [sid for sid, score in ranking if score == edge]
     return above, tied
 
@@ -300,6 +294,18 @@ def _score_near(segment: str, name: str, score: Any) -> bool:
     return re.search(pattern, segment, re.DOTALL | re.IGNORECASE) is not None
 
 
+SANDBOX_LABEL = "Sandbox heuristic:"
+
+
+def _reason_in(reason: str, segment: str) -> bool:
+    """The reason's words in the segment; a leading sandbox label may instead stand once as the row's flag."""
+    reason = _norm(reason)
+    if reason in segment:
+        return True
+    bare = reason.removeprefix(SANDBOX_LABEL).strip()
+    return bare != reason and bare in segment and "sandbox heuristic" in segment.lower()
+
+
 def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, Any]:
     """Every candidate's score and reason for every criterion, found in what the review phase returned."""
     text = "\n".join(_flatten(r.content) for r in reads if r.phase == "review")
@@ -316,7 +322,7 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
             name, reason = str(c.get("name") or ""), str(c.get("rationale") or c.get("evidence") or "")
             for what, ok in (
                 ("score", _score_near(seg, name, c.get("score"))),
-                ("reason", not reason or _norm(reason) in flat),
+                ("reason", not reason or _reason_in(reason, flat)),
             ):
                 checked += 1
                 if ok:
