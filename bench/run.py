@@ -1316,6 +1316,20 @@ def screening_rows(res: dict[str, Any]) -> list[list[str]]:
                 verdict(ratio <= g["screening_review_tokens"] and oc["ratio"] == 1.0),
             ]
         )
+        first = {side: f[side]["first_review_call"] for side in ("ours", "fastmcp")}
+        tokens = {side: first[side]["content_tokens"] for side in first}
+        rows.append(
+            [
+                "7",
+                "screening round, first review call alone: content tokens (completeness)",
+                f"`{first['ours']['tool']}` {tokens['ours']:,} tok ({first['ours']['completeness']['ratio']:.0%})",
+                f"FastMCP `{first['fastmcp']['tool']}` {tokens['fastmcp']:,} tok "
+                f"({first['fastmcp']['completeness']['ratio']:.0%})",
+                f"{tokens['ours'] / tokens['fastmcp']:.3f}×",
+                "shown",
+                "—",
+            ]
+        )
     ratio = f["ratios"]["job"]["content"]
     rows.append(
         [
@@ -1607,7 +1621,13 @@ def screening_section(f: dict[str, Any]) -> list[str]:
                 f"found in what the review phase returned{missing}. Shortlist: {', '.join(side['shortlist'])} "
                 f"({'agrees' if side['shortlist_agrees'] else 'does NOT agree'} with the sandbox's own scores)."
             )
+        ff = fm["first_review_call"]["completeness"]
         lines += [
+            "",
+            f"FastMCP's `listSessions` rows already carry every session's insights, so that one call holds "
+            f"{ff['found']}/{ff['checked']} ({ff['ratio']:.0%}) of the scores and reasons; the `getSession` calls "
+            "after it are what brings the answers themselves (the evidence the job asks for, which our scoreboard "
+            'quotes). The summary row "first review call alone" compares our scoreboard with that list.',
             "",
             "Completeness is checked against the sandbox's own data, read directly over HTTP (`GET /sessions/{id}`, "
             "`insights.criteriaEvaluations`): for each candidate, the part of what the model read that follows its "

@@ -406,9 +406,19 @@ def run_side(
                 next(s.get("participantName") for s in truth if s["id"] == sid) for sid in shortlist
             ]
             out["completeness"] = completeness(agent.reads, truth)
+            # The first review call alone (our scoreboard; FastMCP's session list, whose rows already
+            # carry the scores and reasons, but not the answers the evidence comes from).
+            first = next(r for r in agent.reads if r.phase == "review")
+            out["first_review_call"] = {
+                "tool": first.tool,
+                "completeness": completeness([first], truth),
+            }
         except NotLanded as exc:
             out["review_pending"] = str(exc)
         out.update(tally(agent.reads))
+        if "first_review_call" in out:
+            first_call = next(c for c in out["per_call"] if c["phase"] == "review")
+            out["first_review_call"]["content_tokens"] = first_call["content_tokens"]
         out["truth_scores"] = [(s.get("participantName"), mean_criterion_score(s)) for s in truth]
     return out
 
