@@ -1621,6 +1621,14 @@ def screening_section(f: dict[str, Any]) -> list[str]:
                 f"found in what the review phase returned{missing}. Shortlist: {', '.join(side['shortlist'])} "
                 f"({'agrees' if side['shortlist_agrees'] else 'does NOT agree'} with the sandbox's own scores)."
             )
+        lines.append(
+            "- control: striking one reason from what was read ("
+            + "; ".join(
+                f"{label} {side['completeness_control']['found']}/{side['completeness_control']['checked']}"
+                for side, label in ((o, "ours"), (fm, "FastMCP"))
+            )
+            + f", the reason {o['completeness_control']['struck']!r}) lowers the count, so the check can fail."
+        )
         ff = fm["first_review_call"]["completeness"]
         lines += [
             "",

@@ -340,6 +340,19 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
     }
 
 
+def control(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, Any]:
+    """The check must be able to fail: strike one candidate's first reason from what was read, count again."""
+    struck = next((c for s in truth for c in criteria_of(s) if c.get("rationale")), None)
+    if struck is None:
+        raise RuntimeError("the sandbox gave no criterion reasons to check")
+    words = _norm(str(struck["rationale"])).removeprefix(SANDBOX_LABEL).strip()
+    edited = [Read(r.phase, r.tool, _norm(r.content).replace(words, ""), r.structured) for r in reads]
+    after = completeness(edited, truth)
+    if after["found"] >= completeness(reads, truth)["found"]:
+        raise RuntimeError(f"striking the reason {words!r} from what was read left completeness unchanged")
+    return {"struck": words, "found": after["found"], "checked": after["checked"]}
+
+
 def best_by_truth(truth: list[dict[str, Any]]) -> list[tuple[str, float | None]]:
     ranked = [(s["id"], mean_criterion_score(s)) for s in truth if s.get("status") == "COMPLETED"]
     return sorted(ranked, key=lambda x: -(x[1] if x[1] is not None else -1))
@@ -406,6 +419,7 @@ def run_side(
                 next(s.get("participantName") for s in truth if s["id"] == sid) for sid in shortlist
             ]
             out["completeness"] = completeness(agent.reads, truth)
+            out["completeness_control"] = control(agent.reads, truth)
             # The first review call alone (our scoreboard; FastMCP's session list, whose rows already
             # carry the scores and reasons, but not the answers the evidence comes from).
             first = next(r for r in agent.reads if r.phase == "review")
