@@ -33,11 +33,14 @@ IID = "0b7e6f1c-2d3a-4e5f-8a9b-0c1d2e3f4a5b"
 SID = "1c8f7a2d-3e4b-4f6a-9bac-1d2e3f4a5b6c"
 
 
-async def test_review_prompts_name_the_ids_and_resources(mcp):
+async def test_review_prompts_name_the_ids_and_the_call_to_retry_when_the_read_fails(mcp):
+    # Unknown ids: the embedded read fails, so the prompt says which call to make instead.
     body = (await mcp.get_prompt("review_sessions", {"interviewId": IID})).messages[0].content.text
-    assert f"list_sessions {IID}" in body and "get_session" in body and "transcript" in body
+    assert f"compare_sessions with interviewId {IID}" in body and "get_transcript" in body
+    assert "Interview not found" in body and "list_interviews" in body
     body = (await mcp.get_prompt("review_session", {"sessionId": SID})).messages[0].content.text
-    assert f"aural://sessions/{SID}/transcript" in body and f"get_session {SID}" in body
+    assert f"get_transcript with sessionId {SID}" in body and f"get_session {SID}" in body
+    assert "Session not found" in body
 
 
 async def test_completions_for_interview_and_session_ids(mcp):

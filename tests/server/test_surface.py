@@ -14,12 +14,15 @@ from mcp.client import Client
 
 from aural_mcp import operations
 from aural_mcp.server.app import build_server
+from aural_mcp.server.tools.sessions import REVIEW_TOOLS
 from aural_mcp.settings import Settings
 
 pytestmark = pytest.mark.anyio
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
-ALL = {op.name for op in operations.OPERATIONS}
+REGISTRY = {op.name for op in operations.OPERATIONS}
+REVIEW = set(REVIEW_TOOLS)  # compare_sessions, get_transcript: read-only, toolset sessions
+ALL = REGISTRY | REVIEW
 
 
 async def _tools(**settings) -> list[dict]:
@@ -33,6 +36,10 @@ async def test_every_operation_has_exactly_one_tool_with_all_four_annotations():
     names = [t["name"] for t in tools]
     assert sorted(names) == sorted(ALL) and len(names) == len(set(names))
     for t in tools:
+        if t["name"] in REVIEW:
+            assert t["annotations"] == {"title": t["title"], "readOnlyHint": True, "destructiveHint": False,
+                                        "idempotentHint": True, "openWorldHint": True}  # fmt: skip
+            continue
         op = operations.get(t["name"])
         ann = t["annotations"]
         assert {"readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint", "title"} <= set(ann), t[
@@ -51,11 +58,14 @@ async def test_every_operation_has_exactly_one_tool_with_all_four_annotations():
 async def test_input_schemas_are_flat_objects_with_the_registry_arguments():
     for t in await _tools():
         schema = t["inputSchema"]
-        op = operations.get(t["name"])
         # No additionalProperties (Gemini rejects the keyword); unknown arguments are still refused
         # by the tool layer, with a suggestion (tests/server/test_errors.py).
         assert schema["type"] == "object" and "additionalProperties" not in schema
         assert not {"anyOf", "oneOf", "allOf"} & set(schema), t["name"]
+        if t["name"] in REVIEW:
+            assert schema["required"] == {"compare_sessions": ["interviewId"], "get_transcript": ["sessionId"]}[t["name"]]
+            continue
+        op = operations.get(t["name"])
         assert list(schema["properties"]) == [a.name for a in op.args]
         assert schema.get("required", []) == [a.name for a in op.args if a.required]
     by_name = {t["name"]: t for t in await _tools()}
@@ -103,9 +113,11 @@ async def test_simulate_session_only_with_the_sandbox():
 
 async def test_toolsets_and_read_only_narrow_the_list():
     names = {t["name"] for t in await _tools(toolsets=["sessions", "usage"])}
-    assert names == {"list_sessions", "get_session", "get_session_report", "end_sessions", "get_usage"}
+    assert names == {"list_sessions", "get_session", "get_session_report", "end_sessions", "get_usage", *REVIEW}
+    names = {t["name"] for t in await _tools(toolsets=["interviews"])}
+    assert not names & REVIEW
     names = {t["name"] for t in await _tools(read_only=True)}
-    assert names == {op.name for op in operations.OPERATIONS if op.read_only}
+    assert names == {op.name for op in operations.OPERATIONS if op.read_only} | REVIEW
     assert "end_sessions" not in names and "create_interview" not in names
     names = {t["name"] for t in await _tools(sandbox=True, toolsets=["sandbox"])}
     assert names == {"simulate_session"}

@@ -13,7 +13,13 @@ import random
 from datetime import timedelta
 from typing import Any
 
-from aural_mcp.sandbox.answers import generated_answer
+from aural_mcp.sandbox.answers import (
+    ANSWERING_PROFILES,
+    PROFILES,
+    answers_for,
+    generated_answer,
+    profile_for_seed,
+)
 from aural_mcp.sandbox.errors import bad_request
 from aural_mcp.sandbox.scoring import SCORING_LABEL, analyse, score_answer
 from aural_mcp.sandbox.store import Store, dumps, iso, new_id, parse_iso
@@ -58,11 +64,14 @@ def validate_options(body: Any) -> dict[str, Any]:
     for name in ("participantName", "participantEmail", "candidateId"):
         if body.get(name) is not None and not isinstance(body[name], str):
             raise bad_request(f"{name} must be a string.")
-    answers, seed = _answers_and_seed(body)
-    status = body.get("status", "COMPLETED")
-    if status not in STATUSES:
+    _answers_and_seed(body)
+    profile = body.get("profile")
+    if profile is not None and profile not in PROFILES:
+        raise bad_request(f"profile must be one of {', '.join(PROFILES)}.")
+    status = body.get("status")
+    if status is not None and status not in STATUSES:
         raise bad_request(f"status must be one of {', '.join(STATUSES)}.")
-    return {**body, "status": status}
+    return body
 
 
 def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
@@ -99,13 +108,18 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
         or f"Sandbox Candidate {rng.randint(100, 999)}"
     )
     email = email or (candidate or {}).get("email")
-    status = opts["status"]
+    profile = opts.get("profile") or (
+        profile_for_seed(seed) if seed is not None else rng.choice(ANSWERING_PROFILES)
+    )
+    # An incomplete candidate has not finished unless the caller says how the session ended.
+    status = opts.get("status") or (
+        rng.choice(("IN_PROGRESS", "ABANDONED")) if profile == "incomplete" else "COMPLETED"
+    )
     questions = store.questions_of(interview["id"])
-    answers = list(opts.get("answers") or [])
-    for i in range(len(answers), len(questions)):
-        answers.append(
-            generated_answer(questions[i], random.Random(f"{seed}:{i}") if seed is not None else rng)
-        )
+    given = opts.get("answers") or []
+    answers = answers_for(
+        questions, profile, lambda i: random.Random(f"{seed}:{i}") if seed is not None else rng, given
+    )
     asked = len(questions)
     if status == "IN_PROGRESS":
         asked = (len(questions) + 1) // 2
@@ -172,6 +186,8 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
     if status == "COMPLETED":
         row["completedAt"] = ended
         row.update(analyse(interview, list(zip(questions, answers[: len(questions)], strict=False)), name))
+        if len(given) < len(questions):  # some answers were generated: say whose
+            row["insights"]["profile"] = profile
     if interview.get("antiCheatingEnabled"):
         ms = int(start.timestamp() * 1000)
         row["antiCheatingLog"] = [
@@ -245,13 +261,13 @@ def simulate_practice(store: Store, interview: dict[str, Any], user_id: str, bod
     questions = store.questions_of(interview["id"])
     answers = list(answers or [])
     for i in range(len(answers), len(questions)):
-        answers.append(generated_answer(questions[i], rng))
+        answers.append(generated_answer(questions[i], rng))  # a practice run is the user's own: solid
     pid = new_id()
     created = store.now()
     duration = 0
     attempts = []
     for q, a in zip(questions, answers, strict=False):
-        score, why = score_answer(question_text(q), a)
+        score, why = score_answer(q, a)
         duration += 20 + len(a.split())
         attempts.append(
             {

@@ -41,11 +41,16 @@ def instructions_for(tool_names: Iterable[str]) -> str:
         lines.append("This server is read-only: it cannot change anything in Aural.")
 
     transcript = "aural://sessions/{sessionId}/transcript"
+    results = []
+    if "compare_sessions" in have:
+        results.append("review, compare or rank candidates with compare_sessions (the scoreboard)")
     if "get_session" in have:
         lead = "list_sessions → get_session" if "list_sessions" in have else "get_session"
-        results = [f"{lead} (transcript, summary, sentiment and scored insights), or read {transcript}"]
+        results.append(f"{lead} (transcript, summary, sentiment and scored insights)")
+    if "get_transcript" in have:
+        results.append(f"transcripts with get_transcript (or read {transcript})")
     else:
-        results = [f"read {transcript}"]
+        results.append(f"transcripts: read {transcript}")
     if "get_session_report" in have:
         results.append("recordings, screenshots and the anti-cheating log in get_session_report")
     if "simulate_session" in have:

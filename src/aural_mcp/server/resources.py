@@ -20,6 +20,7 @@ from aural_mcp.api.errors import AuralError, NotFoundError
 from aural_mcp.operations import is_uuid, not_an_id
 from aural_mcp.server import render
 from aural_mcp.server.tools.errors import explain, redact
+from aural_mcp.server.tools.sessions import full_transcript, interview_of
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime
@@ -159,16 +160,6 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     async def transcript(sessionId: str) -> str:  # noqa: N803
         _check_id("sessionId", sessionId)
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
-        interviewer, questions = None, None
-        interview = data.get("interview")
-        iv_id = interview.get("id") if isinstance(interview, dict) else None
-        if is_uuid(iv_id):
-            try:  # the interviewer's name and the question texts live on the interview
-                iv = (await runtime.client.call("get_interview", {"interviewId": iv_id})).get("data")
-            except AuralError:
-                iv = None
-            if isinstance(iv, dict):
-                interviewer = iv.get("aiName") if isinstance(iv.get("aiName"), str) else None
-                questions = iv.get("questions") if isinstance(iv.get("questions"), list) else None
-        text = render.transcript_markdown(data, interviewer=interviewer, questions=questions)
+        # the interviewer's name and the question texts live on the interview (the same as get_transcript full)
+        text = full_transcript(data, await interview_of(runtime, data), render.RESOURCE_LIMIT)
         return redact(text, runtime.api_key)  # an API or proxy that echoes the key never leaks it here

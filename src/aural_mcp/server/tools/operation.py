@@ -14,6 +14,7 @@ from aural_mcp.server import render
 from aural_mcp.server.tools.base import Handler, text_result
 from aural_mcp.server.tools.errors import explain
 from aural_mcp.server.tools.interviews import archived_note, page_without_overlap
+from aural_mcp.server.tools.sessions import transcript_links
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime
@@ -35,9 +36,8 @@ def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
         text = render.render_result(op.name, args, envelope, app_url=app_url)
         if op.warns_if_archived:
             text = await archived_note(runtime, args["interviewId"]) + text
-        return text_result(
-            text,
-            structured=render.fit_structured(op.name, args, envelope, app_url=app_url),
-        )
+        result = text_result(text, structured=render.fit_structured(op.name, args, envelope, app_url=app_url))
+        result.content += transcript_links(op.name, envelope)
+        return result
 
     return handler

@@ -11,6 +11,7 @@ from mcp_types import CallToolResult, ToolAnnotations
 
 from aural_mcp.api.errors import AuralError
 from aural_mcp.operations import SESSION_STATUSES, show_input
+from aural_mcp.sandbox.answers import PROFILES
 from aural_mcp.server import render
 from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
 from aural_mcp.server.tools.errors import explain
@@ -32,8 +33,16 @@ SCHEMA: dict[str, Any] = {
         "participantEmail": {"type": "string"},
         "candidateId": {"type": "string", "format": "uuid", "description": "link to a candidate"},
         "answers": {"type": "array", "items": {"type": "string"}, "description": "one per question"},
-        "seed": {"type": "integer"},
-        "status": {"type": "string", "enum": list(SESSION_STATUSES), "default": "COMPLETED"},
+        "seed": {
+            "type": "integer",
+            "description": "same seed, same candidate; consecutive seeds vary the profile",
+        },
+        "profile": {
+            "type": "string",
+            "enum": list(PROFILES),
+            "description": "the kind of candidate; incomplete stops part-way (IN_PROGRESS or ABANDONED unless status is given)",
+        },
+        "status": {"type": "string", "enum": list(SESSION_STATUSES)},
     },
     "required": ["interviewId"],
     "additionalProperties": False,
@@ -50,7 +59,14 @@ def outcome_check(args: dict[str, Any]) -> str:
     `simulate_session` is no registry operation, so this is its `OutcomeCheck`: the sessions
     list, looking for the participant it was sent with.
     """
-    who = next((v for v in (args.get("participantName"), args.get("participantEmail")) if isinstance(v, str) and v.strip()), None)
+    who = next(
+        (
+            v
+            for v in (args.get("participantName"), args.get("participantEmail"))
+            if isinstance(v, str) and v.strip()
+        ),
+        None,
+    )
     look = f" and look for {show_input(' '.join(who.split()), 42)}" if who else ""
     return f"call list_sessions for interview {args['interviewId']}{look} before trying {NAME} again"
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult, ToolAnnotations
+from mcp_types import CallToolResult, ResourceLink, ToolAnnotations
 
 from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
@@ -213,3 +213,25 @@ REVIEW_TOOLS: dict[str, Callable[[Runtime, Callable[[], str | None]], SchemaTool
     COMPARE_SESSIONS: compare_sessions_tool,
     GET_TRANSCRIPT: get_transcript_tool,
 }
+
+
+def transcript_links(op_name: str, envelope: dict[str, Any]) -> list[ResourceLink]:
+    """`resource_link` content to each session's transcript, for get_session and list_sessions results."""
+    data = envelope.get("data")
+    if op_name == "get_session":
+        rows = [data] if isinstance(data, dict) else []
+    elif op_name == "list_sessions":
+        rows = dicts(data)
+    else:
+        return []
+    return [
+        ResourceLink(
+            type="resource_link",
+            uri=f"aural://sessions/{row['id']}/transcript",
+            name=f"transcript {row['id']}",
+            title="Session transcript",
+            mime_type="text/markdown",
+        )
+        for row in rows
+        if operations.is_uuid(row.get("id"))
+    ]
