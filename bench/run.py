@@ -1616,9 +1616,9 @@ def screening_section(f: dict[str, Any]) -> list[str]:
             c = side["completeness"]
             missing = f"; missing: {', '.join(c['missing'])}" if c["missing"] else ""
             lines.append(
-                f"- completeness, {label}: {c['found']}/{c['checked']} ({c['ratio']:.0%}) of the "
-                f"{c['candidates']} candidates' × {c['criteria_per_candidate']} criteria's scores and reasons "
-                f"found in what the review phase returned{missing}. Shortlist: {', '.join(side['shortlist'])} "
+                f"- completeness, {label}: {c['found']}/{c['checked']} ({c['ratio']:.0%}) of the scores and reasons "
+                f"of the {c['scored']} scored sessions (of {c['candidates']}) × {c['criteria_per_candidate']} "
+                f"criteria found in what the review phase returned{missing}. Shortlist: {', '.join(side['shortlist'])} "
                 f"({'agrees' if side['shortlist_agrees'] else 'does NOT agree'} with the sandbox's own scores)."
             )
         lines.append(
@@ -1648,7 +1648,7 @@ def screening_section(f: dict[str, Any]) -> list[str]:
         "",
         f"The sandbox's scores for the {len(o['truth_scores'])} sessions (mean criterion score): "
         + ", ".join(f"{n} {s:.2f}" if s is not None else f"{n} —" for n, s in o["truth_scores"])
-        + f" ({len(set(scores))} distinct values).",
+        + f" ({len(set(scores))} distinct values; — is a session that did not complete, which has no scores).",
         "",
         f"For scale, the model-visible tool list (name, description, input schema; figure 2 has the whole "
         f"list) is read once per conversation: ours {o['tool_list_visible_tokens']:,} tokens, FastMCP "

@@ -331,6 +331,7 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
                     missing.append(f"{s.get('participantName')}: {name} {what}")
     return {
         "candidates": len(truth),
+        "scored": sum(1 for s in truth if criteria_of(s)),
         "criteria_per_candidate": max((len(criteria_of(s)) for s in truth), default=0),
         "checked": checked,
         "found": found,
@@ -346,7 +347,9 @@ def control(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, Any]:
     if struck is None:
         raise RuntimeError("the sandbox gave no criterion reasons to check")
     words = _norm(str(struck["rationale"])).removeprefix(SANDBOX_LABEL).strip()
-    edited = [Read(r.phase, r.tool, _norm(r.content).replace(words, ""), r.structured) for r in reads]
+    edited = [
+        Read(r.phase, r.tool, _norm(_flatten(r.content)).replace(words, ""), r.structured) for r in reads
+    ]
     after = completeness(edited, truth)
     if after["found"] >= completeness(reads, truth)["found"]:
         raise RuntimeError(f"striking the reason {words!r} from what was read left completeness unchanged")
