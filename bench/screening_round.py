@@ -160,7 +160,12 @@ def setup_fastmcp(agent: Agent) -> str:
 
 
 def review_ours(agent: Agent, iid: str) -> list[str]:
-    """The scoreboard in one call; a transcript only for candidates it cannot separate at the cut."""
+    """The scoreboard in one call; a transcript only for candidates it cannot separate at the cut.
+
+    The script takes the ranking from structuredContent, the same ranking the text states (a script
+    cannot read prose); what is counted as read is the text. Among candidates tied at the cut, the
+    transcripts would decide; the script then takes them in the scoreboard's order.
+    """
     for tool in ("compare_sessions", "get_transcript"):
         if tool not in agent.tools:
             raise NotLanded(f"`{tool}` is not on our server yet (branch i10-review)")
