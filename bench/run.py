@@ -1057,7 +1057,7 @@ def screening_notes(res: dict[str, Any]) -> list[str]:
     read = sum(c["content_tokens"] for c in transcripts)
     scores = [s for _, s in o["truth_scores"] if s is not None]
     out = []
-    if o["phases"]["review"]["calls"] > g["screening_review_calls"] or o["completeness"]["ratio"] < 1.0:
+    if o["phases"]["review"]["calls"] > g["screening_review_calls"]:
         out.append(
             f"- **Screening review calls** ({o['phases']['review']['calls']}: `compare_sessions` and "
             f"{len(transcripts)} `get_transcript`). The scoreboard ranked {len(transcripts)} candidates tied at the "
@@ -1066,13 +1066,26 @@ def screening_notes(res: dict[str, Any]) -> list[str]:
             "simulated profiles whose criterion scores differ (seeds 1-10 with at most two ties), the sandbox "
             "scoring work of this issue; with the cut untied the review is one call."
         )
+    c = o["completeness"]
+    if c["ratio"] < 1.0:
+        out.append(
+            f"- **Screening completeness** ({c['found']}/{c['checked']}): what the review read lacks "
+            f"{', '.join(c['missing'])}{' …' if c['missing_count'] > len(c['missing']) else ''}. What closes it: "
+            "the scoreboard row shows every criterion's score and its whole reason (`src/aural_mcp/server/render/review.py`)."
+        )
     ratio = f["ratios"]["review"]["content"]
     if ratio > g["screening_review_tokens"]:
+        fastmcp_review = fm["phases"]["review"]["content_tokens"]
+        why = (
+            f"the {len(transcripts)} transcripts read to break the tie add {read:,}. What closes it: as above, "
+            "scores that separate the candidates, so that no transcript is needed."
+            if transcripts
+            else f"that is {board / max(1, c['scored']):,.0f} tokens per scored session. What closes it: shorter "
+            "scoreboard rows (`src/aural_mcp/server/render/review.py`)."
+        )
         out.append(
-            f"- **Screening review tokens** ({ratio:.3f}× FastMCP's {fm['phases']['review']['content_tokens']:,}). "
-            f"The scoreboard itself is {board:,} tokens ({board / fm['phases']['review']['content_tokens']:.3f}× "
-            f"FastMCP's review); the {len(transcripts)} transcripts read to break the tie add {read:,}. What closes it: "
-            "as above, scores that separate the candidates, so that no transcript is needed."
+            f"- **Screening review tokens** ({ratio:.3f}× FastMCP's {fastmcp_review:,}). The scoreboard itself is "
+            f"{board:,} tokens ({board / fastmcp_review:.3f}× FastMCP's review); {why}"
         )
     ratio = f["ratios"]["job"]["content"]
     if ratio > g["screening_job_tokens"]:
@@ -1080,7 +1093,12 @@ def screening_notes(res: dict[str, Any]) -> list[str]:
         out.append(
             f"- **Screening whole job** ({ratio:.3f}× FastMCP): set-up {setup:,} tokens "
             f"({f['ratios']['setup']['content']:.3f}× FastMCP's), review "
-            f"{o['phases']['review']['content_tokens']:,}; the review's extra reading (above) is what to cut."
+            f"{o['phases']['review']['content_tokens']:,}. What closes it: shorter results in the larger share, "
+            + (
+                "the review (above)."
+                if o["phases"]["review"]["content_tokens"] > setup
+                else "the set-up's results."
+            )
         )
     return out
 
