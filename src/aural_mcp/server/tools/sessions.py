@@ -43,7 +43,7 @@ COMPARE_SESSIONS_SCHEMA: dict[str, Any] = {
     "properties": {
         "interviewId": {**_UUID, "description": "interview id (UUID)"},
         "sessionIds": {"type": "array", "items": _UUID, "minItems": 1, "maxItems": review.BOARD_MAX,
-                       "description": "compare exactly these sessions (status and cursor are then ignored)"},
+                       "description": "compare exactly these sessions, any status (status and cursor are ignored)"},
         "status": {"type": "string", "enum": list(review.BOARD_STATUSES), "default": "COMPLETED"},
         "limit": {"type": "integer", "minimum": 1, "maximum": review.BOARD_MAX, "default": review.BOARD_MAX},
         "cursor": {**_UUID, "description": "the cursor the previous compare_sessions returned"},
@@ -94,6 +94,7 @@ async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
     limit = int(args.get("limit", review.BOARD_MAX))
     cursor: str | None = None
     if args.get("sessionIds"):
+        status = "ALL"  # chosen sessions are shown whatever their status
         listed = [{"id": sid} for sid in dict.fromkeys(args["sessionIds"])][: review.BOARD_MAX]
     else:
         page_args: dict[str, Any] = {"interviewId": iid, "limit": _LIST_PAGE}
