@@ -1071,7 +1071,13 @@ def screening_notes(res: dict[str, Any]) -> list[str]:
         out.append(
             f"- **Screening completeness** ({c['found']}/{c['checked']}): what the review read lacks "
             f"{', '.join(c['missing'])}{' …' if c['missing_count'] > len(c['missing']) else ''}. What closes it: "
-            "the scoreboard row shows every criterion's score and its whole reason (`src/aural_mcp/server/render/review.py`)."
+            "the scoreboard row shows every criterion's score and its whole reason (`src/aural_mcp/server/render/review.py`)"
+            + (
+                f"; {c['reasons_shortened']} of the missing reasons are there but cut short with an ellipsis, "
+                "so it is the cut that loses them."
+                if c.get("reasons_shortened")
+                else "."
+            )
         )
     ratio = f["ratios"]["review"]["content"]
     if ratio > g["screening_review_tokens"]:
@@ -1632,20 +1638,29 @@ def screening_section(f: dict[str, Any]) -> list[str]:
     else:
         for side, label in ((o, "ours"), (fm, "FastMCP")):
             c = side["completeness"]
-            missing = f"; missing: {', '.join(c['missing'])}" if c["missing"] else ""
+            missing = ""
+            if c["missing"]:
+                missing = f"; missing: {', '.join(c['missing'])}" + (
+                    " …" if c["missing_count"] > len(c["missing"]) else ""
+                )
+                if c.get("reasons_shortened"):
+                    missing += f" ({c['reasons_shortened']} of the missing reasons are there, cut short with an ellipsis)"
             lines.append(
                 f"- completeness, {label}: {c['found']}/{c['checked']} ({c['ratio']:.0%}) of the scores and reasons "
                 f"of the {c['scored']} scored sessions (of {c['candidates']}) × {c['criteria_per_candidate']} "
                 f"criteria found in what the review phase returned{missing}. Shortlist: {', '.join(side['shortlist'])} "
                 f"({'agrees' if side['shortlist_agrees'] else 'does NOT agree'} with the sandbox's own scores)."
             )
+        struck = [(label, side["completeness_control"]) for side, label in ((o, "ours"), (fm, "FastMCP"))]
         lines.append(
-            "- control: striking one reason from what was read ("
+            "- control: striking one found reason from what was read lowers the count, so the check can fail: "
             + "; ".join(
-                f"{label} {side['completeness_control']['found']}/{side['completeness_control']['checked']}"
-                for side, label in ((o, "ours"), (fm, "FastMCP"))
+                f"{label} {x['found']}/{x['checked']} without {x['struck']!r}"
+                if x.get("struck")
+                else f"{label}: no reason found, none to strike"
+                for label, x in struck
             )
-            + f", the reason {o['completeness_control']['struck']!r}) lowers the count, so the check can fail."
+            + "."
         )
         ff = fm["first_review_call"]["completeness"]
         lines += [

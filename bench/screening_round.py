@@ -311,6 +311,12 @@ def _reason_in(reason: str, segment: str) -> bool:
     return bare != reason and bare in segment and "sandbox heuristic" in segment.lower()
 
 
+def _shortened_in(reason: str, segment: str) -> bool:
+    """The reason's start (at least 20 characters), cut with an ellipsis: present, but shortened."""
+    bare = _norm(reason).removeprefix(SANDBOX_LABEL).strip()
+    return any(bare[:k].rstrip() + "…" in segment for k in range(len(bare) - 1, 19, -1))
+
+
 def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, Any]:
     """Every candidate's score and reason for every criterion, found in what the review phase returned."""
     text = "\n".join(_flatten(r.content) for r in reads if r.phase == "review")
@@ -318,7 +324,7 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
         s["id"]: [s["id"], s.get("participantName") or "", s.get("participantEmail") or ""] for s in truth
     }
     segments = _segments(text, markers)
-    checked = found = 0
+    checked = found = shortened = 0
     missing: list[str] = []
     for s in truth:
         seg = segments[s["id"]]
@@ -332,8 +338,10 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
                 checked += 1
                 if ok:
                     found += 1
-                else:
-                    missing.append(f"{s.get('participantName')}: {name} {what}")
+                    continue
+                missing.append(f"{s.get('participantName')}: {name} {what}")
+                if what == "reason" and _shortened_in(reason, flat):
+                    shortened += 1
     return {
         "candidates": len(truth),
         "scored": sum(1 for s in truth if criteria_of(s)),
@@ -342,16 +350,19 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
         "found": found,
         "ratio": found / checked if checked else 0.0,
         "missing": missing[:12],
+        "reasons_shortened": shortened,  # among the missing: the reason's start is there, cut with "…"
         "missing_count": len(missing),
     }
 
 
 def control(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, Any]:
-    """The check must be able to fail: strike one candidate's first reason from what was read, count again."""
-    struck = next((c for s in truth for c in criteria_of(s) if c.get("rationale")), None)
+    """The check must be able to fail: strike one reason that was found from what was read, count again."""
+    read = _norm("\n".join(_flatten(r.content) for r in reads if r.phase == "review"))
+    reasons = [str(c["rationale"]) for s in truth for c in criteria_of(s) if c.get("rationale")]
+    struck = next((x for x in reasons if _reason_in(x, read)), None)
     if struck is None:
-        raise RuntimeError("the sandbox gave no criterion reasons to check")
-    words = _norm(str(struck["rationale"])).removeprefix(SANDBOX_LABEL).strip()
+        return {"struck": None}  # no reason was found at all: completeness already says so
+    words = _norm(struck).removeprefix(SANDBOX_LABEL).strip()
     edited = [
         Read(r.phase, r.tool, _norm(_flatten(r.content)).replace(words, ""), r.structured) for r in reads
     ]
