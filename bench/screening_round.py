@@ -302,13 +302,14 @@ def _score_near(segment: str, name: str, score: Any) -> bool:
 SANDBOX_LABEL = "Sandbox heuristic:"
 
 
-def _reason_in(reason: str, segment: str) -> bool:
-    """The reason's words in the segment; a leading sandbox label may instead stand once as the row's flag."""
+def _reason_in(reason: str, segment: str, labelled_above: bool = False) -> bool:
+    """The reason's words in the segment; a leading sandbox label may instead stand once as the row's
+    flag, or once above every row (`labelled_above`)."""
     reason = _norm(reason)
     if reason in segment:
         return True
     bare = reason.removeprefix(SANDBOX_LABEL).strip()
-    return bare != reason and bare in segment and "sandbox heuristic" in segment.lower()
+    return bare != reason and bare in segment and (labelled_above or "sandbox heuristic" in segment.lower())
 
 
 def _shortened_in(reason: str, segment: str) -> bool:
@@ -324,6 +325,7 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
         s["id"]: [s["id"], s.get("participantName") or "", s.get("participantEmail") or ""] for s in truth
     }
     segments = _segments(text, markers)
+    labelled_above = "every row is scored by the sandbox heuristic" in text.lower()
     checked = found = shortened = 0
     missing: list[str] = []
     for s in truth:
@@ -333,7 +335,7 @@ def completeness(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, An
             name, reason = str(c.get("name") or ""), str(c.get("rationale") or c.get("evidence") or "")
             for what, ok in (
                 ("score", _score_near(seg, name, c.get("score"))),
-                ("reason", not reason or _reason_in(reason, flat)),
+                ("reason", not reason or _reason_in(reason, flat, labelled_above)),
             ):
                 checked += 1
                 if ok:
@@ -359,7 +361,8 @@ def control(reads: list[Read], truth: list[dict[str, Any]]) -> dict[str, Any]:
     """The check must be able to fail: strike one reason that was found from what was read, count again."""
     read = _norm("\n".join(_flatten(r.content) for r in reads if r.phase == "review"))
     reasons = [str(c["rationale"]) for s in truth for c in criteria_of(s) if c.get("rationale")]
-    struck = next((x for x in reasons if _reason_in(x, read)), None)
+    labelled_above = "every row is scored by the sandbox heuristic" in read.lower()
+    struck = next((x for x in reasons if _reason_in(x, read, labelled_above)), None)
     if struck is None:
         return {"struck": None}  # no reason was found at all: completeness already says so
     words = _norm(struck).removeprefix(SANDBOX_LABEL).strip()

@@ -82,7 +82,9 @@ def check_scoreboard(body: str, board: dict[str, Any], session_ids: list[str]) -
             assert f"{c['name']}: {reason[:30]}" in evidence
         assert row["overallScore"] == round(sum(c["score"] for c in row["criteria"]) / len(CRITERIA), 1)
         assert f"overall **{row['overallScore']:g}**" in block
-        assert "sandbox heuristic" in row["flags"] and "flags: sandbox heuristic" in block
+        # every row is sandbox-scored, so the text says it once above the rows instead of on each
+        assert "sandbox heuristic" in row["flags"] and "flags: sandbox heuristic" not in block
+        assert "Every row is scored by the sandbox heuristic" in body
         assert 1 <= len(row["quotes"]) <= 2 and block.count("<untrusted-") == 1  # one span for both
         assert all(q["text"][:40] in block for q in row["quotes"])
         assert len(re.findall(r"\bQ\d+ \d+", block)) == len(QUESTIONS)
