@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -180,38 +180,46 @@ async def transcript_result(runtime: Runtime, args: dict[str, Any], marker: Mark
     return text, review.transcript_projection(session, fmt, parts, left_out)
 
 
-def compare_sessions_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
+def _review_tool(
+    name: str,
+    title: str,
+    description: str,
+    schema: dict[str, Any],
+    output_schema: dict[str, Any],
+    result: Callable[[Runtime, dict[str, Any]], Awaitable[tuple[str, dict[str, Any]]]],
+    runtime: Runtime,
+    secret: Callable[[], str | None],
+) -> SchemaTool:
+    """A read-only job tool whose text and structuredContent come from one `result` call."""
+
     async def handler(args: dict[str, Any]) -> CallToolResult:
-        text, board = await scoreboard_text(runtime, args)
-        return text_result(text, structured=board)
+        text, structured = await result(runtime, args)
+        return text_result(text, structured=structured)
 
     return make_tool(
-        name=COMPARE_SESSIONS,
-        title="Compare and rank sessions",
-        description=COMPARE_SESSIONS_DESCRIPTION,
-        schema=COMPARE_SESSIONS_SCHEMA,
-        tool_annotations=_annotations("Compare and rank sessions"),
-        output_schema=review.COMPARE_SESSIONS_OUTPUT,
+        name=name,
+        title=title,
+        description=description,
+        schema=schema,
+        tool_annotations=_annotations(title),
+        output_schema=output_schema,
         handler=handler,
         secret=secret,
     )
+
+
+def compare_sessions_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
+    return _review_tool(
+        COMPARE_SESSIONS, "Compare and rank sessions", COMPARE_SESSIONS_DESCRIPTION, COMPARE_SESSIONS_SCHEMA,
+        review.COMPARE_SESSIONS_OUTPUT, scoreboard_text, runtime, secret,
+    )  # fmt: skip
 
 
 def get_transcript_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
-    async def handler(args: dict[str, Any]) -> CallToolResult:
-        text, projection = await transcript_result(runtime, args)
-        return text_result(text, structured=projection)
-
-    return make_tool(
-        name=GET_TRANSCRIPT,
-        title="Get a transcript",
-        description=GET_TRANSCRIPT_DESCRIPTION,
-        schema=GET_TRANSCRIPT_SCHEMA,
-        tool_annotations=_annotations("Get a transcript"),
-        output_schema=review.GET_TRANSCRIPT_OUTPUT,
-        handler=handler,
-        secret=secret,
-    )
+    return _review_tool(
+        GET_TRANSCRIPT, "Get a transcript", GET_TRANSCRIPT_DESCRIPTION, GET_TRANSCRIPT_SCHEMA,
+        review.GET_TRANSCRIPT_OUTPUT, transcript_result, runtime, secret,
+    )  # fmt: skip
 
 
 # name -> builder, in the order tools/list shows them (after the registry's sessions tools)
