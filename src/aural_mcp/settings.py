@@ -33,6 +33,7 @@ KEY_SOURCE = (
     "set AURAL_API_KEY=dlv_… in the env of this server's entry in the MCP client's configuration; "
     "keys are made in the Aural dashboard under Settings → API Keys"
 )
+DEFAULT_WATCH_SHARE = 0.2  # of the rate limit, for the session watcher's polls
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1", "[::1]")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
@@ -86,6 +87,26 @@ def parse_int(name: str, text: str, *, minimum: int, example: str) -> int:
     return value
 
 
+def parse_share(name: str, text: str) -> float:
+    """A fraction of the rate limit in (0, 1]: '0.2' or '20%'."""
+    raw = text.strip()
+    rule = f"{name}={text!r} must be a share of the rate limit above 0 and at most 1, for example 0.2 or 20%"
+    try:
+        value = float(raw[:-1]) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        raise ValueError(rule) from None
+    if not (math.isfinite(value) and 0 < value <= 1):
+        raise ValueError(rule)
+    return value
+
+
+def account_fingerprint(base_url: str, key: str) -> str:
+    """16 hex digits that tell accounts (API base URL and key) apart; the key cannot be recovered from them."""
+    import hashlib
+
+    return hashlib.sha256(f"{base_url}\0{key}".encode()).hexdigest()[:16]
+
+
 @dataclass
 class Settings:
     api_key: str | None = field(default=None, repr=False)
@@ -94,6 +115,8 @@ class Settings:
     rate_window: float = 60.0
     timeout: float = 30.0
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    watch_share: float = DEFAULT_WATCH_SHARE  # the share of the rate limit the session watcher may use
+    watch_state: str | None = None  # the watcher's SQLite file; None: this account's file in the data folder
     # MCP server
     transport: str = "stdio"  # stdio | sse | http
     host: str = "127.0.0.1"
@@ -131,6 +154,9 @@ class Settings:
             s.max_response_bytes = parse_int(
                 "AURAL_MAX_RESPONSE_BYTES", env["AURAL_MAX_RESPONSE_BYTES"], minimum=1024, example="16777216"
             )
+        if env.get("AURAL_WATCH_SHARE"):
+            s.watch_share = parse_share("AURAL_WATCH_SHARE", env["AURAL_WATCH_SHARE"])
+        s.watch_state = env.get("AURAL_WATCH_STATE") or None
         s.auth_token = env.get("AURAL_MCP_TOKEN") or None
         if env.get("AURAL_MCP_ALLOWED_HOSTS"):
             s.allowed_hosts = [h.strip() for h in env["AURAL_MCP_ALLOWED_HOSTS"].split(",") if h.strip()]

@@ -80,6 +80,55 @@ async def test_pacer_unit_behaviour():
         Pacer(0, 1.0)
 
 
+async def test_background_requests_keep_to_their_share_and_give_way():
+    now = [0.0]
+    p = Pacer(10, 10.0, background_share=0.2, clock=lambda: now[0])
+    assert p.background_limit == 2
+    for _ in range(2):
+        assert p.delay(background=True) == 0.0
+        await p.acquire(background=True)
+        p.release(background=True)
+    assert p.delay(background=True) == pytest.approx(10.0)  # its two slots are used in this window
+    # The rest of the limit stays free for foreground requests: none of them waits.
+    for _ in range(8):
+        assert p.delay() == 0.0
+        await p.acquire()
+        p.release()
+    assert p.stats["foreground_waits"] == 0
+    assert p.delay() == pytest.approx(10.0)
+    now[0] = 10.0
+    assert p.delay(background=True) == 0.0
+    # A foreground request waiting for a slot goes before any background one.
+    p._foreground_waiting = 1
+    assert p.delay(background=True) == float("inf")
+    p._foreground_waiting = 0
+    assert Pacer(3, 1.0, background_share=0.2).background_limit == 1  # at least one
+    for bad in (0, 1.5, -0.1, True, "0.2"):
+        with pytest.raises(ValueError, match="fraction"):
+            Pacer(10, 1.0, background_share=bad)
+
+
+async def test_a_waiting_foreground_request_holds_back_background_ones():
+    p = Pacer(2, 0.3, background_share=1.0)
+    order: list[str] = []
+    await p.acquire()
+    await p.acquire()  # the window is full
+
+    async def take(name: str, background: bool) -> None:
+        await p.acquire(background=background)
+        order.append(name)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(take, "background", True)
+        await anyio.sleep(0.01)
+        tg.start_soon(take, "foreground", False)
+        await anyio.sleep(0.01)
+        p.release()
+        p.release()
+    assert order[0] == "foreground"
+    assert p.stats["foreground_waits"] == 1 and p.stats["foreground_wait_seconds"] > 0
+
+
 async def test_cancelled_waiter_takes_no_slot():
     p = Pacer(1, 60.0)
     await p.acquire()

@@ -18,6 +18,7 @@ import os
 import re
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -26,9 +27,9 @@ import httpx2
 from pydantic import BaseModel, ValidationError
 
 from .. import operations
-from ..settings import DEFAULT_MAX_RESPONSE_BYTES
+from ..settings import DEFAULT_MAX_RESPONSE_BYTES, account_fingerprint
 from . import envelope, errors, requests
-from .pacing import Pacer
+from .pacing import DEFAULT_BACKGROUND_SHARE, Pacer
 from .sending import Limits, Sender
 
 
@@ -46,6 +47,8 @@ def _lazy_module(name: str) -> ModuleType:
 
 
 if TYPE_CHECKING:
+    from aural_mcp.watch import Event, WatchState
+
     from . import models
 else:
     # The typed methods need the models; `call()` (all an MCP server uses) does not. Building the
@@ -101,6 +104,7 @@ class AuralClient:
         max_backoff: float = 8.0,
         max_retry_wait: float = 120.0,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        background_share: float = DEFAULT_BACKGROUND_SHARE,
     ) -> None:
         key = api_key if api_key is not None else os.environ.get("AURAL_API_KEY")
         key = (key or "").strip()
@@ -140,7 +144,15 @@ class AuralClient:
         ):
             _check_number(name, value, f"a finite number of seconds >= 0, for example {example}", minimum=0)
 
+        if isinstance(background_share, bool) or not isinstance(background_share, int | float) or not (
+            0 < background_share <= 1
+        ):
+            raise errors.ConfigurationError(
+                f"background_share must be a fraction in (0, 1], for example 0.2; got "
+                f"{operations.show_input(background_share)}. Pass background_share=... (AURAL_WATCH_SHARE)."
+            )
         self.base_url = url
+        self.account = account_fingerprint(url, key)  # names the watcher's state file; not the key
         # Paths outside /api/v1 (the sandbox's /sandbox/...) are relative to the deployment root.
         root = url[: -len("/api/v1")] if url.endswith("/api/v1") else f"{parts.scheme}://{parts.netloc}"
         self.root_url = root.rstrip("/")
@@ -152,7 +164,7 @@ class AuralClient:
             limits=Limits(
                 timeout, max_retries, backoff_base, max_backoff, max_retry_wait, max_response_bytes
             ),
-            pacer=Pacer(rate_limit, rate_window),
+            pacer=Pacer(rate_limit, rate_window, background_share=background_share),
             http_options={
                 "transport": transport,
                 "timeout": httpx2.Timeout(timeout),
@@ -210,6 +222,7 @@ class AuralClient:
             rate_window=getattr(settings, "rate_window", 60.0),
             timeout=getattr(settings, "timeout", 30.0),
             max_response_bytes=getattr(settings, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES),
+            background_share=getattr(settings, "watch_share", DEFAULT_BACKGROUND_SHARE),
             transport=transport,
         )
 
@@ -234,9 +247,14 @@ class AuralClient:
 
     # --- the generic core ------------------------------------------------------------------
 
-    async def call(self, operation: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def call(
+        self, operation: str, args: dict[str, Any] | None = None, *, background: bool = False
+    ) -> dict[str, Any]:
         """Run a registry operation with its API-named arguments; return the decoded JSON envelope,
-        checked against the operation's response (`data` of its kind, odd rows skipped)."""
+        checked against the operation's response (`data` of its kind, odd rows skipped).
+
+        `background=True` (the session watcher's polls) sends it only when no other request is
+        waiting and within the pacer's background share of the rate limit."""
         op = requests.operation(operation)
         args = dict(args or {})
         request = requests.build(op, args)
@@ -249,6 +267,7 @@ class AuralClient:
             retry_safe=op.retry_safe,
             label=op.name,
             check=check,
+            background=background,
         )
         return envelope.checked(op, payload, check=check, sender=self._sender)
 
@@ -440,9 +459,15 @@ class AuralClient:
             cursors.add(cursor)
 
     async def iter_sessions(
-        self, interview_id: str, page_size: int = 100
+        self, interview_id: str, page_size: int = 100, *, since: str | datetime | None = None
     ) -> AsyncIterator[models.SessionListItem]:
-        """Every session of an interview, newest first, in constant memory (one page at a time)."""
+        """Every session of an interview, newest first, in constant memory (one page at a time).
+
+        With `since` (an aware datetime, or ISO 8601 text such as "2026-12-01T09:00:00Z"), only the
+        sessions started at or after it, and paging stops at the first older one: the list is
+        ordered by start time. A row whose start time cannot be read is yielded and does not stop it.
+        """
+        start = _since(since)
         cursor: str | None = None
         previous: set[str] = set()
         while True:
@@ -455,12 +480,58 @@ class AuralClient:
                 current.add(item.id)
                 if item.id in previous:
                     continue
+                started = item.createdAt
+                if start is not None and isinstance(started, datetime):
+                    if started.tzinfo is None:  # no offset given: the API's times are UTC
+                        started = started.replace(tzinfo=UTC)
+                    if started < start:
+                        return
                 yield item
             next_cursor = page.get("cursor")
             if not next_cursor or next_cursor == cursor or not (current - previous):
                 return
             cursor, previous = next_cursor, current
 
+    async def watch(
+        self,
+        interview_ids: list[str] | None = None,
+        *,
+        state: str | os.PathLike[str] | WatchState | None = None,
+        since: str | None = None,
+        poll_seconds: float = 30.0,
+    ) -> AsyncIterator[Event]:
+        """Session events as they are detected: `session.started`, `.completed`, `.abandoned`,
+        `.analyzed` and `candidate.created`, oldest first, forever (break out of the loop to stop).
+
+        `interview_ids=None` watches every interview the key can see. The state (what was seen,
+        the events found) is kept in SQLite: `state` is a path, an open `WatchState`, or None for
+        this account's file in the user's data folder, so a restart neither repeats old events nor
+        misses what happened meanwhile. `since` is an `Event`'s cursor (`state.cursor(event.seq)`)
+        to continue after; by default only events detected from now on are yielded. Polling uses
+        at most the client's `background_share` of the rate limit, after any other request.
+
+        ```python
+        async for event in aural.watch([interview_id]):
+            if event.type == "session.completed":
+                ...
+        ```
+        """
+        from aural_mcp.watch import Watcher, WatchState, default_state_path
+
+        own = not isinstance(state, WatchState)
+        store = state if isinstance(state, WatchState) else WatchState(state or default_state_path(self.account))
+        try:
+            watcher = Watcher(self, store, interviews=interview_ids, poll_seconds=poll_seconds)
+            seq = store.last_seq() if since is None else store.seq_of(since)
+            while True:
+                await watcher.run_pass()
+                for event in store.events_after(seq, interview_ids=None if watcher.watch_all else interview_ids):
+                    seq = event.seq
+                    yield event
+                await watcher.sleep()
+        finally:
+            if own:
+                store.close()
 
 def _validate(model: type[M], data: Any) -> M:
     """Validate an answer into its model; a shape no model accepts becomes an SDK error."""
@@ -475,6 +546,23 @@ def _validate(model: type[M], data: Any) -> M:
             status=200,
             code="INVALID_RESPONSE",
         ) from None
+
+
+def _since(value: str | datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            raise errors.ConfigurationError(
+                f"since must be an ISO 8601 time such as 2026-12-01T09:00:00Z; got {operations.show_input(value)}"
+            ) from None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise errors.ConfigurationError(
+            "since must be a datetime with a time zone (datetime.now(UTC)) or ISO 8601 text with Z or an offset"
+        )
+    return value
 
 
 def _as_list(data: Any) -> list[Any]:

@@ -171,8 +171,11 @@ class Sender:
         label: str,
         check: str | None,
         keyed: bool = True,
+        background: bool = False,
     ) -> dict[str, Any]:
-        """The decoded JSON object a 2xx answer carries; every other outcome is a typed error."""
+        """The decoded JSON object a 2xx answer carries; every other outcome is a typed error.
+
+        A `background` request gives way to foreground ones (see `pacing.py`)."""
         limits = self.limits
         headers: dict[str, str] = {}
         if content is not None:
@@ -190,7 +193,7 @@ class Sender:
             if attempt > 1:
                 self.stats["retries"] += 1
             if keyed:
-                await self.pacer.acquire()
+                await self.pacer.acquire(background=background)
             failure: httpx2.TransportError | None = None
             answer: _Answer | None = None
             started = anyio.current_time()
@@ -206,7 +209,7 @@ class Sender:
                 failure = exc
             finally:
                 if keyed:
-                    self.pacer.release()
+                    self.pacer.release(background=background)
                 spent += anyio.current_time() - started
 
             if failure is not None:

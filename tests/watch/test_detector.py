@@ -1,0 +1,135 @@
+"""The watcher's change detection against a real sandbox over loopback HTTP: what it announces,
+what it never repeats, what it re-reads, and what survives a restart."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+from tests.api.sandbox_fixtures import world
+from tests.watch.helpers import backdate, published_interview
+
+from aural_mcp.watch import Detector, Watcher, WatchState
+from aural_mcp.watch.detector import PAGE
+
+
+@pytest.fixture
+def live() -> Any:
+    with world("http") as w:
+        yield w
+
+
+
+
+def _types(events: list[Any]) -> list[tuple[str, str | None]]:
+    return [(e.type, e.session_id or e.candidate_id) for e in events]
+
+
+def test_baseline_is_silent_then_each_change_is_announced_once(live: Any, tmp_path: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            old = live.sb.simulate_session(iid, seed=1)["id"]
+            running = live.sb.simulate_session(iid, seed=2, status="IN_PROGRESS")["id"]
+            state = WatchState(tmp_path / "w.sqlite3")
+            detector = Detector(client, state)
+            assert await detector.poll(iid) == []  # what existed is the baseline
+            assert state.open_sessions(iid) == 1  # only the running one will be read again
+
+            cand = (await client.call("add_candidates", {"interviewId": iid, "candidates": [{"name": "Ada", "email": "ada@example.com"}]}))["data"]
+            cid = cand["candidates"][0]["id"] if "candidates" in cand else cand[0]["id"]
+            new = live.sb.simulate_session(iid, seed=3)["id"]
+            await client.call("end_sessions", {"interviewId": iid, "ids": [running], "dryRun": False})
+            found = await detector.poll(iid)
+            assert _types(found)[0] == ("candidate.created", cid)
+            # in order per session; sessions in the order they started
+            assert [t for t, sid in _types(found) if sid == running] == ["session.completed"]
+            assert [t for t, sid in _types(found) if sid == new] == [
+                "session.started", "session.completed", "session.analyzed"
+            ]
+            assert len(found) == 5
+            assert old not in {e.session_id for e in found}
+            seqs = [e.seq for e in found]
+            assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+            completed = next(e for e in found if e.type == "session.completed" and e.session_id == new)
+            assert completed.data["status"] == "COMPLETED" and completed.data["interviewId"] == iid
+            assert completed.data["links"]["resource"] == f"aural://sessions/{new}"
+            assert "messages" not in completed.data and "summary" not in completed.data
+            assert await detector.poll(iid) == []  # nothing moved: nothing announced again
+            state.close()
+
+            # A restart on the same file: no old event again, and what happened meanwhile is found.
+            again = WatchState(tmp_path / "w.sqlite3")
+            later = live.sb.simulate_session(iid, seed=4, status="ABANDONED")["id"]
+            found = await Detector(client, again).poll(iid)
+            assert _types(found) == [("session.started", later), ("session.abandoned", later)]
+            assert again.events_after(0)[-1].id == found[-1].id
+            again.close()
+
+    anyio.run(main)
+
+
+def test_event_ids_are_stable_across_states_so_receivers_can_deduplicate(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            a, b = WatchState(), WatchState()
+            await Detector(client, a).poll(iid)
+            await Detector(client, b).poll(iid)
+            live.sb.simulate_session(iid, seed=5)
+            ids_a = [e.id for e in await Detector(client, a).poll(iid)]
+            ids_b = [e.id for e in await Detector(client, b).poll(iid)]
+            assert ids_a == ids_b and len(ids_a) == 3
+
+    anyio.run(main)
+
+
+def test_new_sessions_beyond_a_page_are_all_found(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            state = WatchState()
+            detector = Detector(client, state)
+            await detector.poll(iid)
+            live.sb.seed_sessions(iid, PAGE + 30, "IN_PROGRESS")
+            found = await detector.poll(iid)
+            assert len([e for e in found if e.type == "session.started"]) == PAGE + 30
+            assert state.open_sessions(iid) == PAGE + 30
+
+    anyio.run(main)
+
+
+def test_open_sessions_deep_in_the_list_are_read_one_by_one_not_by_paging(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            running = live.sb.simulate_session(iid, seed=7, status="IN_PROGRESS")["id"]
+            backdate(live.sb, running, "2026-01-01T09:00:00.000Z")
+            live.sb.seed_sessions(iid, 3 * PAGE, "COMPLETED")  # newer, and final
+            state = WatchState()
+            detector = Detector(client, state)
+            await detector.poll(iid)
+            assert state.open_sessions(iid) == 1
+            before = detector.requests
+            await client.call("end_sessions", {"interviewId": iid, "ids": [running], "dryRun": False})
+            found = await detector.poll(iid)
+            assert ("session.completed", running) in _types(found)
+            # candidates + the first sessions page + one get_session, not four pages
+            assert detector.requests - before == 3
+
+    anyio.run(main)
+
+
+def test_watcher_passes_are_background_requests_within_the_share(live: Any) -> None:
+    async def main() -> None:
+        async with live.client(rate_limit=10, rate_window=60.0, background_share=0.2) as client:
+            ids = [await published_interview(client, f"I{i}") for i in range(3)]
+            watcher = Watcher(client, WatchState(), interviews=ids, poll_seconds=0.05)
+            with anyio.move_on_after(1.0):
+                await watcher.run()
+            # 10 per minute, 20%: two background requests in the window, however often it is due
+            assert watcher.detector.requests <= 2
+            assert client.stats["rate_limited"] == 0
+
+    anyio.run(main)
