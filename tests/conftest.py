@@ -1,5 +1,6 @@
-"""Settings for the whole suite: the anyio backend, hypothesis kept out of the repository, and a
-guard that fails the run when a test leaves a new file in the repository tree."""
+"""Settings for the whole suite: the anyio backend, hypothesis and the user's data folder kept out of
+the repository and the home folder, and a guard that fails the run when a test leaves a new file in
+the repository tree."""
 
 from __future__ import annotations
 
@@ -28,6 +29,11 @@ def pytest_configure(config: pytest.Config) -> None:
         home = tempfile.mkdtemp(prefix="aural-hypothesis-")
         os.environ["HYPOTHESIS_STORAGE_DIRECTORY"] = home
         config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
+    # The session watcher's default state file is in the user's data folder: the servers the
+    # tests start (in process and as subprocesses, which inherit this) keep it in one of this run.
+    data = tempfile.mkdtemp(prefix="aural-data-")
+    os.environ["XDG_DATA_HOME"] = data
+    config.add_cleanup(lambda: shutil.rmtree(data, ignore_errors=True))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -84,7 +84,7 @@ def test_what_config_prints_starts_a_server_with_those_tools(
         peer.initialize()
         names = {t["name"] for t in peer.list_tools()}
     assert names == {"list_sessions", "get_session", "get_session_report", "end_sessions", "compare_sessions",
-                     "get_transcript", "simulate_session"}  # fmt: skip
+                     "get_transcript", "wait_for_sessions", "simulate_session"}  # fmt: skip
 
 
 def test_sandbox_seed_and_port_are_passed_on_as_given(capsys: pytest.CaptureFixture[str]) -> None:

@@ -125,6 +125,12 @@ async def test_every_tool_on_the_sandbox_and_a_dashboard_interview_validates() -
         await call("get_transcript", {"sessionId": done["id"]})
         await call("get_transcript", {"sessionId": done["id"], "format": "full"})
         await call("end_sessions", {"interviewId": iid, "ids": [live["id"]], "dryRun": False})
+        # A first look at the interview is a silent baseline: this one times out, with a cursor.
+        waited = await call("wait_for_sessions", {"interviewId": iid, "status": "ANY", "timeoutSeconds": 1})
+        assert waited["met"] is False and waited["since"]
+        await call("simulate_session", {"interviewId": iid, "participantName": "Grace", "seed": 5})
+        waited = await call("wait_for_sessions", {"interviewId": iid, "since": waited["since"], "timeoutSeconds": 30})
+        assert waited["met"] is True and waited["sessions"][0]["participantName"] == "Grace"
         runtime = client.server.runtime  # type: ignore[attr-defined]
         await runtime.client.raw_request(
             "POST", f"/sandbox/interviews/{iid}/practices", json={}, idempotent=False

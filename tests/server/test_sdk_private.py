@@ -67,7 +67,7 @@ def _private_accesses(tree: ast.AST) -> list[tuple[str, int]]:
 
 def test_sdk_private_holds_the_known_accesses() -> None:
     names = {name for name, _ in _private_accesses(ast.parse(SDK_PRIVATE.read_text(encoding="utf-8")))}
-    assert names == {"_lowlevel_server", "_handle_get_prompt", "_connection"}
+    assert names == {"_lowlevel_server", "_handle_get_prompt", "_connection", "_subscriptions"}
 
 
 def test_no_private_sdk_name_outside_sdk_private() -> None:

@@ -78,6 +78,21 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     serve.add_argument("--rate-limit", default=None, help="client pacing N/SECONDS (or AURAL_RATE_LIMIT)")
     serve.add_argument(
+        "--watch-share",
+        default=None,
+        metavar="FRACTION",
+        help="share of the rate limit the session watcher may use, after your own calls: 0.2 (default) "
+        "or 20%% (or AURAL_WATCH_SHARE)",
+    )
+    serve.add_argument(
+        "--state",
+        default=None,
+        metavar="PATH",
+        help="the session watcher's SQLite state file (or AURAL_WATCH_STATE; default: this account's file in "
+        "the user's data folder, in memory with an in-memory --sandbox); opened only when a tool waits or a "
+        "client subscribes",
+    )
+    serve.add_argument(
         "--log-level",
         default=None,
         help="stderr log level: DEBUG, INFO, WARNING (default), ERROR (or AURAL_MCP_LOG_LEVEL)",

@@ -1,7 +1,8 @@
 """`build_server(settings) -> MCPServer`: the Aural MCP server, whatever the transport.
 
 One `Runtime` (server/runtime.py) per built server owns the connection to Aural; the MCP
-lifespan acquires it on the first connection and releases it after the last.
+lifespan acquires it on the first connection and releases it after the last, and runs the
+session watcher's host task while it lasts (server/watching.py).
 `build_for_serve` is `build_server` for the `aural-mcp serve` process.
 """
 
@@ -44,7 +45,12 @@ def build_server(
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
         await runtime.acquire()
         try:
-            yield runtime
+            async with anyio.create_task_group() as tasks:
+                tasks.start_soon(runtime.watching.host)  # the one watcher loop, while this connection lasts
+                try:
+                    yield runtime
+                finally:
+                    tasks.cancel_scope.cancel()
         finally:
             with anyio.CancelScope(shield=True):
                 await runtime.release()

@@ -42,6 +42,8 @@ def instructions_for(tool_names: Iterable[str]) -> str:
 
     transcript = "aural://sessions/{sessionId}/transcript"
     results = []
+    if "wait_for_sessions" in have:
+        results.append("wait until candidates finish with wait_for_sessions")
     if "compare_sessions" in have:
         results.append("review, compare or rank candidates with compare_sessions (the scoreboard)")
     if "get_session" in have:

@@ -3,7 +3,8 @@
 It owns the AuralClient (and, with `settings.sandbox`, the in-process sandbox it talks to). The
 MCP lifespan acquires it, so it is opened on the first connection and closed after the last;
 every connection of an SSE or HTTP server shares one client, which is right for a per-key rate
-limit. The sandbox package is imported only when `settings.sandbox`.
+limit. It also owns the subscriptions and the one session watcher (`watching`, opened on first
+use). The sandbox package is imported only when `settings.sandbox`.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import anyio
 from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import ConfigurationError
 from aural_mcp.server.subscriptions import Subscriptions
+from aural_mcp.server.watching import Watching
 from aural_mcp.settings import KEY_SOURCE, Settings, key_problem
 
 if TYPE_CHECKING:
@@ -47,6 +49,7 @@ class Runtime:
         self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
         self.config_error: ConfigurationError | None = None
         self.subscriptions = Subscriptions()
+        self.watching = Watching(self)
 
     @property
     def client(self) -> AuralClient:
@@ -91,7 +94,8 @@ class Runtime:
         return sandbox
 
     def close(self) -> None:
-        """Stop what outlives connections (the sandbox's pages server); the process is ending."""
+        """Stop what outlives connections (the sandbox's pages server, the watcher state); the process is ending."""
+        self.watching.close()
         if self.pages is not None:
             self.pages.stop()
             self.pages = None
@@ -106,6 +110,7 @@ class Runtime:
             rate_limit=self.settings.rate_limit,
             rate_window=self.settings.rate_window,
             timeout=self.settings.timeout,
+            background_share=self.settings.watch_share,
             transport=httpx2.ASGITransport(app=sandbox.app),
         )
 

@@ -26,6 +26,21 @@ def add_request_handler(
     server._lowlevel_server.add_request_handler(method, params_type, handler)
 
 
+def request_handler(server: MCPServer, method: str) -> Callable[[Any, Any], Awaitable[Any]] | None:
+    """The handler `server` serves the spec method `method` with (None if it serves none)."""
+    # Public on the low-level server, which MCPServer keeps private: needed to wrap the SDK's own
+    # subscriptions/listen handler (subscriptions.py records which URIs each open stream wants).
+    entry = server._lowlevel_server.get_request_handler(method)
+    return entry.handler if entry is not None else None
+
+
+def subscription_bus(server: MCPServer) -> Any:
+    """The `SubscriptionBus` behind `server`'s subscriptions/listen streams."""
+    # MCPServer exposes its bus only to request contexts (`ctx.notify_resource_updated`); the
+    # session watcher announces changes outside any request.
+    return server._subscriptions
+
+
 def get_prompt_handler(server: MCPServer) -> Callable[[Any, Any], Awaitable[Any]]:
     """MCPServer's own prompts/get handler, for a wrapper that checks the request first."""
     # No public accessor: MCPServer registers this method on its low-level server at construction.

@@ -17,6 +17,7 @@ from aural_mcp.settings import (
     Settings,
     is_loopback,
     parse_rate_limit,
+    parse_share,
     sandbox_db_problem,
 )
 
@@ -64,6 +65,10 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
         settings = Settings.from_env(env, **overrides)
         if getattr(args, "rate_limit", None):
             settings.rate_limit, settings.rate_window = parse_rate_limit(args.rate_limit)
+        if getattr(args, "watch_share", None):
+            settings.watch_share = parse_share("--watch-share", args.watch_share)
+        if getattr(args, "state", None):
+            settings.watch_state = args.state
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     if settings.sandbox and settings.sandbox_port is None:
@@ -84,6 +89,9 @@ def check_settings(settings: Settings) -> None:
         problem = sandbox_db_problem(settings.sandbox_db)
         if problem:
             raise ConfigError(problem)
+    problem = watch_state_problem(settings)
+    if problem:
+        raise ConfigError(problem)
     if settings.sandbox_port is not None and not 0 <= settings.sandbox_port <= 65535:
         raise ConfigError(f"--sandbox-port {settings.sandbox_port} must be between 0 and 65535")
     if settings.sandbox and settings.sandbox_seed and not os.path.isfile(settings.sandbox_seed):
@@ -125,3 +133,46 @@ def check_settings(settings: Settings) -> None:
             '`export AURAL_MCP_TOKEN="$(python -c "import secrets; print(secrets.token_urlsafe(32))")"`, '
             "or bind 127.0.0.1."
         )
+
+
+def watch_state_problem(settings: Settings) -> str | None:
+    """Why the session watcher could not keep its state at `--state` / AURAL_WATCH_STATE, or None.
+
+    The state is opened only when something waits or subscribes, so this looks without creating
+    anything: an existing file must be a writable SQLite file (of this schema, if it has one), a
+    new one needs a writable folder (or the nearest existing parent of the folders to create).
+    The default file, in the user's data folder, is checked when it is opened.
+    """
+    path = settings.watch_state
+    if not path or path == ":memory:":
+        return None
+    where = f"the watch state {path!r} (--state / AURAL_WATCH_STATE)"
+    if os.path.isdir(path):
+        return f"{where} is a folder; give a file path in it, e.g. {os.path.join(path, 'watch.sqlite3')!r}"
+    if os.path.exists(path):
+        import sqlite3
+
+        try:
+            conn = sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=1)
+            try:
+                conn.execute("PRAGMA schema_version")  # "file is not a database" for any other file
+                tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+                if "meta" in tables:
+                    row = conn.execute("SELECT value FROM meta WHERE key='schema'").fetchone()
+                    from aural_mcp.watch.state import SCHEMA_VERSION
+
+                    if row is not None and row[0] != SCHEMA_VERSION:
+                        return f"{where} has schema {row[0]}, this aural-mcp reads {SCHEMA_VERSION}: point it at a new file"
+                conn.execute("BEGIN IMMEDIATE")  # takes the write lock: fails where the file cannot be written
+                conn.rollback()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            return f"{where} cannot be used as the watcher's SQLite file ({exc}); choose another path"
+        return None
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent):
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent) or not os.access(parent, os.W_OK | os.X_OK):
+        return f"{where}: cannot create it, {parent!r} is not a folder this user can write; choose another path"
+    return None

@@ -1,10 +1,19 @@
-"""`resources/subscribe`, `resources/unsubscribe` and `logging/setLevel` (protocols before 2026-07-28).
+"""Who wants `notifications/resources/updated` for which URIs, and telling them.
 
-Aural has no change feed, so the server knows of a change only when it goes through one of its own
-write tools. After such a tool succeeds, every session subscribed to a resource it changed gets
-`notifications/resources/updated`, and `subscriptions/listen` streams (2026-07-28) get the same
-event through the SDK's bus. MCPServer has no public hook for these three spec methods, so they
-are registered on its low-level server.
+Two ways to ask: `resources/subscribe` / `resources/unsubscribe` (protocols before 2026-07-28),
+and `subscriptions/listen` streams (2026-07-28) whose filter names `resourceSubscriptions`. A
+change is announced (`Subscriptions.announce`) to both: to each subscribed connection, and on the
+server's `SubscriptionBus`, which the SDK's listen handler filters per stream.
+
+Changes come from two places: a write tool of this server that succeeded (its registry `changes`,
+`publish_changes`), and the session watcher (`server/watching.py`), which polls the interviews
+behind the subscribed URIs and announces what it finds, however the change was made (the
+dashboard, a candidate, another API client). `Subscriptions.on_change` tells the watcher when the
+set of wanted URIs changes.
+
+MCPServer has no public hook for resources/subscribe, resources/unsubscribe and logging/setLevel,
+nor for wrapping its listen handler, so these are registered on its low-level server
+(`sdk_private`).
 """
 
 from __future__ import annotations
@@ -12,7 +21,8 @@ from __future__ import annotations
 import logging
 import re
 import weakref
-from contextlib import suppress
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from mcp.shared.exceptions import MCPError
@@ -22,12 +32,13 @@ from mcp_types import (
     EmptyResult,
     SetLevelRequestParams,
     SubscribeRequestParams,
+    SubscriptionsListenRequestParams,
     UnsubscribeRequestParams,
 )
 
 from aural_mcp.operations import is_uuid, show_input
 from aural_mcp.server import client_logging
-from aural_mcp.server.sdk_private import add_request_handler, connection_of
+from aural_mcp.server.sdk_private import add_request_handler, connection_of, request_handler, subscription_bus
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -36,32 +47,73 @@ MAX_PER_CONNECTION = 100  # subscriptions one client may hold at once
 
 
 class Subscriptions:
-    """Which connections asked for updates of which resource URIs.
+    """Which connections asked for updates of which resource URIs, and which listen streams are open.
 
     Each connection's subscriptions are dropped when it ends (`drop`, run from the connection's
-    own teardown); a connection that goes away without one drops out once it is collected.
+    own teardown); a connection that goes away without one drops out once it is collected. A
+    listen stream's URIs count while its request runs (`listening`).
     """
 
     def __init__(self) -> None:
         self._uris: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
+        self._streams: dict[object, tuple[str, ...]] = {}  # open listen streams -> the URIs they asked for
+        self.bus: Any = None  # the server's SubscriptionBus, set by `install`
+        self.on_change: Callable[[], None] = _nothing  # called when the wanted URIs change
 
     def add(self, uri: str, connection: Any) -> bool:
         """Subscribe; False when `connection` already holds MAX_PER_CONNECTION others."""
         uris = self._uris.setdefault(connection, set())
         if uri not in uris and len(uris) >= MAX_PER_CONNECTION:
             return False
-        uris.add(uri)
+        if uri not in uris:
+            uris.add(uri)
+            self.on_change()
         return True
 
     def remove(self, uri: str, connection: Any) -> None:
         # An emptied set stays until the connection ends: its teardown is registered only once.
-        self._uris.get(connection, set()).discard(uri)
+        uris = self._uris.get(connection, set())
+        if uri in uris:
+            uris.discard(uri)
+            self.on_change()
 
     def __contains__(self, connection: Any) -> bool:
         return connection in self._uris
 
     def drop(self, connection: Any) -> None:
-        self._uris.pop(connection, None)
+        if self._uris.pop(connection, None):
+            self.on_change()
+
+    @contextmanager
+    def listening(self, uris: list[str]) -> Iterator[None]:
+        """While a listen stream is open: its first MAX_PER_CONNECTION resource URIs are wanted."""
+        token = object()
+        self._streams[token] = tuple(dict.fromkeys(uris))[:MAX_PER_CONNECTION]
+        self.on_change()
+        try:
+            yield
+        finally:
+            del self._streams[token]
+            self.on_change()
+
+    def wanted(self) -> set[str]:
+        """Every URI some connection or listen stream wants updates of."""
+        out: set[str] = set()
+        for uris in [*list(self._uris.values()), *self._streams.values()]:
+            out.update(uris)
+        return out
+
+    async def announce(self, uri: str) -> None:
+        """`notifications/resources/updated` for `uri`: to its subscribers, and to listen streams
+        through the bus (which delivers it only to streams that asked for it). Never raises."""
+        for connection in self.subscribers(uri):
+            with suppress(Exception):  # a closed connection must not stop the others
+                await connection.send_resource_updated(uri)
+        if self.bus is not None:
+            from mcp.server.subscriptions import ResourceUpdated
+
+            with suppress(Exception):
+                await self.bus.publish(ResourceUpdated(uri=uri))
 
     def subscribers(self, uri: str) -> list[Any]:
         return [connection for connection, uris in list(self._uris.items()) if uri in uris]
@@ -69,6 +121,10 @@ class Subscriptions:
     def count(self) -> int:
         """Subscriptions held by all connections together."""
         return sum(len(uris) for uris in list(self._uris.values()))
+
+
+def _nothing() -> None:
+    return None
 
 
 class SubscribableUris:
@@ -135,15 +191,13 @@ async def publish_changes(
     except Exception:  # no request context (direct calls in tests): nobody to tell
         return
     for uri in changed_uris(changes, args, result):
-        for connection in subscriptions.subscribers(uri):
-            with suppress(Exception):  # a closed connection must not fail someone else's call
-                await connection.send_resource_updated(uri)
-        with suppress(Exception):
-            await context.notify_resource_updated(uri)
+        await subscriptions.announce(uri)
 
 
 def install(server: Any, subscriptions: Subscriptions) -> None:
     subscribable = SubscribableUris(server)
+    subscriptions.bus = subscription_bus(server)
+    listen = request_handler(server, "subscriptions/listen")
 
     async def subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
         uri = str(params.uri)
@@ -163,6 +217,7 @@ def install(server: Any, subscriptions: Subscriptions) -> None:
             exit_stack.callback(subscriptions.drop, connection)
         return EmptyResult()
 
+
     async def unsubscribe(ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
         subscriptions.remove(str(params.uri), connection_of(ctx.session))
         return EmptyResult()
@@ -174,3 +229,13 @@ def install(server: Any, subscriptions: Subscriptions) -> None:
     add_request_handler(server, "resources/subscribe", SubscribeRequestParams, subscribe)
     add_request_handler(server, "resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
     add_request_handler(server, "logging/setLevel", SetLevelRequestParams, set_level)
+    if listen is not None:  # served unless the server was built with subscriptions=False
+        serve_stream = listen
+
+        async def listen_for(ctx: Any, params: SubscriptionsListenRequestParams) -> Any:
+            # The SDK's handler serves the stream; the URIs it asked for are wanted while it is open.
+            wanted = [str(uri) for uri in params.notifications.resource_subscriptions or ()]
+            with subscriptions.listening(wanted):
+                return await serve_stream(ctx, params)
+
+        add_request_handler(server, "subscriptions/listen", SubscriptionsListenRequestParams, listen_for)

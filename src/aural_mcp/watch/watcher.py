@@ -46,6 +46,7 @@ class Watcher:
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         max_poll_seconds: float | None = None,
         discover_seconds: float = DISCOVER_SECONDS,
+        fresh_seconds: float = 0.0,
     ) -> None:
         if not (isinstance(poll_seconds, int | float) and math.isfinite(poll_seconds) and poll_seconds > 0):
             raise ValueError(f"poll seconds must be a number above 0, for example 30; got {poll_seconds!r}")
@@ -55,6 +56,9 @@ class Watcher:
         self.poll_seconds = float(poll_seconds)
         self.max_poll_seconds = float(max_poll_seconds or self.poll_seconds * MAX_POLL_FACTOR)
         self.discover_seconds = discover_seconds
+        # A pass over an interview that finished this recently (another caller of the same
+        # detector polled it, e.g. a waiting tool) is enough: the scheduled one sends nothing.
+        self.fresh_seconds = fresh_seconds
         self.watch_all = interviews is None
         self._due: dict[str, float] = {}  # interview id -> event-loop time of its next pass
         self._quiet: dict[str, int] = {}  # quiet (or failed) passes in a row
@@ -148,7 +152,9 @@ class Watcher:
 
     async def _poll(self, iid: str) -> list[Event]:
         try:
-            found = await self.detector.poll(iid, announce_existing=iid in self._announce)
+            found = await self.detector.poll(
+                iid, max_age=self.fresh_seconds, announce_existing=iid in self._announce
+            )
         except NotFoundError as exc:
             self.errors[iid] = exc.message
             logger.warning("interview %s is gone (%s); no longer watched", iid, exc.message)

@@ -1,10 +1,11 @@
-"""The server's tools: one per registry operation, the review tools, and `simulate_session` when serving the sandbox.
+"""The server's tools: one per registry operation, the sessions job tools, and `simulate_session` when serving the sandbox.
 
 This module chooses the tools a server lists (toolsets, read-only) and builds them. Tools are
 derived from `aural_mcp.operations` (name, description, arguments, annotations) by `tools.base`;
 each runs `tools.operation.operation_handler`, with its arguments checked by `tools.arguments`
-and its errors worded by `tools.errors`. The review tools (`compare_sessions`, `get_transcript`,
-read-only, toolset sessions) live in `tools.sessions`; the sandbox-only tool in `tools.sandbox`.
+and its errors worded by `tools.errors`. The sessions job tools (read-only, toolset sessions) are
+the review tools `compare_sessions` and `get_transcript` (`tools.sessions`) and
+`wait_for_sessions` (`tools.waiting`); the sandbox-only tool is in `tools.sandbox`.
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ from aural_mcp import operations
 from aural_mcp.server.tools.base import SchemaTool, operation_tool
 from aural_mcp.server.tools.operation import operation_handler
 from aural_mcp.server.tools.sessions import REVIEW_TOOLS
-from aural_mcp.server.tools.sessions import TOOLSET as REVIEW_TOOLSET
+from aural_mcp.server.tools.sessions import TOOLSET as JOB_TOOLSET
+from aural_mcp.server.tools.waiting import WAIT_FOR_SESSIONS, wait_for_sessions_tool
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime
     from aural_mcp.settings import Settings
 
 SANDBOX_TOOLSET = "sandbox"
+# name -> builder of the read-only job tools of the sessions toolset, in tools/list order
+JOB_TOOLS = {**REVIEW_TOOLS, WAIT_FOR_SESSIONS: wait_for_sessions_tool}
 
 
 def selected_operations(toolsets: list[str] | None, read_only: bool) -> list[operations.Operation]:
@@ -44,16 +48,16 @@ def _with_simulate(settings: Settings) -> bool:
     return settings.sandbox and wants_sandbox and not settings.read_only
 
 
-def _with_review(settings: Settings) -> bool:
-    return settings.toolsets is None or REVIEW_TOOLSET in settings.toolsets
+def _with_jobs(settings: Settings) -> bool:
+    return settings.toolsets is None or JOB_TOOLSET in settings.toolsets
 
 
 def tool_names(settings: Settings) -> list[str]:
     """The names of the tools a server with these settings lists, as `build_tools` builds them."""
     check_toolsets(settings.toolsets)
     names = [op.name for op in selected_operations(settings.toolsets, settings.read_only)]
-    if _with_review(settings):
-        names += list(REVIEW_TOOLS)
+    if _with_jobs(settings):
+        names += list(JOB_TOOLS)
     return [*names, "simulate_session"] if _with_simulate(settings) else names
 
 
@@ -68,8 +72,8 @@ def build_tools(runtime: Runtime) -> list[SchemaTool]:
         operation_tool(op, operation_handler(op, runtime), secret)
         for op in selected_operations(settings.toolsets, settings.read_only)
     ]
-    if _with_review(settings):  # read-only, so kept under --read-only too
-        tools += [build(runtime, secret) for build in REVIEW_TOOLS.values()]
+    if _with_jobs(settings):  # read-only, so kept under --read-only too
+        tools += [build(runtime, secret) for build in JOB_TOOLS.values()]
     if _with_simulate(settings):
         from aural_mcp.server.tools.sandbox import simulate_session_tool
 

@@ -57,11 +57,12 @@ PORTABLE_KEYWORDS = frozenset(
 )  # fmt: skip
 
 
-def portable_schema(schema: dict[str, Any]) -> dict[str, Any]:
+def portable_schema(schema: dict[str, Any], *, null_clears: bool = True) -> dict[str, Any]:
     """`schema` as every provider accepts it: one type, no `format`, no `additionalProperties`.
 
-    A nullable type keeps its non-null type and says "null clears it" (the checks still accept
-    null); a UUID format is said in the description (id descriptions already say it).
+    A nullable type keeps its non-null type and, with `null_clears` (not for a create, which has
+    nothing to clear), says "null clears it" (the checks still accept null); a UUID format is said
+    in the description (id descriptions already say it).
     """
     out: dict[str, Any] = {}
     types = types_of(schema)
@@ -70,15 +71,15 @@ def portable_schema(schema: dict[str, Any]) -> dict[str, Any]:
         out["type"] = concrete[0]
     for key, value in schema.items():
         if key == "properties":
-            out[key] = {name: portable_schema(sub) for name, sub in value.items()}
+            out[key] = {name: portable_schema(sub, null_clears=null_clears) for name, sub in value.items()}
         elif key == "items":
-            out[key] = portable_schema(value)
+            out[key] = portable_schema(value, null_clears=null_clears)
         elif key in PORTABLE_KEYWORDS and key != "type":
             out[key] = value
     notes = []
     if schema.get("format") == "uuid" and "UUID" not in schema.get("description", ""):
         notes.append("a UUID")
-    if "null" in types and "null clears" not in schema.get("description", ""):
+    if null_clears and "null" in types and "null clears" not in schema.get("description", ""):
         notes.append("null clears it")
     if notes:
         out["description"] = "; ".join(filter(None, [schema.get("description", ""), *notes]))
@@ -98,6 +99,8 @@ def tool_annotations_of(op: Operation) -> ToolAnnotations:
 # Takes the checked arguments; returns the successful result, or raises ToolError with the text
 # of a problem the caller can fix.
 Handler = Callable[[dict[str, Any]], Awaitable[CallToolResult]]
+# The same, also given the request's MCP context (progress notifications): `make_tool(with_context=True)`.
+ContextHandler = Callable[[dict[str, Any], Any], Awaitable[CallToolResult]]
 
 
 def text_result(text: str, *, structured: dict[str, Any] | None = None) -> CallToolResult:
@@ -142,6 +145,8 @@ class SchemaTool(Tool):
     changes: tuple[str, ...] = ()
     # The API key in use, read at each call: no text this tool returns or logs may contain it.
     secret: Callable[[], str | None] = Field(_no_secret, exclude=True)
+    # The handler is a ContextHandler: it also takes the request's context.
+    with_context: bool = Field(False, exclude=True)
 
     async def run(
         self, arguments: dict[str, Any], context: Any, convert_result: bool = False
@@ -149,7 +154,7 @@ class SchemaTool(Tool):
         secret = self.secret()
         try:
             checked = check_arguments(self.check_schema, arguments or {}, self.operation)
-            result: CallToolResult = await self.fn(checked)
+            result: CallToolResult = await (self.fn(checked, context) if self.with_context else self.fn(checked))
         except ArgumentError as exc:
             return _error_result(redact(invalid_arguments_text(self.name, exc.problems), secret))
         except ToolError as exc:  # a problem the caller can fix, in the handler's words
@@ -173,22 +178,25 @@ def make_tool(
     schema: dict[str, Any],
     tool_annotations: ToolAnnotations,
     output_schema: dict[str, Any],
-    handler: Handler,
+    handler: Handler | ContextHandler,
     secret: Callable[[], str | None],
     changes: tuple[str, ...] = (),
     operation: Operation | None = None,
+    with_context: bool = False,
 ) -> SchemaTool:
-    """A tool; `output_schema` is what its structuredContent validates against (every tool has one)."""
+    """A tool; `output_schema` is what its structuredContent validates against (every tool has one).
+    With `with_context`, `handler` is a ContextHandler."""
     return SchemaTool(
         fn=handler,
         name=name,
         title=title,
         description=description,
-        parameters=portable_schema(schema),
+        parameters=portable_schema(schema, null_clears=operation is None or operation.method != "POST"),
         check_schema=schema,
         operation=operation,
         changes=changes,
         secret=secret,
+        with_context=with_context,
         fn_metadata=_metadata(output_schema),
         context_kwarg=None,
         is_async=True,

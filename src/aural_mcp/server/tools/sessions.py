@@ -34,20 +34,19 @@ _LIST_PAGE = 100  # the API's largest sessions page: one list call usually cover
 
 COMPARE_SESSIONS = "compare_sessions"
 COMPARE_SESSIONS_DESCRIPTION = (
-    "Scoreboard of an interview's sessions (up to 25 per call, COMPLETED by default): per candidate the "
-    "overall and per-criterion scores with reasons, per-question scores, two supporting quotes and flags, "
-    "then a ranking with ties. Use it to review, compare, rank or shortlist candidates. "
+    "Scoreboard of an interview's sessions: per candidate overall, criterion and question scores with "
+    "reasons, two quotes and flags, then a ranking with ties. Use it to review, rank or shortlist. "
     "Next: get_transcript for one candidate's evidence."
 )
 COMPARE_SESSIONS_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "interviewId": {**_UUID, "description": "interview id (UUID)"},
+        "interviewId": _UUID,
         "sessionIds": {"type": "array", "items": _UUID, "minItems": 1, "maxItems": review.BOARD_MAX,
-                       "description": "compare exactly these sessions, any status (status and cursor are ignored)"},
+                       "description": "exactly these, any status"},
         "status": {"type": "string", "enum": list(review.BOARD_STATUSES), "default": "COMPLETED"},
-        "limit": {"type": "integer", "minimum": 1, "maximum": review.BOARD_MAX, "default": review.BOARD_MAX},
-        "cursor": {**_UUID, "description": "the cursor the previous compare_sessions returned"},
+        "limit": {"type": "integer", "minimum": 1, "maximum": review.BOARD_MAX},
+        "cursor": _UUID,
     },
     "required": ["interviewId"],
     "additionalProperties": False,
@@ -55,14 +54,13 @@ COMPARE_SESSIONS_SCHEMA: dict[str, Any] = {
 
 GET_TRANSCRIPT = "get_transcript"
 GET_TRANSCRIPT_DESCRIPTION = (
-    "A session's transcript. format compact (default): each question once, then the answers, no "
-    "timestamps, navigation notes or analysis; full: everything. questionIds narrows it. "
-    "Next: compare_sessions to rank candidates."
+    "A session's transcript: compact (each question once, then the answers; no timestamps, notes or "
+    "analysis) or full. questionIds narrows it. Next: compare_sessions to rank."
 )
 GET_TRANSCRIPT_SCHEMA: dict[str, Any] = {
     "type": "object",
     "properties": {
-        "sessionId": {**_UUID, "description": "session id (UUID)"},
+        "sessionId": _UUID,
         "format": {"type": "string", "enum": ["compact", "full"], "default": "compact"},
         "questionIds": {"type": "array", "items": _UUID, "minItems": 1, "description": "only these questions"},
     },
