@@ -49,7 +49,7 @@ class Runtime:
         self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
         self.config_error: ConfigurationError | None = None
         self.subscriptions = Subscriptions()
-        self.watching = Watching(self)
+        self.watching = Watching(settings, lambda: self.client, self.subscriptions)
 
     @property
     def client(self) -> AuralClient:

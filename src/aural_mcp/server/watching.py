@@ -24,17 +24,18 @@ import logging
 import math
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 
+from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import AuralError, NotFoundError
+from aural_mcp.server.subscriptions import Subscriptions
 from aural_mcp.settings import Settings
 
 if TYPE_CHECKING:
-    from aural_mcp.server.runtime import Runtime
     from aural_mcp.watch import Event, Watcher, WatchState
 
 logger = logging.getLogger("aural_mcp.server")
@@ -69,26 +70,31 @@ def uris_of(event: Event) -> list[str]:
     return [f"aural://interviews/{iid}", f"aural://interviews/{iid}/invites.csv"]  # candidate.created
 
 
-class _RuntimeCaller:
+class _CurrentClient:
     """The runtime's client as the watcher sees it: whichever client the runtime has open now
     (a new one after the last connection closed and another opened)."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self._runtime = runtime
+    def __init__(self, client: Callable[[], AuralClient]) -> None:
+        self._client = client
         self.base_url = ""  # for event links; set from the open client before each call
 
-
     async def call(self, operation: str, args: dict[str, Any] | None = None, *, background: bool = False) -> dict[str, Any]:
-        client = self._runtime.client
+        client = self._client()
         self.base_url = client.base_url
         return await client.call(operation, args, background=background)
 
 
 class Watching:
-    """The runtime's watcher, its state, what it watches and its one loop."""
+    """The runtime's watcher, its state, what it watches and its one loop.
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    `client()` is the runtime's open client (it raises when there is none, or no key);
+    `subscriptions` says which URIs connections want, and announces changes to them.
+    """
+
+    def __init__(self, settings: Settings, client: Callable[[], AuralClient], subscriptions: Subscriptions) -> None:
+        self.settings = settings
+        self.client = client
+        self.subscriptions = subscriptions
         self.poll_seconds: float | None = None  # the watcher's interval; None: its default (30 s)
         self.state: WatchState | None = None
         self.watcher: Watcher | None = None
@@ -99,7 +105,7 @@ class Watching:
         self._interview_of: dict[str, str | None] = {}  # session id -> its interview (None: none found)
         self._unresolved_since: dict[str, float] = {}  # session id -> when reading it last failed
         self._gone: set[str] = set()  # interviews the API said do not exist: not polled again while wanted
-        runtime.subscriptions.on_change = self.changed
+        subscriptions.on_change = self.changed
 
     # --- opening ------------------------------------------------------------------------------------
 
@@ -110,10 +116,9 @@ class Watching:
             return self.watcher
         from aural_mcp.watch import Watcher, WatchState
 
-        client = self.runtime.client
-        state = WatchState(state_location(self.runtime.settings, client.account))
+        state = WatchState(state_location(self.settings, self.client().account))
         kw: dict[str, Any] = {} if self.poll_seconds is None else {"poll_seconds": self.poll_seconds}
-        watcher = Watcher(_RuntimeCaller(self.runtime), state, interviews=[], fresh_seconds=FRESH_SECONDS, **kw)
+        watcher = Watcher(_CurrentClient(self.client), state, interviews=[], fresh_seconds=FRESH_SECONDS, **kw)
         watcher.on_events(self.publish)
         self.state, self.watcher = state, watcher
         return watcher
@@ -129,7 +134,7 @@ class Watching:
         """(interview ids, session ids whose interview is not known yet) that someone needs."""
         interviews = {iid for iid, n in self._waits.items() if n > 0}
         sessions: set[str] = set()
-        for uri in self.runtime.subscriptions.wanted():
+        for uri in self.subscriptions.wanted():
             if m := _INTERVIEW_URI.fullmatch(uri):
                 interviews.add(m.group(1))
             elif m := _SESSION_URI.fullmatch(uri):
@@ -192,7 +197,7 @@ class Watching:
     async def publish(self, events: list[Event]) -> None:
         uris = list(dict.fromkeys(uri for event in events for uri in uris_of(event)))
         for uri in uris:
-            await self.runtime.subscriptions.announce(uri)
+            await self.subscriptions.announce(uri)
 
     # --- the loop -----------------------------------------------------------------------------------
 
@@ -237,7 +242,7 @@ class Watching:
                 retry = min(retry, failed_at + RETRY_SECONDS - now)
                 continue
             try:
-                row = (await self.runtime.client.call("get_session", {"sessionId": sid}, background=True)).get("data")
+                row = (await self.client().call("get_session", {"sessionId": sid}, background=True)).get("data")
             except NotFoundError:
                 self._interview_of[sid] = None  # nothing to watch for it
                 continue
