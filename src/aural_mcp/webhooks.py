@@ -40,7 +40,7 @@ from collections.abc import Mapping
 from typing import Any
 
 SECRET_PREFIX = "whsec_"
-# The Standard Webhooks specification's bounds for a symmetric signing secret.
+# A signing key shorter than 192 bits is too weak, and HMAC-SHA256 gains nothing past 512.
 MIN_SECRET_BYTES = 24
 MAX_SECRET_BYTES = 64
 DEFAULT_TOLERANCE_SECONDS = 300
@@ -98,9 +98,9 @@ def _signature(key: bytes, msg_id: str, timestamp: int, body: bytes) -> bytes:
 
 def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
     """`v1,<base64 HMAC-SHA256>` of `"{msg_id}.{timestamp}.{body}"`, keyed with the secret."""
-    # A "." in the id would make the signed content ambiguous (the specification forbids it).
-    if not msg_id or "." in msg_id or not msg_id.isprintable():
-        raise ValueError("msg_id must be a non-empty printable id without '.'")
+    # A "." in the id would make "{id}.{timestamp}.{body}" ambiguous; it also goes into a header.
+    if not msg_id or "." in msg_id or not (msg_id.isascii() and msg_id.isprintable()):
+        raise ValueError("msg_id must be a non-empty printable ASCII id without '.'")
     if isinstance(timestamp, bool) or not isinstance(timestamp, int) or timestamp < 0:
         raise ValueError("timestamp must be a non-negative integer of unix seconds")
     digest = _signature(parse_secret(secret), msg_id, timestamp, body)
@@ -144,8 +144,8 @@ def _timestamp(value: str, tolerance_seconds: float, now: float) -> int:
 
 
 def _v1_signatures(header: str) -> list[bytes]:
-    """The decoded `v1` signatures of the header; other versions (`v1a`, ...) and malformed
-    entries are skipped, as the specification asks receivers to do."""
+    """The decoded `v1` signatures of the header. Other versions (`v1a` is the asymmetric
+    scheme) are another sender's business, and a malformed entry cannot match: both are skipped."""
     found = []
     for entry in header.split():
         version, _, encoded = entry.partition(",")
