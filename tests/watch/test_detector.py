@@ -133,3 +133,58 @@ def test_watcher_passes_are_background_requests_within_the_share(live: Any) -> N
             assert client.stats["rate_limited"] == 0
 
     anyio.run(main)
+
+
+def test_quiet_interviews_are_polled_less_and_less_busy_ones_at_the_short_interval(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            quiet = await published_interview(client, "Quiet")
+            busy = await published_interview(client, "Busy")
+            live.sb.simulate_session(busy, seed=2, status="IN_PROGRESS")  # open: may still change
+            watcher = Watcher(client, WatchState(), interviews=[quiet, busy], poll_seconds=0.05)
+            passes = {quiet: 0, busy: 0}
+            real_poll = watcher.detector.poll
+
+            async def counting_poll(iid: str, **kw: Any) -> Any:
+                passes[iid] += 1
+                return await real_poll(iid, **kw)
+
+            watcher.detector.poll = counting_poll  # type: ignore[method-assign]
+            with anyio.move_on_after(1.6):
+                await watcher.run()
+            # quiet: due at 0, .05, .15, .35, .75, 1.55 s (the interval doubles up to 16x)
+            assert 4 <= passes[quiet] <= 7, passes
+            assert passes[busy] >= 3 * passes[quiet], passes
+
+    anyio.run(main)
+
+
+def test_watching_all_announces_a_new_interview_whole_and_takes_old_ones_as_a_baseline(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            old = await published_interview(client, "Old")
+            live.sb.simulate_session(old, seed=1)
+            watcher = Watcher(client, WatchState(), interviews=None, poll_seconds=0.05, discover_seconds=0.1)
+            assert await watcher.run_pass() == []  # the first listing: what exists is the baseline
+            assert watcher.interview_ids == [old]
+            new = await published_interview(client, "Created while watching")
+            sid = live.sb.simulate_session(new, seed=3)["id"]  # before the watcher saw the interview
+            await anyio.sleep(0.15)
+            found = await watcher.run_pass(everything=True)
+            assert [(e.type, e.session_id) for e in found] == [
+                ("session.started", sid), ("session.completed", sid), ("session.analyzed", sid)
+            ]  # fmt: skip
+            assert sorted(watcher.interview_ids) == sorted([old, new])
+
+    anyio.run(main)
+
+
+def test_an_interview_that_goes_away_is_no_longer_watched(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            gone = "00000000-0000-4000-8000-000000000000"
+            watcher = Watcher(client, WatchState(), interviews=[gone], poll_seconds=0.05)
+            assert await watcher.run_pass() == []
+            assert watcher.interview_ids == [] and "not found" in watcher.errors[gone].lower()
+
+    anyio.run(main)
