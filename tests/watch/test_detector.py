@@ -188,3 +188,40 @@ def test_an_interview_that_goes_away_is_no_longer_watched(live: Any) -> None:
             assert watcher.interview_ids == [] and "not found" in watcher.errors[gone].lower()
 
     anyio.run(main)
+
+
+def test_rows_of_unexpected_shapes_never_fail_a_pass(live: Any) -> None:
+    """Sessions made outside the API may hold anything: a pass reads them and goes on."""
+    import json
+    import uuid
+
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            detector = Detector(client, WatchState())
+            await detector.poll(iid)
+            odd = [
+                {"status": 42, "createdAt": None, "summary": ["not", "text"], "participantName": {"a": 1}},
+                {"status": "REVIEWING", "createdAt": "yesterday", "insights": "text", "totalDurationSeconds": True},
+                {"status": None, "participantEmail": 7, "updatedAt": []},
+            ]
+            ids = []
+            with live.sb.store.tx() as db:
+                for i, row in enumerate(odd):
+                    sid = str(uuid.uuid4())
+                    ids.append(sid)
+                    db.execute(
+                        "INSERT INTO sessions (interview_id, created_at, status, msg_count, duration, data, id) "
+                        "VALUES (?,?,?,?,?,?,?)",
+                        (iid, f"2026-11-0{i + 1}T00:00:00.000Z", "IN_PROGRESS", 0, 0,
+                         json.dumps({"id": sid, "interviewId": iid, **row}), sid),
+                    )  # fmt: skip
+            found = await detector.poll(iid)
+            assert sorted(e.session_id for e in found if e.type == "session.started") == sorted(ids)
+            for event in found:
+                assert event.data["participantName"] is None or isinstance(event.data["participantName"], str)
+                assert event.data["totalDurationSeconds"] is None
+            assert not any(e.type == "session.analyzed" for e in found)  # neither a list summary nor text insights is an analysis
+            assert await detector.poll(iid) == []
+
+    anyio.run(main)
