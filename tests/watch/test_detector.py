@@ -115,8 +115,9 @@ def test_open_sessions_deep_in_the_list_are_read_one_by_one_not_by_paging(live: 
             await client.call("end_sessions", {"interviewId": iid, "ids": [running], "dryRun": False})
             found = await detector.poll(iid)
             assert ("session.completed", running) in _types(found)
-            # candidates + the first sessions page + one get_session, not four pages
-            assert detector.requests - before == 3
+            # the first sessions page + one get_session, not four pages (and no candidates list:
+            # no new session, and not a 4th pass)
+            assert detector.requests - before == 2
 
     anyio.run(main)
 
@@ -223,5 +224,27 @@ def test_rows_of_unexpected_shapes_never_fail_a_pass(live: Any) -> None:
                 assert event.data["totalDurationSeconds"] is None
             assert not any(e.type == "session.analyzed" for e in found)  # neither a list summary nor text insights is an analysis
             assert await detector.poll(iid) == []
+
+    anyio.run(main)
+
+
+def test_a_quiet_pass_is_one_request_and_new_candidates_are_found_within_four_passes(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            detector = Detector(client, WatchState())
+            await detector.poll(iid)  # pass 1 reads the candidates list too
+            await client.call("add_candidates", {"interviewId": iid, "candidates": [{"name": "Grace", "email": "g@example.com"}]})
+            counts, found = [], []
+            for _ in range(3):  # passes 2, 3, 4: the sessions list only
+                before = detector.requests
+                found += await detector.poll(iid)
+                counts.append(detector.requests - before)
+            assert counts == [1, 1, 1] and found == []
+            before = detector.requests
+            found = await detector.poll(iid)  # pass 5
+            assert detector.requests - before == 2
+            assert [e.type for e in found] == ["candidate.created"]
+            assert found[0].data["name"] == "Grace" and "inviteToken" not in found[0].data
 
     anyio.run(main)
