@@ -220,7 +220,7 @@ def test_two_processes_sharing_a_database_file_see_the_same_transition(tmp_path)
 BAD_TIMINGS = [
     ({"completeAfterSeconds": 0}, "completeAfterSeconds must be a number of seconds greater than 0"),
     ({"completeAfterSeconds": -5}, "completeAfterSeconds must be a number of seconds greater than 0"),
-    ({"abandonAfterSeconds": 86_400.5}, "abandonAfterSeconds must be a number of seconds greater than 0 and at most 86400"),
+    ({"abandonAfterSeconds": 86_400.5}, "abandonAfterSeconds must be a number of seconds greater than 0 and at most 86400."),
     ({"completeAfterSeconds": "10"}, "completeAfterSeconds must be a number of seconds greater than 0 and at most 86400 (got string)"),
     ({"abandonAfterSeconds": True}, "abandonAfterSeconds must be a number of seconds greater than 0 and at most 86400 (got boolean)"),
     ({"completeAfterSeconds": [5]}, "completeAfterSeconds must be a number"),
@@ -239,6 +239,16 @@ def test_bad_timings_are_400_naming_the_field_and_change_nothing(sb, c, body, me
     assert c.get(f"{API}/interviews/{iid}/sessions").json()["data"] == []
     with pytest.raises(ApiError, match=message.split(" (")[0]):  # the Python twin checks alike
         sb.simulate_session(iid, **body)
+
+
+def test_numbers_beyond_any_range_are_400_too(sb, c):
+    iid = published_interview(c)
+    message = "completeAfterSeconds must be a number of seconds greater than 0 and at most 86400."
+    r = c.post(f"/sandbox/interviews/{iid}/simulate", content=b'{"completeAfterSeconds": 1e400}')
+    assert err(r) == (400, "BAD_REQUEST", message)  # JSON's 1e400 is Infinity, as in JavaScript
+    for value in (10**400, float("inf"), float("nan")):
+        with pytest.raises(ApiError, match=message):
+            sb.simulate_session(iid, completeAfterSeconds=value)
 
 
 def test_the_largest_timing_is_accepted_and_a_null_timing_is_an_instant_session(sb, c):

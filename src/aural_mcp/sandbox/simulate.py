@@ -14,7 +14,6 @@ with the time it arrives, and what the session is when it ends). No thread or ti
 
 from __future__ import annotations
 
-import math
 import random
 from datetime import timedelta
 from typing import Any
@@ -85,10 +84,10 @@ def validate_options(body: Any) -> dict[str, Any]:
     timed = [name for name in TIMED_ENDINGS if body.get(name) is not None]
     for name in timed:
         value = body[name]
-        if not (js.is_number(value) and math.isfinite(value) and 0 < value <= MAX_TIMED_SECONDS):
-            got = js.js_string(value) if js.is_number(value) else js.js_type(value)
+        if not (js.is_number(value) and 0 < value <= MAX_TIMED_SECONDS):  # NaN and Infinity fail too
+            got = "" if js.is_number(value) else f" (got {js.js_type(value)})"
             raise bad_request(
-                f"{name} must be a number of seconds greater than 0 and at most {MAX_TIMED_SECONDS} (got {got})."
+                f"{name} must be a number of seconds greater than 0 and at most {MAX_TIMED_SECONDS}{got}."
             )
     if len(timed) > 1:
         raise bad_request(
@@ -241,7 +240,7 @@ def simulate_session(
         )
         if len(given) < len(questions):  # some answers were generated: say whose
             finished["insights"]["profile"] = profile
-    if interview.get("antiCheatingEnabled"):
+    if interview.get("antiCheatingEnabled"):  # a tab switch 42 s into the script, scaled as its steps
         ms = int(start.timestamp() * 1000) + round(42_000 * scale)
         finished["antiCheatingLog"] = [
             {"type": "tab_switch", "timestamp": ms, "detail": "sandbox: one tab switch"}
@@ -269,11 +268,8 @@ def apply_due_plans(store: Store) -> None:
     session at the same moment. With nothing due it is one indexed lookup."""
     with store.tx():
         now = store.now()
-        for sid, plan in store.due_plans(now):
-            row = store.get("sessions", sid)
-            if row is None:  # nothing left to move on
-                store.drop_plan(sid)
-                continue
+        for row, plan in store.due_plans(now):
+            sid = row["id"]
             arrived = [m for m in plan["messages"] if m["timestamp"] <= now]
             pending = plan["messages"][len(arrived) :]
             store.insert_messages(sid, arrived)

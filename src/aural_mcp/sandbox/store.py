@@ -368,10 +368,14 @@ class Store:
                 (session_id, next_due, dumps(plan)),
             )
 
-    def due_plans(self, now: str) -> list[tuple[str, dict[str, Any]]]:
-        """(session id, plan) of every plan with something due by `now` (an indexed lookup)."""
-        rows = self.all("SELECT session_id, data FROM session_plans WHERE next_due <= ?", now)
-        return [(r["session_id"], loads(r["data"])) for r in rows]
+    def due_plans(self, now: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(session row, plan) of every plan with something due by `now` (an indexed lookup)."""
+        rows = self.all(
+            "SELECT s.data AS session, p.data AS plan FROM session_plans p"
+            " JOIN sessions s ON s.id = p.session_id WHERE p.next_due <= ?",
+            now,
+        )
+        return [(loads(r["session"]), loads(r["plan"])) for r in rows]
 
     def drop_plan(self, session_id: str) -> None:
         with self.tx() as c:
