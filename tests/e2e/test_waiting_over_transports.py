@@ -1,9 +1,10 @@
 """`wait_for_sessions` through the door users use: `aural-mcp serve --transport http` (a real
 subprocess) against `aural-mcp sandbox` (another one), with a real MCP client over Streamable HTTP.
 
-A session completes in the sandbox while the wait runs, made through the sandbox's own HTTP API
-and not through the MCP server: the wait returns with it after progress notifications, and a
-wait from its cursor times out and says so. The watcher's state goes where `--state` says; an
+A timed session (`completeAfterSeconds`) starts in the sandbox while the wait runs, made through
+the sandbox's own HTTP API and not through the MCP server, and completes by itself: the wait sees
+it start, then returns with it after progress notifications, and a wait from its cursor times out
+and says so. The watcher's state goes where `--state` says; an
 unusable `--state` or `--watch-share` stops `serve` at start with one line.
 """
 
@@ -32,7 +33,7 @@ async def _tool(client: Client, name: str, args: dict[str, Any]) -> Any:
     return result.structured_content
 
 
-async def test_a_wait_over_streamable_http_returns_with_a_session_completed_in_the_sandbox(tmp_path: Path):
+async def test_a_wait_over_streamable_http_returns_with_a_timed_session_that_completed_in_the_sandbox(tmp_path: Path):
     state = tmp_path / "state" / "watch.sqlite3"
     with sandbox_server() as sandbox:
         key = sandbox.info["key"]
@@ -54,15 +55,18 @@ async def test_a_wait_over_streamable_http_returns_with_a_session_completed_in_t
                 async def on_progress(done: float, total: float | None, message: str | None) -> None:
                     progress.append((done, message))
 
-                async def candidate_finishes() -> None:
-                    await anyio.sleep(1.5)
-                    answer = await api.post(f"{sandbox.base}/sandbox/interviews/{iid}/simulate", json={"participantName": "Ada"})
+                async def candidate_takes_the_interview() -> None:
+                    await anyio.sleep(1.0)
+                    answer = await api.post(
+                        f"{sandbox.base}/sandbox/interviews/{iid}/simulate",
+                        json={"participantName": "Ada", "completeAfterSeconds": 4},
+                    )
                     assert answer.status_code == 200, answer.text
                     made.append(answer.json()["data"]["id"])
 
                 with anyio.fail_after(90):
                     async with anyio.create_task_group() as tasks:
-                        tasks.start_soon(candidate_finishes)
+                        tasks.start_soon(candidate_takes_the_interview)
                         result = await client.call_tool(
                             "wait_for_sessions", {"interviewId": iid, "timeoutSeconds": 60}, progress_callback=on_progress
                         )
@@ -70,7 +74,10 @@ async def test_a_wait_over_streamable_http_returns_with_a_session_completed_in_t
                 got = result.structured_content
                 assert got["met"] is True and [s["sessionId"] for s in got["sessions"]] == made
                 assert got["sessions"][0]["participantName"] == "Ada"
-                assert len(progress) >= 2 and progress[0][1] == "0 of 1 COMPLETED so far"
+                assert progress[0][1] == "0 of 1 COMPLETED so far"  # the first look: a baseline
+                # It saw the session start (one event) before it completed.
+                assert "0 of 1 COMPLETED so far; 1 event seen" in [message for _, message in progress]
+                assert {e["type"] for e in got["otherEvents"]} >= {"session.started"}
                 assert f"Next: compare_sessions with interviewId `{iid}`" in text_of(result)
 
                 later = await client.call_tool(

@@ -144,6 +144,12 @@ async def test_nullable_fields_say_null_clears_and_still_accept_null(mcp):
         assert "null clears it" in props[name].get("description", ""), name
     for name in ("title", "aiTone", "chatEnabled"):  # not nullable: no such promise
         assert "null clears" not in props[name].get("description", ""), name
+    # A create has nothing to clear; a tool whose description says "null clears" says it once.
+    created = tools["create_interview"]["inputSchema"]["properties"]
+    assert not any("null clears" in created[name].get("description", "") for name in ("description", "objective"))
+    candidate = tools["update_candidate"]
+    assert "null clears" in candidate["description"]
+    assert not any("null clears" in p.get("description", "") for p in candidate["inputSchema"]["properties"].values())
     ids = await setup_interview(mcp)
     iid = ids["interviewId"]
     await call(mcp, "update_interview", {"interviewId": iid, "timeLimitMinutes": 30, "objective": "depth"})

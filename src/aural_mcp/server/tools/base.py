@@ -60,9 +60,9 @@ PORTABLE_KEYWORDS = frozenset(
 def portable_schema(schema: dict[str, Any], *, null_clears: bool = True) -> dict[str, Any]:
     """`schema` as every provider accepts it: one type, no `format`, no `additionalProperties`.
 
-    A nullable type keeps its non-null type and, with `null_clears` (not for a create, which has
-    nothing to clear), says "null clears it" (the checks still accept null); a UUID format is said
-    in the description (id descriptions already say it).
+    A nullable type keeps its non-null type and, with `null_clears`, says "null clears it" (the
+    checks still accept null); a UUID format is said in the description (id descriptions already
+    say it).
     """
     out: dict[str, Any] = {}
     types = types_of(schema)
@@ -191,7 +191,7 @@ def make_tool(
         name=name,
         title=title,
         description=description,
-        parameters=portable_schema(schema, null_clears=operation is None or operation.method != "POST"),
+        parameters=portable_schema(schema, null_clears=_says_null_clears_per_field(description, operation)),
         check_schema=schema,
         operation=operation,
         changes=changes,
@@ -202,6 +202,13 @@ def make_tool(
         is_async=True,
         annotations=tool_annotations,
     )
+
+
+def _says_null_clears_per_field(description: str, operation: Operation | None) -> bool:
+    """Whether each nullable argument says "null clears it": not for a create (nothing to clear),
+    nor when the tool's description already says it once for all."""
+    creates = operation is not None and operation.method == "POST"
+    return not creates and "null clears" not in description
 
 
 def operation_tool(op: Operation, handler: Handler, secret: Callable[[], str | None]) -> SchemaTool:
