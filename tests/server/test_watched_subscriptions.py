@@ -155,3 +155,30 @@ async def test_streamable_http_sessions_hear_of_changes_and_the_loop_parks_when_
             before = watching.watcher.detector.requests
             await anyio.sleep(POLL * 4)
             assert watching.watcher.detector.requests == before
+
+
+async def test_a_stateless_server_waits_within_a_request_and_watches_nothing_between_requests():
+    with serve_in_process(_settings(transport="http", stateless=True)) as running:
+        server = _fast(running.server)
+        watching = server.runtime.watching
+        with anyio.fail_after(WAIT * 2):
+            async with (
+                create_mcp_http_client() as http,
+                Client(streamable_http_client(running.url, http_client=http)) as client,
+            ):
+                iid = (await setup_interview(client))["interviewId"]
+                sandbox = server.runtime.sandbox
+
+                async def later() -> None:
+                    await anyio.sleep(1.0)
+                    sandbox.simulate_session(iid, seed=1, completeAfterSeconds=1)
+
+                async with anyio.create_task_group() as tasks:
+                    tasks.start_soon(later)
+                    result = await client.call_tool("wait_for_sessions", {"interviewId": iid, "timeoutSeconds": 20})
+                assert result.structured_content["met"] is True, result
+                # Between requests nobody needs the interview: no loop polls it.
+                assert watching.watcher.interview_ids == []
+                before = watching.watcher.detector.requests
+                await anyio.sleep(POLL * 4)
+                assert watching.watcher.detector.requests == before

@@ -213,22 +213,29 @@ class Watching:
     async def _loop(self) -> None:
         while True:
             wake = self._wake = anyio.Event()  # a change from here on ends the sleep below
-            self._sync()
-            watcher = self.watcher
-            if watcher is None or not (watcher.interview_ids or self._wanted()[1]):
-                await wake.wait()  # nothing is watched: no requests, no timer
-                continue
-            sleep = await self._resolve_sessions()
-            before = set(watcher.interview_ids)
             try:
-                await watcher.run_pass()
-            except Exception:  # run_pass handles API errors per interview; anything else must not end the loop
-                logger.exception("a watcher pass failed")
-                sleep = min(sleep, RETRY_SECONDS)
-            # The watcher stops watching an interview the API says is gone; so do we.
-            self._gone |= {iid for iid in before - set(watcher.interview_ids) if iid in watcher.errors}
-            with anyio.move_on_after(min(sleep, watcher.next_due())):
-                await wake.wait()
+                sleep = await self._turn()
+            except Exception:  # the client went away, a bug: the loop (and the connection) must go on
+                logger.exception("the session watcher failed; it tries again in %s s", RETRY_SECONDS)
+                sleep = RETRY_SECONDS
+            if math.isinf(sleep):
+                await wake.wait()  # nothing is watched: no requests, no timer
+            else:
+                with anyio.move_on_after(sleep):
+                    await wake.wait()
+
+    async def _turn(self) -> float:
+        """One turn of the loop: the passes that are due. Returns the seconds until the next turn."""
+        self._sync()
+        watcher = self.watcher
+        if watcher is None or not (watcher.interview_ids or self._wanted()[1]):
+            return math.inf
+        sleep = await self._resolve_sessions()
+        before = set(watcher.interview_ids)
+        await watcher.run_pass()  # API errors are handled per interview inside
+        # The watcher stops watching an interview the API says is gone; so do we.
+        self._gone |= {iid for iid in before - set(watcher.interview_ids) if iid in watcher.errors}
+        return min(sleep, watcher.next_due())
 
     async def _resolve_sessions(self) -> float:
         """Read the interview of each subscribed session not known yet (background requests).

@@ -146,7 +146,7 @@ def wait_markdown(result: dict[str, Any], marker: Marker | None = None) -> str:
         for m in matched
     ]
     if not matched:
-        items = ["No session reached it yet." if not result["met"] else ""]
+        items = ["No session reached it yet."]
     others = result["otherEvents"]
     tail = [""]
     if others:
