@@ -86,7 +86,12 @@ async def test_a_wait_over_streamable_http_returns_with_a_timed_session_that_com
                 assert not later.is_error, text_of(later)
                 assert later.structured_content["met"] is False and later.structured_content["since"] == got["since"]
                 assert text_of(later).startswith("# Timed out after 2 s")
+                for seen in (result, later):  # the key never appears in what the client gets
+                    assert key not in seen.model_dump_json()
+            assert key not in served.stderr()
         assert state.is_file()  # the state is where --state said
+        stored = b"".join(f.read_bytes() for f in state.parent.iterdir())  # with its -wal and -shm files
+        assert key.encode() not in stored and b"Ada" in stored  # the events are there, the key is not
 
 
 @pytest.mark.parametrize(

@@ -59,8 +59,16 @@ async def test_a_legacy_subscriber_hears_of_a_session_ended_by_another_api_clien
             await other.call("end_sessions", {"interviewId": iid, "ids": [running], "dryRun": False})
         assert await wait_until_async(lambda: f"aural://sessions/{running}" in updates, timeout=WAIT)
 
+        # A candidate added by another client: the interview's candidates resource is updated.
+        invites = f"aural://interviews/{iid}/invites.csv"
+        await client.subscribe_resource(invites)
+        async with sandbox_client(sandbox, server.runtime.api_key) as other:
+            await other.call("add_candidates", {"interviewId": iid, "candidates": [{"name": "Grace"}]})
+        assert await wait_until_async(lambda: invites in updates, timeout=WAIT)
+
         # Unsubscribed: the interview is no longer watched, and nothing more is sent.
         await client.unsubscribe_resource(f"aural://sessions/{running}")
+        await client.unsubscribe_resource(invites)
         assert await wait_until_async(lambda: iid not in watching.watcher.interview_ids, timeout=WAIT)
 
 
