@@ -1701,9 +1701,9 @@ def screening_section(f: dict[str, Any]) -> list[str]:
 
 
 def _watching_complete(f: dict[str, Any]) -> bool:
-    c = f["completeness"]
     """Ours found every event the poller found, both found every event the workload made, and ours
     announced nothing else."""
+    c = f["completeness"]
     wrong = (
         "missing_from_ours",
         "extra_in_ours",
@@ -1756,7 +1756,7 @@ def watching_notes(res: dict[str, Any]) -> list[str]:
     ops, t = f["ours_by_operation"], f["totals"]
     if f["ratio"] > g["watching_ratio"]:
         reads = ops.get("get_session", 0)
-        old = next(n for k, n in f["rereads"].items() if k.startswith("open since before the run"))
+        old = f["rereads"]["old_open"]
         every = f["workload"]["candidates_every"]
         estimate = (t["ours"] - old + old / every) / t["baseline"]
         out.append(
@@ -1764,7 +1764,7 @@ def watching_notes(res: dict[str, Any]) -> list[str]:
             f"{ops.get('list_sessions', 0):,} are the first sessions page of each interview on each pass and "
             f"{ops.get('list_candidates', 0):,} candidates lists (together {f['floor_ratio']:.3f}× the poller's), "
             f"and {reads:,} are `get_session` re-reads of open sessions beyond the first page: "
-            + "; ".join(f"{n:,} of sessions {k}" for k, n in f["rereads"].items() if n)
+            + "; ".join(f"{n:,} of sessions {watching.REREAD_KINDS[k]}" for k, n in f["rereads"].items() if n)
             + ". The detector re-reads every such session on every pass, so each IN_PROGRESS session left from "
             "days ago (a candidate who is not coming back) costs one request a pass for as long as it stays "
             "open. What would close it (`src/aural_mcp/watch/detector.py`): re-read a session open for longer "
@@ -1787,7 +1787,7 @@ def watching_notes(res: dict[str, Any]) -> list[str]:
                 for what, events in problems.items()
                 if events
             )
-            + ". What closes it: the detector's pass over these sessions (`src/aural_mcp/watch/detector.py`), "
+            + ". What closes it: the detector's pass that should have seen them (`src/aural_mcp/watch/detector.py`), "
             "or, for the poller, `bench/watching.py`."
         )
     return out
@@ -1843,7 +1843,7 @@ def watching_section(f: dict[str, Any]) -> list[str]:
         "Ours by operation: "
         + ", ".join(f"`{k}` {n:,}" for k, n in f["ours_by_operation"].items())
         + "; the `get_session` re-reads were for sessions "
-        + "; ".join(f"{k} {n:,}" for k, n in f["rereads"].items() if n)
+        + "; ".join(f"{watching.REREAD_KINDS[k]} {n:,}" for k, n in f["rereads"].items() if n)
         + ".",
         "- events found (made by the workload / ours / the poller): "
         + ", ".join(f"`{k}` {v['truth']}/{v['ours']}/{v['baseline']}" for k, v in f["events"].items())

@@ -77,6 +77,13 @@ CHANGE_OLD = (0.03, 0.02)
 ENDED_BY_API = 1 / 5  # of completions: `end_sessions` (no analysis is ever made), else the candidate
 ANALYSIS_DELAY = (0, 1, 2)  # rounds between a candidate's completion and its analysis (one drawn)
 
+# Whose sessions the watcher's re-reads (get_session) were for.
+REREAD_KINDS = {
+    "old_open": "open since before the run (IN_PROGRESS from days ago)",
+    "ended_by_api": "ended by `end_sessions` (COMPLETED, never analysed)",
+    "other": "others",
+}
+
 # ---------------------------------------------------------------- the baseline
 
 
@@ -442,14 +449,9 @@ def _figure(
 
     late = {e: o[e] - b[e] for e in o.keys() & b.keys() if o[e] > b[e]}
     budget = _budget()
-    # Whose sessions the re-reads (get_session) were for; round 0 reads none.
     rereads = {
-        "ended by end_sessions (COMPLETED, never analysed)": sum(
-            n for s, n in reads.items() if s in work.ended_by_api
-        ),
-        "open since before the run (IN_PROGRESS from days ago)": sum(
-            n for s, n in reads.items() if s in work.old_open and s not in work.ended_by_api
-        ),
+        "ended_by_api": sum(n for s, n in reads.items() if s in work.ended_by_api),
+        "old_open": sum(n for s, n in reads.items() if s in work.old_open - work.ended_by_api),
         "other": sum(n for s, n in reads.items() if s not in work.old_open | work.ended_by_api),
     }
     per_interview = {
