@@ -32,6 +32,7 @@ import anyio
 
 from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import AuralError, NotFoundError
+from aural_mcp.operations import is_uuid
 from aural_mcp.server.subscriptions import Subscriptions
 from aural_mcp.settings import Settings
 
@@ -47,7 +48,7 @@ _INTERVIEW_URI = re.compile(r"aural://interviews/([^/]+)(?:/invites\.csv)?")
 _SESSION_URI = re.compile(r"aural://sessions/([^/]+)(?:/transcript)?")
 
 
-def state_location(settings: Settings, account: str | None) -> str:
+def state_location(settings: Settings, account: str) -> str:
     """Where the watcher state lives: `--state`, else memory for the in-memory sandbox, else the
     account's file in the user's data folder."""
     if settings.watch_state:
@@ -56,8 +57,6 @@ def state_location(settings: Settings, account: str | None) -> str:
         return ":memory:"
     from aural_mcp.watch import default_state_path
 
-    if account is None:
-        raise RuntimeError("the account is needed for the default watch state")
     return str(default_state_path(account))
 
 
@@ -145,10 +144,11 @@ class Watching:
                 interviews.add(iid)
         unknown = {sid for sid in sessions if sid not in self._interview_of}
         # Forget what nobody asks about any more, so these stay as small as the subscriptions.
-        for sid in [s for s in self._interview_of if s not in sessions]:
-            del self._interview_of[sid]
+        for known in (self._interview_of, self._unresolved_since):
+            for sid in [s for s in known if s not in sessions]:
+                del known[sid]
         self._gone &= interviews
-        return {i for i in interviews - self._gone if _uuid(i)}, {s for s in unknown if _uuid(s)}
+        return {i for i in interviews - self._gone if is_uuid(i)}, {s for s in unknown if is_uuid(s)}
 
     def changed(self) -> None:
         """The wanted URIs or waits changed: watch what is needed now, and wake the loop."""
@@ -265,15 +265,9 @@ class Watching:
         return retry
 
 
-def _uuid(text: str) -> bool:
-    from aural_mcp.operations import is_uuid
-
-    return is_uuid(text)
-
-
 def _interview_id(row: Any) -> str | None:
     if not isinstance(row, dict):
         return None
     interview = row.get("interview")
     iid = interview.get("id") if isinstance(interview, dict) else row.get("interviewId")
-    return iid if isinstance(iid, str) and _uuid(iid) else None
+    return iid if isinstance(iid, str) and is_uuid(iid) else None
