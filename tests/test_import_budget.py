@@ -46,6 +46,8 @@ FORBIDDEN_PREFIXES = (
     "aural_mcp.cli.demo",  # other CLI commands
     "aural_mcp.cli.doctor",
     "aural_mcp.cli.config",
+    "aural_mcp.cli.watch",
+    "aural_mcp.webhooks",  # signing is the webhook bridge's and receivers' business
     "schemathesis",  # test-only libraries
     "hypothesis",
     "pytest",

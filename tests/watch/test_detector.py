@@ -115,8 +115,9 @@ def test_open_sessions_deep_in_the_list_are_read_one_by_one_not_by_paging(live: 
             await client.call("end_sessions", {"interviewId": iid, "ids": [running], "dryRun": False})
             found = await detector.poll(iid)
             assert ("session.completed", running) in _types(found)
-            # candidates + the first sessions page + one get_session, not four pages
-            assert detector.requests - before == 3
+            # the first sessions page + one get_session, not four pages (and no candidates list:
+            # no new session, and not a 4th pass)
+            assert detector.requests - before == 2
 
     anyio.run(main)
 
@@ -131,5 +132,119 @@ def test_watcher_passes_are_background_requests_within_the_share(live: Any) -> N
             # 10 per minute, 20%: two background requests in the window, however often it is due
             assert watcher.detector.requests <= 2
             assert client.stats["rate_limited"] == 0
+
+    anyio.run(main)
+
+
+def test_quiet_interviews_are_polled_less_and_less_busy_ones_at_the_short_interval(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            quiet = await published_interview(client, "Quiet")
+            busy = await published_interview(client, "Busy")
+            live.sb.simulate_session(busy, seed=2, status="IN_PROGRESS")  # open: may still change
+            watcher = Watcher(client, WatchState(), interviews=[quiet, busy], poll_seconds=0.05)
+            passes = {quiet: 0, busy: 0}
+            real_poll = watcher.detector.poll
+
+            async def counting_poll(iid: str, **kw: Any) -> Any:
+                passes[iid] += 1
+                return await real_poll(iid, **kw)
+
+            watcher.detector.poll = counting_poll  # type: ignore[method-assign]
+            with anyio.move_on_after(1.6):
+                await watcher.run()
+            # quiet: due at 0, .05, .15, .35, .75, 1.55 s (the interval doubles up to 16x)
+            assert 4 <= passes[quiet] <= 7, passes
+            assert passes[busy] >= 3 * passes[quiet], passes
+
+    anyio.run(main)
+
+
+def test_watching_all_announces_a_new_interview_whole_and_takes_old_ones_as_a_baseline(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            old = await published_interview(client, "Old")
+            live.sb.simulate_session(old, seed=1)
+            watcher = Watcher(client, WatchState(), interviews=None, poll_seconds=0.05, discover_seconds=0.1)
+            assert await watcher.run_pass() == []  # the first listing: what exists is the baseline
+            assert watcher.interview_ids == [old]
+            new = await published_interview(client, "Created while watching")
+            sid = live.sb.simulate_session(new, seed=3)["id"]  # before the watcher saw the interview
+            await anyio.sleep(0.15)
+            found = await watcher.run_pass(everything=True)
+            assert [(e.type, e.session_id) for e in found] == [
+                ("session.started", sid), ("session.completed", sid), ("session.analyzed", sid)
+            ]  # fmt: skip
+            assert sorted(watcher.interview_ids) == sorted([old, new])
+
+    anyio.run(main)
+
+
+def test_an_interview_that_goes_away_is_no_longer_watched(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            gone = "00000000-0000-4000-8000-000000000000"
+            watcher = Watcher(client, WatchState(), interviews=[gone], poll_seconds=0.05)
+            assert await watcher.run_pass() == []
+            assert watcher.interview_ids == [] and "not found" in watcher.errors[gone].lower()
+
+    anyio.run(main)
+
+
+def test_rows_of_unexpected_shapes_never_fail_a_pass(live: Any) -> None:
+    """Sessions made outside the API may hold anything: a pass reads them and goes on."""
+    import json
+    import uuid
+
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            detector = Detector(client, WatchState())
+            await detector.poll(iid)
+            odd = [
+                {"status": 42, "createdAt": None, "summary": ["not", "text"], "participantName": {"a": 1}},
+                {"status": "REVIEWING", "createdAt": "yesterday", "insights": "text", "totalDurationSeconds": True},
+                {"status": None, "participantEmail": 7, "updatedAt": []},
+            ]
+            ids = []
+            with live.sb.store.tx() as db:
+                for i, row in enumerate(odd):
+                    sid = str(uuid.uuid4())
+                    ids.append(sid)
+                    db.execute(
+                        "INSERT INTO sessions (interview_id, created_at, status, msg_count, duration, data, id) "
+                        "VALUES (?,?,?,?,?,?,?)",
+                        (iid, f"2026-11-0{i + 1}T00:00:00.000Z", "IN_PROGRESS", 0, 0,
+                         json.dumps({"id": sid, "interviewId": iid, **row}), sid),
+                    )  # fmt: skip
+            found = await detector.poll(iid)
+            assert sorted(e.session_id for e in found if e.type == "session.started") == sorted(ids)
+            for event in found:
+                assert event.data["participantName"] is None or isinstance(event.data["participantName"], str)
+                assert event.data["totalDurationSeconds"] is None
+            assert not any(e.type == "session.analyzed" for e in found)  # neither a list summary nor text insights is an analysis
+            assert await detector.poll(iid) == []
+
+    anyio.run(main)
+
+
+def test_a_quiet_pass_is_one_request_and_new_candidates_are_found_within_four_passes(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            detector = Detector(client, WatchState())
+            await detector.poll(iid)  # pass 1 reads the candidates list too
+            await client.call("add_candidates", {"interviewId": iid, "candidates": [{"name": "Grace", "email": "g@example.com"}]})
+            counts, found = [], []
+            for _ in range(3):  # passes 2, 3, 4: the sessions list only
+                before = detector.requests
+                found += await detector.poll(iid)
+                counts.append(detector.requests - before)
+            assert counts == [1, 1, 1] and found == []
+            before = detector.requests
+            found = await detector.poll(iid)  # pass 5
+            assert detector.requests - before == 2
+            assert [e.type for e in found] == ["candidate.created"]
+            assert found[0].data["name"] == "Grace" and "inviteToken" not in found[0].data
 
     anyio.run(main)

@@ -1,14 +1,16 @@
 """One pass over one interview: read what changed since the state's last pass, and name it.
 
 A pass costs as few requests as the lists allow:
-- the candidates list (one request: it is not paginated) for new candidates and their sessions;
 - the sessions list, newest first (`createdAt` descending, keyset cursor), 100 a page: new
   sessions are at its front, so paging stops at the first page that reaches known sessions,
   unless sessions that may still change (IN_PROGRESS, or COMPLETED without analysis yet) lie
   further back; then it pages on while that is cheaper than reading each of them with one
   `get_session`, and reads the rest one by one;
 - sessions that can no longer change (ABANDONED; COMPLETED and analysed, or awaited for analysis
-  longer than ANALYSIS_WAIT) are never read again.
+  longer than ANALYSIS_WAIT) are never read again;
+- the candidates list (one request: it is not paginated), for new candidates and the sessions
+  they opened, on the first pass, on every CANDIDATES_EVERY-th, and on each pass that finds new
+  sessions (which may be candidates' invites opened). So a quiet pass is one request.
 
 The first pass over an interview records what exists without announcing it (a baseline), unless
 asked to announce it (an interview created while the watcher was watching all of them).
@@ -40,6 +42,7 @@ class ApiCaller(Protocol):
 logger = logging.getLogger("aural_mcp.watch")
 
 PAGE = 100  # the API's largest page
+CANDIDATES_EVERY = 4  # the candidates list is read on every 4th pass, and whenever new sessions appear
 ANALYSIS_WAIT = timedelta(hours=24)  # a COMPLETED session still unanalysed after this is left alone
 NAME_CHARS = 200  # names and emails in event payloads are cut to this
 
@@ -81,7 +84,8 @@ class Detector:
         self.state = state
         self.background = background
         self._locks: dict[str, anyio.Lock] = {}
-        self._polled: dict[str, float] = {}  # interview id -> when its last pass finished (event-loop clock)
+        self._polled: dict[str, float] = {}
+        self._passes: dict[str, int] = {}  # interview id -> passes in this process  # interview id -> when its last pass finished (event-loop clock)
         self.requests = 0  # requests sent by passes, for logs and tests
 
     async def _call(self, operation: str, args: dict[str, Any]) -> dict[str, Any]:
@@ -108,18 +112,20 @@ class Detector:
 
     async def _pass(self, iid: str, announce_existing: bool) -> list[ev.Event]:
         silent = not self.state.knows(iid) and not announce_existing
-        known_candidates = self.state.candidates(iid)
-        candidate_rows = _dicts((await self._call("list_candidates", {"interviewId": iid})).get("data"))
-        candidates = {c["id"]: _text(c.get("sessionId"), 64) for c in candidate_rows}
-        candidate_of_session = {sid: cid for cid, sid in {**known_candidates, **candidates}.items() if sid}
-        found: list[NewEvent] = []
-        if not silent:
-            for c in reversed(candidate_rows):  # the list is newest first; announce oldest first
-                if c["id"] not in known_candidates:
-                    found.append(self._candidate_event(iid, c))
-
         known = self.state.sessions(iid)
         rows = await self._session_rows(iid, known, full=silent)
+        passes = self._passes[iid] = self._passes.get(iid, 0) + 1
+        known_candidates = self.state.candidates(iid)
+        candidates: dict[str, str | None] = {}
+        found: list[NewEvent] = []
+        if passes % CANDIDATES_EVERY == 1 or any(sid not in known for sid in rows):
+            candidate_rows = _dicts((await self._call("list_candidates", {"interviewId": iid})).get("data"))
+            candidates = {c["id"]: _text(c.get("sessionId"), 64) for c in candidate_rows}
+            if not silent:
+                for c in reversed(candidate_rows):  # the list is newest first; announce oldest first
+                    if c["id"] not in known_candidates:
+                        found.append(self._candidate_event(iid, c))
+        candidate_of_session = {sid: cid for cid, sid in {**known_candidates, **candidates}.items() if sid}
         marks: list[SessionMark] = []
         for row in sorted(rows.values(), key=lambda r: str(r.get("createdAt") or "")):
             before = known.get(row["id"])
