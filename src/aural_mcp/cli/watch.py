@@ -1,10 +1,11 @@
 """`aural-mcp watch`: the webhook bridge. Watches interviews for session events and delivers each
 one to a webhook URL (signed by Standard Webhooks) or to a command, through a durable outbox.
 
-The loop: a watcher pass (`aural_mcp.watch.Watcher`, inside its share of the rate limit), the
-events it stored queued for the target (`watch.outbox`), the due ones delivered one at a time
-(`watch.delivery`), then sleep until the next pass or retry is due. SIGTERM or SIGINT stops a
-pass or a sleep at once, lets the delivery in flight finish and record its answer, then exits 0.
+Two tasks: one runs the watcher's passes (`aural_mcp.watch.Watcher`, inside its share of the
+rate limit) and queues the events they store for the target (`watch.outbox`); the other delivers
+the due ones one at a time (`watch.delivery`) and sleeps until the next retry or new event.
+SIGTERM or SIGINT stops a pass at once, lets the delivery in flight finish and record its
+answer, then exits 0.
 Everything it reports goes to stderr, one `aural-mcp watch: ...` line each; stdout carries only
 what `--new-secret` prints.
 """
@@ -251,7 +252,7 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
         if opts.replay is not None:
             return anyio.run(_replay, opts.replay, state, outbox, target)
         assert client is not None
-        return anyio.run(Bridge(opts, client, state, outbox, target, path).run)
+        return anyio.run(_watch, opts, client, state, outbox, target, path)
     finally:
         state.close()
 
@@ -273,10 +274,23 @@ async def _replay(event_id: str, state: WatchState, outbox: Outbox, target: Targ
     return EXIT_FAILED
 
 
-class Bridge:
-    """Watch, queue, deliver, sleep; until a signal (or after one round, with --once)."""
+async def _watch(opts: Options, client: Any, state: WatchState, outbox: Outbox, target: Target, path: str) -> int:
+    return await Bridge(opts, client, state, outbox, target, path).run()  # made in the event loop it uses
 
-    def __init__(self, opts: Options, client: Any, state: WatchState, outbox: Outbox, target: Target, path: str) -> None:
+
+class Bridge:
+    """Watching and delivering, side by side until a signal (or one round of each, with --once).
+
+    Two tasks share the state file: one runs the watcher's passes and queues what they store; the
+    other delivers what is due, one event at a time. So a pass waiting for its share of the rate
+    limit never holds up deliveries, and a slow receiver never holds up the watching.
+    """
+
+    def __init__(
+        self, opts: Options, client: Any, state: WatchState, outbox: Outbox, target: Target, path: str
+    ) -> None:
+        import anyio
+
         from aural_mcp.watch import Watcher
 
         self.opts = opts
@@ -288,7 +302,8 @@ class Bridge:
         self.watcher: Watcher = Watcher(client, state, interviews=opts.interviews, poll_seconds=opts.poll_seconds)
         self.stats = RunStats()
         self._stopping = False
-        self._interruptible: Any = None  # the cancel scope of the pass or sleep under way
+        self._watching_scope = anyio.CancelScope()  # cancelled by a signal: a pass can stop anywhere
+        self._wake = anyio.Event()  # something was queued, or a signal came: the delivery task looks again
 
     async def run(self) -> int:
         import anyio
@@ -301,7 +316,7 @@ class Bridge:
         )
         try:
             async with anyio.create_task_group() as tg:
-                tg.start_soon(self._on_signals, tg.cancel_scope)
+                tg.start_soon(self._on_signals)
                 code = await (self._once() if self.opts.once else self._forever())
                 tg.cancel_scope.cancel()
         finally:
@@ -309,60 +324,70 @@ class Bridge:
             await self.client.aclose()
         return code
 
-    async def _on_signals(self, scope: Any) -> None:
+    async def _on_signals(self) -> None:
         import anyio
 
         with anyio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
             async for _ in signals:
                 self._stopping = True
-                if self._interruptible is not None:
-                    self._interruptible.cancel()
-
-    async def _interruptibly(self, work: Any) -> Any:
-        import anyio
-
-        with anyio.CancelScope() as scope:
-            self._interruptible = scope
-            try:
-                return await work
-            finally:
-                self._interruptible = None
-        return None
+                self._watching_scope.cancel()
+                self._wake.set()
 
     async def _forever(self) -> int:
         import anyio
 
+        self.outbox.enqueue()  # what a killed run stored but had not queued yet
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(self._watching)
+            await self._delivering()
+            tg.cancel_scope.cancel()
+        self._summary()
+        return EXIT_OK
+
+    async def _watching(self) -> None:
+        with self._watching_scope:
+            while True:
+                found = await self.watcher.run_pass()
+                self.outbox.enqueue()
+                if found:
+                    self.stats.found += len(found)
+                    kinds: dict[str, int] = {}
+                    for event in found:
+                        kinds[event.type] = kinds.get(event.type, 0) + 1
+                    say(f"found {len(found)} event(s): " + ", ".join(f"{n} {kind}" for kind, n in kinds.items()))
+                    self._wake.set()
+                await self.watcher.sleep()
+
+    async def _delivering(self) -> None:
+        import anyio
+
         last_summary = time.monotonic()
         while not self._stopping:
-            found = await self._interruptibly(self.watcher.run_pass()) or []
-            if self._stopping:
-                break
-            self.outbox.enqueue()
+            self._wake = anyio.Event()  # before looking: what is queued from now on wakes the wait below
             before = (self.stats.delivered, self.stats.failed)
             await self._deliver_due(deadline=math.inf)
-            if found or (self.stats.delivered, self.stats.failed) != before:
-                self._pass_line(len(found), before)
-            self.stats.found += len(found)
+            if (self.stats.delivered, self.stats.failed) != before:
+                self._delivery_line(before)
             if time.monotonic() - last_summary >= SUMMARY_SECONDS:
                 self._summary()
                 last_summary = time.monotonic()
             if self._stopping:
-                break
+                return
             retry_in = self.outbox.next_due_in()
-            wait = min(self.watcher.next_due(), math.inf if retry_in is None else retry_in, SUMMARY_SECONDS)
-            await self._interruptibly(anyio.sleep(wait))
-        self._summary()
-        return EXIT_OK
+            with anyio.move_on_after(min(SUMMARY_SECONDS, math.inf if retry_in is None else retry_in)):
+                await self._wake.wait()
 
     async def _once(self) -> int:
-        found = await self._interruptibly(self.watcher.run_pass(everything=True)) or []
-        self.stats.found += len(found)
+        with self._watching_scope:
+            found = await self.watcher.run_pass(everything=True)
+            self.stats.found += len(found)
+            if found:
+                say(f"found {len(found)} event(s)")
         self.outbox.enqueue()
         before = (self.stats.delivered, self.stats.failed)
-        if not self._stopping:
-            await self._deliver_due(deadline=time.monotonic() + ONCE_DELIVERY_SECONDS)
-        if found or (self.stats.delivered, self.stats.failed) != before:
-            self._pass_line(len(found), before)
+        await self._deliver_due(deadline=time.monotonic() + ONCE_DELIVERY_SECONDS)
+        if (self.stats.delivered, self.stats.failed) != before:
+            self._delivery_line(before)
         counts = self._summary()
         failed = counts.retrying > 0 or self.stats.died > 0 or bool(self.watcher.errors)
         return EXIT_FAILED if failed else EXIT_OK
@@ -383,7 +408,7 @@ class Bridge:
 
     async def _deliver(self, event: Any) -> None:
         started = time.time()
-        attempt = await self.target.deliver(event)  # not interruptible: a signal waits for its answer
+        attempt = await self.target.deliver(event)  # never cancelled: a signal waits for its answer
         if attempt.ok:
             self.outbox.delivered(event, attempt.detail)
             self.stats.delivered += 1
@@ -397,11 +422,11 @@ class Bridge:
                 f"`aural-mcp watch --replay {event.id}` with the same target re-sends it"
             )
 
-    def _pass_line(self, found: int, before: tuple[int, int]) -> None:
+    def _delivery_line(self, before: tuple[int, int]) -> None:
         delivered = self.stats.delivered - before[0]
         failed = self.stats.failed - before[1]
         counts = self.outbox.counts()
-        line = f"found {found} event(s); delivered {delivered}"
+        line = f"delivered {delivered}"
         if failed:
             line += f"; {failed} failed (last: {self.stats.last_error})"
         say(f"{line}; queued {counts.queued}, retrying {counts.retrying}, dead {counts.dead}")
