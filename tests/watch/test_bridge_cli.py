@@ -20,10 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jsonschema import Draft202012Validator
+from standardwebhooks.webhooks import Webhook
 from tests.support.processes import AURAL_MCP, started
 from tests.watch.bridge_helpers import (
     Receiver,
     SandboxWorld,
+    compact,
     receiving,
     run_watch,
     sandbox,
@@ -33,6 +36,7 @@ from tests.watch.bridge_helpers import (
 
 from aural_mcp.cli import main
 from aural_mcp.watch.events import event_id
+from aural_mcp.watch.schema import EVENT_SCHEMA
 from aural_mcp.webhooks import generate_secret, parse_secret
 
 KEY = "dlv_" + "k3y" * 10 + "zz"
@@ -83,6 +87,11 @@ def world() -> Any:
             {"HOOK_KEY": "whsec_c2hvcnQ="},
             ["--all", "--webhook", "http://127.0.0.1:9/h", "--secret-env", "HOOK_KEY"],
             "usable signing secret in HOOK_KEY: the webhook secret decodes to 5 bytes",
+        ),
+        (
+            {"AURAL_WEBHOOK_SECRET": generate_secret() + " whsec_@@NOT-BASE64@@"},
+            ["--all", "--webhook", "http://127.0.0.1:9/h"],
+            "usable signing secret 2 of 2 in AURAL_WEBHOOK_SECRET",
         ),
         ({}, ["--replay", "evt_x", "--exec", "true"], "--replay 'evt_x' is not an event id"),
         ({}, ["--replay", "evt_" + "0" * 24, "--exec", "true", "--once"], "drop --once"),
@@ -189,6 +198,8 @@ def test_once_delivers_what_is_due_and_its_exit_code_says_whether_something_is_l
         assert "found 5 event(s)" in second.stderr and "delivered 5; queued 0, retrying 0, dead 0" in second.stderr
         assert receiver.rejected == []
         assert all(d.headers["user-agent"].startswith("aural-mcp-watch/") for d in receiver.requests)
+        for d in receiver.requests:  # the payloads follow the schema docs/webhooks.md shows
+            Draft202012Validator(EVENT_SCHEMA).validate(d.payload)
         first_seen = receiver.requests[0]
         assert first_seen.webhook_id == first_seen.payload["id"] == event_id(first_seen.payload["type"], first_seen.payload["data"]["sessionId"])
 
@@ -238,6 +249,24 @@ def test_a_redirect_is_a_failure_and_is_not_followed(world: SandboxWorld, tmp_pa
     assert result.returncode == 1
     assert "HTTP 302 (redirects are not followed: point --webhook at the final URL)" in result.stderr
     assert len(receiver.requests) == 1  # one POST for the session's first event, no second to /elsewhere
+
+
+def test_while_a_secret_is_rotated_each_delivery_is_signed_with_both(world: SandboxWorld, tmp_path: Path) -> None:
+    old, new = generate_secret(), generate_secret()
+    receiver = Receiver(new)  # a receiver already switched to the new secret
+    iid = world.interview()
+    with receiving(receiver):
+        env = watch_env(world, f"{old} {new}")
+        args = ["--once", "--interview", iid, "--webhook", receiver.url, "--state", str(tmp_path / "s.sqlite3")]
+        assert run_watch(args, env).returncode == 0
+        _sessions(world, iid, "ABANDONED")
+        result = run_watch(args, env)
+    assert result.returncode == 0, result.stderr
+    assert receiver.rejected == [] and len(receiver.requests) == 2
+    for d in receiver.requests:
+        assert len(d.headers["webhook-signature"].split(" ")) == 2
+        Webhook(old).verify(compact(d.payload), d.headers)  # a receiver still on the old secret accepts it too
+    assert old not in result.stderr and new not in result.stderr
 
 
 HANDLER = textwrap.dedent(

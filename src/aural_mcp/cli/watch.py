@@ -153,21 +153,24 @@ def options_from_args(args: argparse.Namespace) -> Options:
     )
 
 
-def webhook_secret(name: str) -> str:
-    """The signing secret from the environment variable `name`, checked; FlagError says how to make one."""
+def webhook_secrets(name: str) -> list[str]:
+    """The signing secrets in the environment variable `name` (one, or several separated by spaces
+    while a secret is rotated), checked; FlagError says how to make one."""
     from aural_mcp.webhooks import WebhookSecretError, parse_secret
 
-    secret = os.environ.get(name, "").strip()
-    if not secret:
+    secrets = os.environ.get(name, "").split()
+    if not secrets:
         raise FlagError(
             f"--webhook needs a whsec_ signing secret in {name}, which is not set: make one with "
             f"`aural-mcp watch --new-secret`, export {name}=<it>, and give the receiver the same secret"
         )
-    try:
-        parse_secret(secret)
-    except WebhookSecretError as exc:
-        raise FlagError(f"--webhook needs a usable signing secret in {name}: {exc}") from None
-    return secret
+    for n, secret in enumerate(secrets, 1):
+        try:
+            parse_secret(secret)
+        except WebhookSecretError as exc:
+            which = f"secret {n} of {len(secrets)}" if len(secrets) > 1 else "secret"
+            raise FlagError(f"--webhook needs a usable signing {which} in {name}: {exc}") from None
+    return secrets
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
@@ -218,9 +221,8 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
 
     opts = options_from_args(args)
     settings = settings_from_args(args)
-    secret = webhook_secret(opts.secret_env) if opts.webhook is not None else None
-    if secret:
-        secrets.append(secret)
+    signing = webhook_secrets(opts.secret_env) if opts.webhook is not None else []
+    secrets += signing
     if settings.api_key:
         secrets.append(settings.api_key.strip())
 
@@ -242,8 +244,7 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
 
     target: Target
     if opts.webhook is not None:
-        assert secret is not None
-        target = WebhookTarget(opts.webhook, secret)
+        target = WebhookTarget(opts.webhook, signing)
     else:
         assert opts.exec_command is not None
         target = ExecTarget(opts.exec_command, private=(opts.secret_env,))

@@ -85,16 +85,20 @@ def _loopback(url: str) -> bool:
 
 
 class WebhookTarget:
-    """POSTs each event, signed by Standard Webhooks with a `whsec_` secret."""
+    """POSTs each event, signed by Standard Webhooks with one `whsec_` secret, or with each of
+    several while a secret is rotated (the receiver accepts any signature that matches its own)."""
 
-    def __init__(self, url: str, secret: str, *, timeout: float = DELIVERY_TIMEOUT) -> None:
+    def __init__(self, url: str, secrets: list[str], *, timeout: float = DELIVERY_TIMEOUT) -> None:
         import httpx2
 
         from aural_mcp.webhooks import parse_secret
 
-        parse_secret(secret)  # a malformed secret fails here, before any event is taken from the queue
+        if not secrets:
+            raise ValueError("a webhook target needs at least one whsec_ secret")
+        for secret in secrets:
+            parse_secret(secret)  # a malformed secret fails here, before any event is taken from the queue
         self.url = url
-        self._secret = secret
+        self._secrets = list(secrets)  # several while a secret is rotated: each delivery is signed with each
         self.timeout = timeout
         self.key = target_key("webhook", url)
         self.label = safe_url(url)
@@ -111,10 +115,13 @@ class WebhookTarget:
     async def deliver(self, event: Event) -> Attempt:
         import httpx2
 
-        from aural_mcp.webhooks import signed_headers
+        from aural_mcp.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign, signed_headers
 
         body = event_body(event)
-        headers = signed_headers(self._secret, event.id, body)  # a fresh timestamp for each attempt
+        headers = signed_headers(self._secrets[0], event.id, body)  # a fresh timestamp for each attempt
+        if len(self._secrets) > 1:
+            timestamp = int(headers[TIMESTAMP_HEADER])
+            headers[SIGNATURE_HEADER] = " ".join(sign(s, event.id, timestamp, body) for s in self._secrets)
         try:
             with anyio.fail_after(self.timeout):
                 # The answer's body is not read: only its status counts, and a receiver cannot make us read megabytes.
