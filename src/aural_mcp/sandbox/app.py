@@ -8,7 +8,8 @@ Request flow for a keyed /api/v1 route: a declared Content-Length over the body 
 before anything else; the key checks (header, known active key, expiry) -> rate limit ->
 lastUsedAt -> organization -> the body, read only now and only up to the limit (413 beyond it),
 so a caller without a valid key can never make the sandbox buffer a body -> the operation,
-inside one transaction committed before the response is sent. Fault injection, when configured,
+inside one transaction committed before the response is sent, which first applies what timed
+simulated sessions have due (`simulate.apply_due_plans`). Fault injection, when configured,
 wraps the whole app (see faults.py). Like the real (Next.js) server, a trailing slash is
 redirected with 308 and OPTIONS answers 204 with an Allow header.
 """
@@ -65,6 +66,13 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     except UnicodeEncodeError:  # lone surrogates: escape them, as JSON.stringify does
         content = js.stringify(body, ensure_ascii=True).encode("utf-8")
     return Response(content, status, headers, media_type="application/json")
+
+
+def _simulated(store: Store, interview: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
+    """A simulated session as the simulate route answers: the session as get_session shows it now,
+    plus, for a timed one, when it completes (`completesAt`) or is abandoned (`abandonsAt`)."""
+    row, ends = simulate.simulate_session(store, interview, opts)
+    return {**session_detail(store, row), **ends}
 
 
 class BodyTooLarge(Exception):  # noqa: N818 - a condition, answered with 413
@@ -266,8 +274,8 @@ class Sandbox:
         if interview is None:
             raise KeyError(f"no interview {interview_id}")
         with self.store.tx():
-            row = simulate.simulate_session(self.store, interview, simulate.validate_options(options))
-            return session_detail(self.store, row)
+            simulate.apply_due_plans(self.store)
+            return _simulated(self.store, interview, simulate.validate_options(options))
 
     def seed(self, data: dict[str, Any]) -> dict[str, Any]:
         """Insert dashboard-made rows (the seed format of the package docs), stored verbatim.
@@ -442,6 +450,7 @@ class Sandbox:
                 ctx = Ctx.resolve(self.store, key, user_id, req.base_url)
                 req.body = await self._read_body(request)
                 with self.store.tx():
+                    simulate.apply_due_plans(self.store)  # timed sessions: what is due, before anyone reads
                     result = handler(ctx, req)
                 return json_response(result)
             except ApiError as e:
@@ -465,8 +474,7 @@ class Sandbox:
         interview = ctx.interview_for_records(req.params["id"])
         opts = simulate.validate_options(req.json("Invalid JSON body.") if req.body.strip() else {})
         self.api.limits.check(ctx, "session_hours")
-        row = simulate.simulate_session(self.store, interview, opts)
-        return {"data": session_detail(self.store, row)}
+        return {"data": _simulated(self.store, interview, opts)}
 
     def simulate_practice_op(self, ctx: Ctx, req: Req) -> Any:
         interview = ctx.interview_for_records(req.params["id"])

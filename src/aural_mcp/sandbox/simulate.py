@@ -5,6 +5,11 @@ messages as the real transcripts have; the candidate (USER) answers with the cal
 with deterministic answers generated from a seed (`answers`). Completed sessions get a summary,
 themes, sentiment and insights from the sandbox's heuristic scoring (`scoring`), which is NOT
 Aural's model. Here the sessions, their messages and practice runs are written to the store.
+
+A session can also happen over time (`completeAfterSeconds`, `abandonAfterSeconds`): it starts
+IN_PROGRESS now, and the rest of its script is stored as a plan (`session_plans`: each message
+with the time it arrives, and what the session is when it ends). No thread or timer runs it:
+`apply_due_plans`, run first by every keyed request, writes what has come due.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import random
 from datetime import timedelta
 from typing import Any
 
+from aural_mcp.sandbox import coerce as js
 from aural_mcp.sandbox.answers import (
     ANSWERING_PROFILES,
     PROFILES,
@@ -27,6 +33,10 @@ from aural_mcp.sandbox.words import question_text
 from aural_mcp.shapes import option_labels
 
 STATUSES = ("COMPLETED", "IN_PROGRESS", "ABANDONED")
+# A session that happens over time: the option that times it, and the status it ends in.
+TIMED_ENDINGS = {"completeAfterSeconds": "COMPLETED", "abandonAfterSeconds": "ABANDONED"}
+ENDS_AT_FIELDS = {"COMPLETED": "completesAt", "ABANDONED": "abandonsAt"}  # in the simulate answer
+MAX_TIMED_SECONDS = 86_400
 
 
 def message_row(
@@ -71,11 +81,35 @@ def validate_options(body: Any) -> dict[str, Any]:
     status = body.get("status")
     if status is not None and status not in STATUSES:
         raise bad_request(f"status must be one of {', '.join(STATUSES)}.")
+    timed = [name for name in TIMED_ENDINGS if body.get(name) is not None]
+    for name in timed:
+        value = body[name]
+        if not (js.is_number(value) and 0 < value <= MAX_TIMED_SECONDS):  # NaN and Infinity fail too
+            got = "" if js.is_number(value) else f" (got {js.js_type(value)})"
+            raise bad_request(
+                f"{name} must be a number of seconds greater than 0 and at most {MAX_TIMED_SECONDS}{got}."
+            )
+    if len(timed) > 1:
+        raise bad_request(
+            "Send completeAfterSeconds or abandonAfterSeconds, not both: a session ends only one way."
+        )
+    if timed and status is not None:
+        raise bad_request(
+            f"status describes a session that has already happened: leave it out with {timed[0]}, "
+            f"which starts the session IN_PROGRESS and makes it {TIMED_ENDINGS[timed[0]]} after that many seconds."
+        )
     return body
 
 
-def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, Any]) -> dict[str, Any]:
-    """Create a session for `interview` (already access-checked). Returns the stored session row."""
+def simulate_session(
+    store: Store, interview: dict[str, Any], opts: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Create a session for `interview` (already access-checked).
+
+    Returns the stored session row and, for a session that happens over time
+    (`completeAfterSeconds`/`abandonAfterSeconds`), when it ends: `{"completesAt": …}` or
+    `{"abandonsAt": …}` (empty for an instant session).
+    """
     if not interview.get("isActive"):
         raise bad_request("This interview is archived: publish it again before simulating a session.")
     candidate = None
@@ -100,6 +134,7 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
         candidate = store.get("candidates", listed["id"])
         if candidate and candidate.get("sessionId"):
             candidate = None  # the email may start again through the slug; no link to update
+    timed = next((name for name in TIMED_ENDINGS if opts.get(name) is not None), None)
     seed = opts.get("seed")
     rng = random.Random(seed if seed is not None else new_id())
     name = (
@@ -111,9 +146,13 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
     profile = opts.get("profile") or (
         profile_for_seed(seed) if seed is not None else rng.choice(ANSWERING_PROFILES)
     )
-    # An incomplete candidate has not finished unless the caller says how the session ended.
-    status = opts.get("status") or (
-        rng.choice(("IN_PROGRESS", "ABANDONED")) if profile == "incomplete" else "COMPLETED"
+    # A timed session ends as its option says; an incomplete candidate has not finished unless the
+    # caller says how the session ended.
+    status = (
+        TIMED_ENDINGS[timed]
+        if timed
+        else opts.get("status")
+        or (rng.choice(("IN_PROGRESS", "ABANDONED")) if profile == "incomplete" else "COMPLETED")
     )
     questions = store.questions_of(interview["id"])
     given = opts.get("answers") or []
@@ -127,8 +166,7 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
         asked = min(1, len(questions))
 
     sid = new_id()
-    # Simulated clock: the conversation ends now. Like a real session, the row is created when the
-    # candidate starts (createdAt = startedAt = the first message) and completedAt is the end.
+    # The script: (role, content, question id, seconds since the previous step).
     steps: list[tuple[str, str, str | None, float]] = []
     ai = interview.get("aiName") or "Aural"
     steps.append(("SYSTEM", "Session started: chat interview, candidate joined.", None, 0))
@@ -154,20 +192,30 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
     elif status == "ABANDONED":
         steps.append(("SYSTEM", "Candidate left the session.", None, 30))
     total = sum(s[3] for s in steps)
-    ended = store.now()
-    start = parse_iso(ended) - timedelta(seconds=total)
-    created = iso(start)
-    at = start
+    # Like a real session, the row is created when the candidate starts (createdAt = startedAt =
+    # the first message) and completedAt is the last message. An instant session ends now; a
+    # timed one starts now and its steps are stretched (or squeezed) to last the time asked.
+    if timed:
+        duration = float(opts[timed])
+        start = parse_iso(store.now())
+        end = start + timedelta(seconds=duration)
+    else:
+        duration = total
+        end = parse_iso(store.now())
+        start = end - timedelta(seconds=total)
+    scale = duration / total
+    created, ended = iso(start), iso(end)
     messages = []
+    elapsed = 0.0
     for role, content, qid, secs in steps:
-        at = at + timedelta(seconds=secs)
-        messages.append(message_row(sid, role, content, at, qid))
-    messages[-1]["timestamp"] = ended  # exact: the last step ends now
+        elapsed += secs
+        messages.append(message_row(sid, role, content, start + timedelta(seconds=elapsed * scale), qid))
+    messages[-1]["timestamp"] = ended  # exact: the last step ends the session
     row: dict[str, Any] = {
         "id": sid,
         "interviewId": interview["id"],
         "candidateId": candidate["id"] if candidate else None,
-        "status": status,
+        "status": "IN_PROGRESS",
         "participantName": name,
         "participantEmail": email,
         "summary": None,
@@ -179,27 +227,59 @@ def simulate_session(store: Store, interview: dict[str, Any], opts: dict[str, An
         "completedAt": None,
         "antiCheatingLog": [],
         "createdAt": created,
-        "updatedAt": ended,
+        "updatedAt": created,
     }
+    # What the session is once its last message is in (a timed session: at `end`).
+    finished: dict[str, Any] = {"status": status, "updatedAt": ended}
     if status != "IN_PROGRESS":
-        row["totalDurationSeconds"] = round(total)
+        finished["totalDurationSeconds"] = round(duration)
     if status == "COMPLETED":
-        row["completedAt"] = ended
-        row.update(analyse(interview, list(zip(questions, answers[: len(questions)], strict=False)), name))
+        finished["completedAt"] = ended
+        finished.update(
+            analyse(interview, list(zip(questions, answers[: len(questions)], strict=False)), name)
+        )
         if len(given) < len(questions):  # some answers were generated: say whose
-            row["insights"]["profile"] = profile
-    if interview.get("antiCheatingEnabled"):
-        ms = int(start.timestamp() * 1000)
-        row["antiCheatingLog"] = [
-            {"type": "tab_switch", "timestamp": ms + 42_000, "detail": "sandbox: one tab switch"}
+            finished["insights"]["profile"] = profile
+    if interview.get("antiCheatingEnabled"):  # a tab switch 42 s into the script, scaled as its steps
+        ms = int(start.timestamp() * 1000) + round(42_000 * scale)
+        finished["antiCheatingLog"] = [
+            {"type": "tab_switch", "timestamp": ms, "detail": "sandbox: one tab switch"}
         ]
+    arrived = [m for m in messages if m["timestamp"] <= created] if timed else messages
+    if not timed:
+        row.update(finished)
     with store.tx():
         store.save_session(row, insert=True)
-        store.insert_messages(sid, messages)
+        store.insert_messages(sid, arrived)
+        if timed:
+            pending = messages[len(arrived) :]
+            plan = {"messages": pending, "endsAt": ended, "finished": finished}
+            store.save_plan(sid, pending[0]["timestamp"], plan)
         if candidate is not None:
             candidate["sessionId"] = sid
             store.save_candidate(candidate)
-    return row
+    return row, ({ENDS_AT_FIELDS[status]: ended} if timed else {})
+
+
+def apply_due_plans(store: Store) -> None:
+    """Apply what the plans of timed sessions have due by now, in one transaction: the messages
+    that have arrived, and the end of each session whose time has come. Every keyed request runs
+    it first, so every reader (in any thread or process sharing the database) sees the same
+    session at the same moment. With nothing due it is one indexed lookup."""
+    with store.tx():
+        now = store.now()
+        for row, plan in store.due_plans(now):
+            sid = row["id"]
+            arrived = [m for m in plan["messages"] if m["timestamp"] <= now]
+            pending = plan["messages"][len(arrived) :]
+            store.insert_messages(sid, arrived)
+            if plan["endsAt"] <= now:
+                row.update(plan["finished"])
+                store.drop_plan(sid)
+            else:
+                row["updatedAt"] = arrived[-1]["timestamp"]
+                store.save_plan(sid, pending[0]["timestamp"], {**plan, "messages": pending})
+            store.save_session(row)
 
 
 def seed_sessions(store: Store, interview_id: str, n: int, status: str = "COMPLETED") -> list[str]:

@@ -70,6 +70,9 @@ CREATE TABLE IF NOT EXISTS practice_attempts (
   id TEXT PRIMARY KEY, practice_id TEXT NOT NULL, question_id TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS attempts_practice ON practice_attempts (practice_id);
 CREATE INDEX IF NOT EXISTS attempts_question ON practice_attempts (question_id);
+CREATE TABLE IF NOT EXISTS session_plans (
+  session_id TEXT PRIMARY KEY, next_due TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS session_plans_due ON session_plans (next_due);
 """
 
 
@@ -355,6 +358,28 @@ class Store:
     def messages_of(self, session_id: str) -> list[dict[str, Any]]:
         rows = self.all("SELECT data FROM messages WHERE session_id=? ORDER BY ts, seq", session_id)
         return [loads(r["data"]) for r in rows]
+
+    # -- the plans of simulated sessions that happen over time (see simulate.py) --------------
+
+    def save_plan(self, session_id: str, next_due: str, plan: dict[str, Any]) -> None:
+        with self.tx() as c:
+            c.execute(
+                "INSERT OR REPLACE INTO session_plans (session_id, next_due, data) VALUES (?,?,?)",
+                (session_id, next_due, dumps(plan)),
+            )
+
+    def due_plans(self, now: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """(session row, plan) of every plan with something due by `now` (an indexed lookup)."""
+        rows = self.all(
+            "SELECT s.data AS session, p.data AS plan FROM session_plans p"
+            " JOIN sessions s ON s.id = p.session_id WHERE p.next_due <= ?",
+            now,
+        )
+        return [(loads(r["session"]), loads(r["plan"])) for r in rows]
+
+    def drop_plan(self, session_id: str) -> None:
+        with self.tx() as c:
+            c.execute("DELETE FROM session_plans WHERE session_id=?", (session_id,))
 
     def integrity_check(self) -> str:
         return str(self.scalar("PRAGMA integrity_check"))

@@ -47,7 +47,8 @@ def session_detail(store: Store, row: dict[str, Any]) -> dict[str, Any]:
 
 
 def complete_session(store: Store, row: dict[str, Any]) -> None:
-    """What bulk end does to an in-progress session: completed now, and no report is generated."""
+    """What bulk end does to an in-progress session: completed now, and no report is generated.
+    A timed simulated session's plan is dropped: its remaining messages never arrive."""
     now_text = store.now()
     now = parse_iso(now_text)
     first = store.scalar("SELECT MIN(ts) FROM messages WHERE session_id=?", row["id"])
@@ -67,6 +68,7 @@ def complete_session(store: Store, row: dict[str, Any]) -> None:
     row["totalDurationSeconds"] = max(0, round((now - started).total_seconds()))
     row["updatedAt"] = now_text
     store.save_session(row)
+    store.drop_plan(row["id"])
 
 
 def _first_id_problem(ids: list[Any]) -> str | None:

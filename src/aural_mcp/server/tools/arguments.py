@@ -187,6 +187,10 @@ def _check(
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             problems.append(f"`{path}` must be at least {schema['minimum']} (got {show_input(value)})")
+        if "exclusiveMinimum" in schema and value <= schema["exclusiveMinimum"]:
+            problems.append(
+                f"`{path}` must be greater than {schema['exclusiveMinimum']} (got {show_input(value)})"
+            )
         if "maximum" in schema and value > schema["maximum"]:
             problems.append(f"`{path}` must be at most {schema['maximum']} (got {show_input(value)})")
     elif isinstance(value, list):

@@ -12,7 +12,9 @@ from mcp_types import CallToolResult, ToolAnnotations
 from aural_mcp.api.errors import AuralError
 from aural_mcp.operations import SESSION_STATUSES, show_input
 from aural_mcp.sandbox.answers import PROFILES
+from aural_mcp.sandbox.simulate import ENDS_AT_FIELDS, MAX_TIMED_SECONDS, TIMED_ENDINGS
 from aural_mcp.server import render
+from aural_mcp.server.tools.arguments import ArgumentError
 from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
 from aural_mcp.server.tools.errors import explain
 
@@ -43,6 +45,15 @@ SCHEMA: dict[str, Any] = {
             "description": "the kind of candidate; incomplete stops part-way (IN_PROGRESS or ABANDONED unless status is given)",
         },
         "status": {"type": "string", "enum": list(SESSION_STATUSES)},
+        **{
+            name: {
+                "type": "number",
+                "exclusiveMinimum": 0,
+                "maximum": MAX_TIMED_SECONDS,
+                "description": f"IN_PROGRESS, then {ending} after this many s (>0); no status",
+            }
+            for name, ending in TIMED_ENDINGS.items()
+        },
     },
     "required": ["interviewId"],
     "additionalProperties": False,
@@ -71,8 +82,38 @@ def outcome_check(args: dict[str, Any]) -> str:
     return f"call list_sessions for interview {args['interviewId']}{look} before trying {NAME} again"
 
 
+def timing_problems(args: dict[str, Any]) -> list[str]:
+    """What the schema cannot say: a session ends one way, and `status` is for an instant one."""
+    timed = [name for name in TIMED_ENDINGS if name in args]
+    if len(timed) > 1:
+        return ["send `completeAfterSeconds` or `abandonAfterSeconds`, not both: a session ends only one way"]
+    if timed and "status" in args:
+        return [
+            f"`status` describes a session that has already happened: leave it out with `{timed[0]}`, "
+            f"which starts the session IN_PROGRESS and makes it {TIMED_ENDINGS[timed[0]]} after that many seconds"
+        ]
+    return []
+
+
+def _next_text(session: dict[str, Any], interview_id: str) -> str:
+    """What to call next; for a timed session, also when it ends."""
+    for status, field in ENDS_AT_FIELDS.items():
+        if isinstance(session.get(field), str):
+            return (
+                f"\n\nThis session is IN_PROGRESS and becomes {status} by itself at {session[field]}, its "
+                f"messages arriving meanwhile. Follow it with get_session sessionId `{session.get('id')}`, or "
+                f"list_sessions with interviewId `{interview_id}`."
+            )
+    return (
+        f"\n\nNext: list_sessions with interviewId `{interview_id}`, or read "
+        f"aural://sessions/{session.get('id')}/transcript."
+    )
+
+
 def simulate_session_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
     async def handler(args: dict[str, Any]) -> CallToolResult:
+        if problems := timing_problems(args):
+            raise ArgumentError(problems)  # answered as the argument checks answer, nothing sent
         body = {k: v for k, v in args.items() if k != "interviewId"}
         path = f"/sandbox/interviews/{quote(args['interviewId'], safe='')}/simulate"
         try:
@@ -80,8 +121,7 @@ def simulate_session_tool(runtime: Runtime, secret: Callable[[], str | None]) ->
         except AuralError as exc:
             raise ToolError(explain(NAME, args, exc, outcome_check=outcome_check(args))) from exc
         session = envelope.get("data") or {}
-        text = render.session_markdown(session, transcript_limit=6)
-        text += f"\n\nNext: list_sessions with interviewId `{args['interviewId']}`, or read aural://sessions/{session.get('id')}/transcript."
+        text = render.session_markdown(session, transcript_limit=6) + _next_text(session, args["interviewId"])
         return text_result(
             render.cut(text, render.TEXT_LIMIT, "Read the transcript resource."),
             structured=render.fit_structured("get_session", {"sessionId": session.get("id")}, envelope),
