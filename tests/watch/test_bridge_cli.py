@@ -99,6 +99,7 @@ def world() -> Any:
         ({"AURAL_API_KEY": KEY}, ["--all", "--exec", "true", "--rate-limit", "fast"], "N/SECONDS"),
         ({"AURAL_API_KEY": KEY}, ["--all", "--exec", "true", "--watch-share", "2"], "--watch-share='2'"),
         ({"AURAL_API_KEY": KEY}, ["--all", "--exec", "true", "--base-url", "ftp://x"], "must be an http(s) URL"),
+        ({"AURAL_API_KEY": KEY}, ["--all", "--exec", "true", "--state", "/"], "choose another file with --state"),
     ],
 )
 def test_bad_flags_get_one_line_and_exit_2(

@@ -166,9 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--replay", default=None, metavar="EVENT_ID", help="re-send one stored event now and exit")
     watch.add_argument("--new-secret", action="store_true", help="print a new whsec_ signing secret and exit")
     watch.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
-    watch.add_argument("--rate-limit", default=None, help="the key's rate limit N/SECONDS (or AURAL_RATE_LIMIT)")
     watch.add_argument(
-        "--watch-share", default=None, help="the share of the rate limit to use, e.g. 0.2 (or AURAL_WATCH_SHARE)"
+        "--rate-limit", default=None, metavar="N/SECONDS", help="the key's rate limit (or AURAL_RATE_LIMIT; default 60/60)"
+    )
+    watch.add_argument(
+        "--watch-share",
+        default=None,
+        metavar="SHARE",
+        help="the share of the rate limit to use, e.g. 0.2 (or AURAL_WATCH_SHARE; default 0.2)",
     )
     return parser
 
