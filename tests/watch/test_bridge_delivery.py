@@ -29,7 +29,7 @@ from aural_mcp.watch.events import event_id
 from aural_mcp.webhooks import generate_secret
 
 SESSIONS = 20
-FAILING_SECONDS = 4.0  # the receiver answers 500 this long from its first request
+FAILING_SECONDS = 3.0  # the receiver answers 500 this long from its first request
 
 
 def baseline_done(state: Path, interview_id: str) -> bool:
@@ -75,9 +75,10 @@ def test_every_event_of_twenty_sessions_arrives_once_through_failures_and_kills(
 
     with sandbox(rate_limit=30, rate_window=10.0) as world, receiving(receiver):
         iid = world.interview()
-        # Half of the 30 requests per 10 s (the default is a fifth): passes come often enough that the
-        # kills fall while sessions are still happening.
-        env = watch_env(world, secret, AURAL_WATCH_SHARE="0.5")
+        # 9 of the 30 requests per 10 s (the default is a fifth), so passes come often enough that the
+        # kills fall while sessions are still happening. Not more than a third: a restarted watcher
+        # does not know what the killed one sent, and all three may fall in one window of the limit.
+        env = watch_env(world, secret, AURAL_WATCH_SHARE="0.3")
         argv = [*AURAL_MCP, "watch", "--interview", iid, "--webhook", receiver.url, "--state", str(state),
                 "--poll-seconds", "0.3"]  # fmt: skip
 
@@ -112,7 +113,7 @@ def test_every_event_of_twenty_sessions_arrives_once_through_failures_and_kills(
             watcher = start()
             restarted = time.monotonic()
             wait_until(
-                lambda: len(receiver.acknowledged()) >= 10 and time.monotonic() - restarted > 1.5,
+                lambda: len(receiver.acknowledged()) >= 4 and time.monotonic() - restarted > 1.5,
                 30,
                 f"deliveries after a restart\n{log_text()}",
             )
