@@ -6,6 +6,7 @@ rate limit) and queues the events they store for the target (`watch.outbox`); th
 the due ones one at a time (`watch.delivery`) and sleeps until the next retry or new event.
 SIGTERM or SIGINT stops a pass at once, lets the delivery in flight finish and record its
 answer, then exits 0.
+
 Everything it reports goes to stderr, one `aural-mcp watch: ...` line each; stdout carries only
 what `--new-secret` prints.
 """
@@ -18,13 +19,16 @@ import math
 import os
 import re
 import signal
+import sqlite3
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aural_mcp.api import AuralClient
+    from aural_mcp.settings import Settings
     from aural_mcp.watch import Watcher, WatchState
     from aural_mcp.watch.delivery import Target
     from aural_mcp.watch.outbox import Outbox
@@ -82,7 +86,6 @@ class RunStats:
     failed: int = 0
     died: int = 0
     last_error: str | None = None
-    tried: set[str] = field(default_factory=set)
 
 
 def _seconds(flag: str, text: str | None, default: float, maximum: float, example: str) -> float:
@@ -173,7 +176,7 @@ def webhook_secrets(name: str) -> list[str]:
     return secrets
 
 
-def settings_from_args(args: argparse.Namespace) -> Any:
+def settings_from_args(args: argparse.Namespace) -> Settings:
     from aural_mcp.settings import Settings, parse_rate_limit, parse_share
 
     try:
@@ -226,9 +229,8 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
     if settings.api_key:
         secrets.append(settings.api_key.strip())
 
-    client = None
-    need_client = opts.replay is None or not settings.watch_state  # the default state file is named by the account
-    if need_client:
+    client: AuralClient | None = None
+    if opts.replay is None or not settings.watch_state:  # watching, or finding the account's state file
         problem = key_problem(settings.api_key)
         if problem:
             raise FlagError(f"{problem}: export AURAL_API_KEY=dlv_… (Aural dashboard, Settings → API Keys)")
@@ -236,7 +238,11 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
             client = AuralClient.from_settings(settings)
         except ConfigurationError as exc:
             raise FlagError(exc.message) from None
-    path = settings.watch_state or str(default_state_path(client.account if client else ""))
+    if settings.watch_state:
+        path = settings.watch_state
+    else:
+        assert client is not None
+        path = str(default_state_path(client.account))
     try:
         state = WatchState(path)
     except StateError as exc:
@@ -248,8 +254,11 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
     else:
         assert opts.exec_command is not None
         target = ExecTarget(opts.exec_command, private=(opts.secret_env,))
-    outbox = Outbox(state, target.key, target.label, interview_ids=opts.interviews, retry_for=opts.retry_for)
     try:
+        try:
+            outbox = Outbox(state, target.key, target.label, interview_ids=opts.interviews, retry_for=opts.retry_for)
+        except sqlite3.Error as exc:
+            raise FlagError(f"cannot use {path!r} as the watch state ({exc}); choose another file with --state") from None
         if opts.replay is not None:
             return anyio.run(_replay, opts.replay, state, outbox, target)
         assert client is not None

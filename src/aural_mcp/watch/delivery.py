@@ -127,13 +127,9 @@ class WebhookTarget:
                 # The answer's body is not read: only its status counts, and a receiver cannot make us read megabytes.
                 async with self._http.stream("POST", self.url, content=body, headers=headers) as answer:
                     status = answer.status_code
-        except TimeoutError:
+        except (TimeoutError, httpx2.TimeoutException):
             return Attempt(False, f"timed out after {self.timeout:g} s")
-        except httpx2.TimeoutException:
-            return Attempt(False, f"timed out after {self.timeout:g} s")
-        except httpx2.HTTPError as exc:
-            return Attempt(False, f"{type(exc).__name__}: {self._without_url(str(exc))}")
-        except OSError as exc:
+        except (httpx2.HTTPError, OSError) as exc:
             return Attempt(False, f"{type(exc).__name__}: {self._without_url(str(exc))}")
         if 200 <= status < 300:
             return Attempt(True, f"HTTP {status}")
