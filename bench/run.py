@@ -1,6 +1,6 @@
 """`make bench`: every comparison of issue 5 in one run, on a sandbox, written to bench/RESULTS.md.
 
-Set-up, then seven figures, each side by side with its baseline in the same run:
+Set-up, then eight figures, each side by side with its baseline in the same run:
 
 1. cold start     spawn -> `initialize` result over stdio, interleaved with the bare one-tool
                   MCPServer and FastMCP.from_openapi on our OpenAPI document
@@ -12,6 +12,9 @@ Set-up, then seven figures, each side by side with its baseline in the same run:
 7. screening      one whole screening round (set-up, 10 simulated sessions, review) by a scripted
                   agent through our server and FastMCP's: calls and o200k tokens the model reads
                   (bench/screening_round.py)
+8. watching       the session watcher against a hand-written poller of the SDK, on 10 interviews of
+                  1,000 sessions over 30 rounds of changes: API requests per round, and the events
+                  each finds (bench/watching.py; its own in-process sandbox, no set-up needed)
 
 `--only screening` (or any figure keys) runs just those and writes .bench-cache/RESULTS-only.md and
 results-only.json instead, so that a partial run never replaces the committed results.
@@ -50,6 +53,7 @@ sys.path.insert(0, str(BENCH))
 import mcpio  # noqa: E402
 import screening_round  # noqa: E402
 import tokenizer  # noqa: E402
+import watching  # noqa: E402
 
 CACHE = ROOT / ".bench-cache"
 VENV_BIN = Path(sys.executable).parent
@@ -80,8 +84,10 @@ GOALS = {
     "screening_review_calls": 3,
     "screening_review_tokens": 0.25,
     "screening_job_tokens": 0.4,
+    "watching_ratio": 0.2,  # the watcher's requests over the hand-written poller's, finding every event
 }
-FIGURES = ("cold_start", "tokens", "latency", "throughput", "scale", "memory", "screening")
+FIGURES = ("cold_start", "tokens", "latency", "throughput", "scale", "memory", "screening", "watching")
+STANDALONE = {"watching"}  # figures that bring their own sandbox: no tokenizer, FastMCP or shared sandbox
 
 
 class Pending(Exception):
@@ -928,11 +934,14 @@ def write_results(
         "every comparison is interleaved and taken in the same run."
     )
     w("")
-    w(
-        "All traffic is on 127.0.0.1, against one sandbox subprocess (limiter off: "
-        f"`--rate-limit {HUGE_LIMIT}`) seeded with a small interview (5 questions, 20 sessions) and one with "
-        f"{SCALE_SESSIONS:,} sessions. Sandbox served by: {res.get('sandbox', {}).get('server', '?')}."
-    )
+    if "sandbox" in res:
+        w(
+            "All traffic is on 127.0.0.1, against one sandbox subprocess (limiter off: "
+            f"`--rate-limit {HUGE_LIMIT}`) seeded with a small interview (5 questions, 20 sessions) and one with "
+            f"{SCALE_SESSIONS:,} sessions. Sandbox served by: {res['sandbox']['server']}."
+        )
+    if "watching" in res["figures"]:
+        w("Figure 8 brings its own sandbox, in process (`httpx2.ASGITransport`: no socket, no network).")
     w("")
     w("## Summary")
     w("")
@@ -1036,7 +1045,7 @@ def not_met_notes(res: dict[str, Any]) -> list[str]:
             f"- **Idle memory** ({f['vs_bare']:.2f}× bare): the extra is the modules listed in the profile "
             "(the SDK's models, httpx2's connection stack) and the server's tool table."
         )
-    return out + screening_notes(res)
+    return out + screening_notes(res) + watching_notes(res)
 
 
 def screening_notes(res: dict[str, Any]) -> list[str]:
@@ -1286,6 +1295,7 @@ def summary_rows(res: dict[str, Any]) -> list[list[str]]:
     else:
         rows.append(["6", "idle RSS", "—", "—", "—", "≤ 1.2× bare", _status(res, "memory")])
     rows += screening_rows(res)
+    rows += watching_rows(res)
     return rows
 
 
@@ -1575,6 +1585,9 @@ def detail_sections(res: dict[str, Any]) -> list[list[str]]:
     f = _fig(res, "screening")
     if f:
         secs.append(screening_section(f))
+    f = _fig(res, "watching")
+    if f:
+        secs.append(watching_section(f))
     pend = [k for k, v in res["figures"].items() if "pending" in v or "error" in v]
     if pend:
         secs.append(["## Not measured in this run", ""] + [f"- {k}: {_status(res, k)}" for k in pend])
@@ -1684,6 +1697,179 @@ def screening_section(f: dict[str, Any]) -> list[str]:
     return lines
 
 
+# ---------------------------------------------------------------- 8. watching: report
+
+
+def _watching_complete(f: dict[str, Any]) -> bool:
+    """Ours found every event the poller found, both found every event the workload made, and ours
+    announced nothing else."""
+    c = f["completeness"]
+    wrong = (
+        "missing_from_ours",
+        "extra_in_ours",
+        "ours_missing_made",
+        "baseline_missing_made",
+        "ours_not_made",
+    )
+    return not any(c[k] for k in wrong)
+
+
+def watching_rows(res: dict[str, Any]) -> list[list[str]]:
+    g, f = GOALS, _fig(res, "watching")
+    goal = f"≤ {g['watching_ratio']}×, 100% of events"
+    if not f:
+        return [["8", "watching", "—", "—", "—", goal, _status(res, "watching")]]
+    w, t, c = f["workload"], f["totals"], f["completeness"]
+    found = {side: sum(v[side] for v in f["events"].values()) for side in ("ours", "baseline")}
+    b = f["budget"]
+    per_pass = b["per_interview_pass"]
+    return [
+        [
+            "8",
+            f"watching {w['interviews']} interviews of {w['existing_sessions']:,} sessions, {w['rounds']} rounds: "
+            "API requests (events found)",
+            f"{t['ours']:,} req ({found['ours']} events, {c['ours_vs_baseline']:.0%})",
+            f"hand-written poller {t['baseline']:,} req ({found['baseline']} events)",
+            f"{f['ratio']:.3f}×",
+            goal,
+            verdict(f["ratio"] <= g["watching_ratio"] and _watching_complete(f)),
+        ],
+        [
+            "8",
+            f"watching: interviews the default budget ({b['per_minute']:g} requests a minute) keeps polled every "
+            f"{b['poll_seconds']:g} s at this workload",
+            f"{b['interviews']['ours']} ({b['per_poll'] / per_pass['ours']:.2f})",
+            f"poller {b['interviews']['baseline']} ({b['per_poll'] / per_pass['baseline']:.2f})",
+            "—",
+            "shown",
+            "—",
+        ],
+    ]
+
+
+def watching_notes(res: dict[str, Any]) -> list[str]:
+    """Why a watching goal was missed, from this run's own breakdown, and what would close it."""
+    g, f = GOALS, _fig(res, "watching")
+    if not f:
+        return []
+    out = []
+    ops, t = f["ours_by_operation"], f["totals"]
+    if f["ratio"] > g["watching_ratio"]:
+        reads = ops.get("get_session", 0)
+        old = f["rereads"]["old_open"]
+        every = f["workload"]["candidates_every"]
+        estimate = (t["ours"] - old + old / every) / t["baseline"]
+        out.append(
+            f"- **Watching requests** ({f['ratio']:.3f}× the poller's). Of the watcher's {t['ours']:,} requests, "
+            f"{ops.get('list_sessions', 0):,} are the first sessions page of each interview on each pass and "
+            f"{ops.get('list_candidates', 0):,} candidates lists (together {f['floor_ratio']:.3f}× the poller's), "
+            f"and {reads:,} are `get_session` re-reads of open sessions beyond the first page: "
+            + "; ".join(f"{n:,} of sessions {watching.REREAD_KINDS[k]}" for k, n in f["rereads"].items() if n)
+            + ". The detector re-reads every such session on every pass, so each IN_PROGRESS session left from "
+            "days ago (a candidate who is not coming back) costs one request a pass for as long as it stays "
+            "open. What would close it (`src/aural_mcp/watch/detector.py`): re-read a session open for longer "
+            f"than a day only on every {every}th pass, as the candidates list is read; here that would bring the "
+            f"ratio to about {estimate:.3f}× (an estimate from this run's counts, not a measurement)."
+        )
+    c = f["completeness"]
+    if not _watching_complete(f):
+        problems = {
+            "the watcher did not find": sorted(set(c["missing_from_ours"]) | set(c["ours_missing_made"])),
+            "the watcher announced events the workload did not make": sorted(
+                set(c["extra_in_ours"]) | set(c["ours_not_made"])
+            ),
+            "the poller did not find": c["baseline_missing_made"],
+        }
+        out.append(
+            f"- **Watching completeness** ({c['ours_vs_baseline']:.1%} of the poller's events): "
+            + "; ".join(
+                f"{what} {', '.join(events[:12])}{' …' if len(events) > 12 else ''}"
+                for what, events in problems.items()
+                if events
+            )
+            + ". What closes it: the detector's pass that should have seen them (`src/aural_mcp/watch/detector.py`), "
+            "or, for the poller, `bench/watching.py`."
+        )
+    return out
+
+
+def watching_section(f: dict[str, Any]) -> list[str]:
+    w, t, b, c = f["workload"], f["totals"], f["budget"], f["completeness"]
+    every = w["candidates_every"]
+    lines = [
+        "## 8. Watching",
+        "",
+        "The session watcher (`aural_mcp.watch`) against the poller an SDK user writes by hand "
+        "(`bench/watching.py`), on the same workload in one in-process sandbox, in the same run, counted by "
+        "the API requests the sandbox answered (`Sandbox.stats`), not by time:",
+        "",
+        f"- ours: one `Watcher.run_pass(everything=True)` per round over the {w['interviews']} interviews "
+        "(given by id, as the poller is; watching all of them adds a `list_interviews` request whenever the "
+        "watcher looks for new interviews). "
+        "`everything` polls every interview every round: no credit is taken for the watcher's quiet backoff "
+        f"(a quiet interview is really polled less and less often, down to one pass in {w['max_poll_factor']});",
+        "- the baseline: per round and interview, `list_candidates` and `iter_sessions` to the end (every "
+        "page of `list_sessions`, 100 a page), diffed against the previous round (statuses, analyses, "
+        "candidate ids).",
+        "",
+        f"Workload (seed {w['seed']}): {w['interviews']} interviews, each with {w['existing_sessions']:,} sessions "
+        f"from the 30 days before the run ({w['old_open']} of them IN_PROGRESS and days old, about "
+        f"{w['existing_abandoned']:.0%} ABANDONED, the rest COMPLETED and analysed) and {w['existing_candidates']} candidates; round 0 is each "
+        f"side's first pass (it reads everything and announces nothing: ours {f['first_pass']['ours']} requests, "
+        f"the poller {f['first_pass']['baseline']}). Then {w['rounds']} rounds, {w['round_seconds']:g} simulated "
+        f"seconds apart, with candidates starting, finishing and leaving sessions, analyses landing, "
+        "`end_sessions` completing some (it makes no analysis) and `add_candidates` inviting new ones: "
+        + ", ".join(f"{n} {k}" for k, n in w["changes"].items())
+        + f". Quiet rounds (no candidate does anything; an analysis under way may land): "
+        f"{', '.join(map(str, w['quiet_rounds']))}; the last {w['quiet_tail']} are quiet so that an event the "
+        f"watcher finds with its designed delay (it reads the candidates list on every {every}th pass, or "
+        "when new sessions appear) falls inside the run.",
+        "",
+        "| round | quiet | events made | ours: requests | poller: requests | ratio | events found: ours / poller |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for r in f["rounds"]:
+        e = r["events"]
+        lines.append(
+            f"| {r['round']} | {'yes' if r['quiet'] else ''} | {e['made']} | {r['ours']} | {r['baseline']} | "
+            f"{r['ours'] / r['baseline']:.3f}× | {e['ours']} / {e['baseline']} |"
+        )
+    per_pass = b["per_interview_pass"]
+    late = f["late"]
+    lines += [
+        "",
+        f"- total over the {w['rounds']} rounds: ours {t['ours']:,} requests, the poller {t['baseline']:,}: "
+        f"**{f['ratio']:.3f}×** (goal ≤ {GOALS['watching_ratio']}×); worst round {f['per_round']['worst_ratio']:.3f}×. "
+        "Ours by operation: "
+        + ", ".join(f"`{k}` {n:,}" for k, n in f["ours_by_operation"].items())
+        + "; the `get_session` re-reads were for sessions "
+        + "; ".join(f"{watching.REREAD_KINDS[k]} {n:,}" for k, n in f["rereads"].items() if n)
+        + ".",
+        "- events found (made by the workload / ours / the poller): "
+        + ", ".join(f"`{k}` {v['truth']}/{v['ours']}/{v['baseline']}" for k, v in f["events"].items())
+        + f". Completeness of ours against the poller: {c['ours_vs_baseline']:.0%}"
+        + (f"; missing: {', '.join(c['missing_from_ours'][:12])}" if c["missing_from_ours"] else "")
+        + (f"; not made by the workload: {', '.join(c['ours_not_made'][:12])}" if c["ours_not_made"] else "")
+        + ".",
+        f"- found later than the poller: {late['events']} events"
+        + (
+            f" ({', '.join(f'{n} `{k}`' for k, n in late['by_kind'].items())}), at most {late['max_rounds']} "
+            "rounds late"
+            if late["events"]
+            else ""
+        )
+        + f"; 429 answers: {f['rate_limited']}.",
+        f"- the default budget, {b['share']:.0%} of {b['rate_limit_per_minute']:g} requests a minute = "
+        f"{b['per_minute']:g} a minute, is {b['per_poll']:g} requests per {b['poll_seconds']:g} s poll. At this "
+        f"workload a pass costs ours {per_pass['ours']:.2f} requests per interview and the poller "
+        f"{per_pass['baseline']:.2f}, so the budget keeps this many interviews polled every "
+        f"{b['poll_seconds']:g} s, before any quiet backoff: ours **{b['interviews']['ours']}** "
+        f"({b['per_poll'] / per_pass['ours']:.2f} before rounding down), the poller "
+        f"**{b['interviews']['baseline']}** ({b['per_poll'] / per_pass['baseline']:.2f}).",
+    ]
+    return lines
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -1699,6 +1885,62 @@ def measure(res: dict[str, Any], key: str, fn: Callable[[], Any]) -> None:
     except Exception as exc:  # recorded in RESULTS.md and the exit code; the other figures still run
         res["figures"][key] = {"error": f"{type(exc).__name__}: {exc}"}
         log(f"{key} FAILED:\n{traceback.format_exc()}")
+
+
+def run_shared_figures(
+    res: dict[str, Any], stack: contextlib.ExitStack, wanted: set[str], args: argparse.Namespace
+) -> None:
+    """The figures that share the set-up: the tokenizer, the FastMCP venv and one sandbox subprocess."""
+    log("set-up: tokenizer, FastMCP venv, sandbox")
+    tokenizer.ensure_installed()
+    fastmcp_python = ensure_fastmcp_venv()
+    res["fastmcp_version"] = venv_version(fastmcp_python, "fastmcp")
+    sandbox = SandboxStack(stack)
+    try:
+        sandbox.start()
+        res["sandbox"] = {
+            "server": sandbox.server,
+            "probe_cli": sandbox.probe,
+            "probe_launcher": sandbox.probe_launcher,
+        }
+        fetch_openapi(sandbox)
+    except Pending as exc:
+        for key in FIGURES:
+            if key in wanted - STANDALONE:
+                res["figures"][key] = {"pending": str(exc)}
+        return
+    servers = Servers(sandbox, fastmcp_python)
+    ready = our_server_ready()
+
+    def need_server(fn: Callable[[], Any]) -> Callable[[], Any]:
+        def wrapped() -> Any:
+            if not ready:
+                raise Pending("the MCP server (aural_mcp.server.app) has not landed")
+            return fn()
+
+        return wrapped
+
+    figures: dict[str, Callable[[], Any]] = {
+        "cold_start": need_server(lambda: fig_cold_start(servers, max(10, args.rounds))),
+        "memory": need_server(lambda: fig_memory(servers, 3)),
+        "tokens": need_server(lambda: fig_tokens(servers)),
+        "latency": need_server(lambda: fig_latency(servers, args.calls)),
+        "throughput": need_server(lambda: fig_throughput(servers, args.workers, args.seconds)),
+        "scale": lambda: fig_scale(servers, 30),
+        "screening": need_server(lambda: fig_screening(servers)),
+    }
+    for key, fn in figures.items():
+        if key in wanted:
+            measure(res, key, fn)
+        if key == "cold_start" and key in wanted:
+            res["floor"] = interpreter_floor()
+    if ready and args.only is None:
+        try:
+            res["profile"] = profile_imports()
+            res["profile_build"] = profile_build(servers)
+            res["profile_pieces"] = profile_startup_pieces(servers)
+        except Exception as exc:
+            res["profile"] = {"error": str(exc)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -1722,57 +1964,10 @@ def main(argv: list[str] | None = None) -> int:
     res["machine"] = machine_info()
     res["load_start"] = os.getloadavg()
     with contextlib.ExitStack() as stack:
-        log("set-up: tokenizer, FastMCP venv, sandbox")
-        tokenizer.ensure_installed()
-        fastmcp_python = ensure_fastmcp_venv()
-        res["fastmcp_version"] = venv_version(fastmcp_python, "fastmcp")
-        sandbox = SandboxStack(stack)
-        try:
-            sandbox.start()
-            res["sandbox"] = {
-                "server": sandbox.server,
-                "probe_cli": sandbox.probe,
-                "probe_launcher": sandbox.probe_launcher,
-            }
-            fetch_openapi(sandbox)
-        except Pending as exc:
-            for key in FIGURES:
-                if key in wanted:
-                    res["figures"][key] = {"pending": str(exc)}
-            sandbox = None  # type: ignore[assignment]
-        if sandbox is not None:
-            servers = Servers(sandbox, fastmcp_python)
-            ready = our_server_ready()
-
-            def need_server(fn: Callable[[], Any]) -> Callable[[], Any]:
-                def wrapped() -> Any:
-                    if not ready:
-                        raise Pending("the MCP server (aural_mcp.server.app) has not landed")
-                    return fn()
-
-                return wrapped
-
-            figures: dict[str, Callable[[], Any]] = {
-                "cold_start": need_server(lambda: fig_cold_start(servers, max(10, args.rounds))),
-                "memory": need_server(lambda: fig_memory(servers, 3)),
-                "tokens": need_server(lambda: fig_tokens(servers)),
-                "latency": need_server(lambda: fig_latency(servers, args.calls)),
-                "throughput": need_server(lambda: fig_throughput(servers, args.workers, args.seconds)),
-                "scale": lambda: fig_scale(servers, 30),
-                "screening": need_server(lambda: fig_screening(servers)),
-            }
-            for key, fn in figures.items():
-                if key in wanted:
-                    measure(res, key, fn)
-                if key == "cold_start" and key in wanted:
-                    res["floor"] = interpreter_floor()
-            if ready and args.only is None:
-                try:
-                    res["profile"] = profile_imports()
-                    res["profile_build"] = profile_build(servers)
-                    res["profile_pieces"] = profile_startup_pieces(servers)
-                except Exception as exc:
-                    res["profile"] = {"error": str(exc)}
+        if wanted - STANDALONE:
+            run_shared_figures(res, stack, wanted, args)
+        if "watching" in wanted:
+            measure(res, "watching", watching.fig_watching)
     res["elapsed_s"] = time.perf_counter() - t_start
     res["load_end"] = os.getloadavg()
     md, raw = (ONLY_MD, ONLY_JSON) if args.only else (RESULTS_MD, RESULTS_JSON)

@@ -3,6 +3,7 @@ what it never repeats, what it re-reads, and what survives a restart."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -100,13 +101,19 @@ def test_new_sessions_beyond_a_page_are_all_found(live: Any) -> None:
     anyio.run(main)
 
 
+def _ago(minutes: float) -> str:
+    at = datetime.now(UTC) - timedelta(minutes=minutes)
+    return at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def test_open_sessions_deep_in_the_list_are_read_one_by_one_not_by_paging(live: Any) -> None:
     async def main() -> None:
         async with live.client() as client:
             iid = await published_interview(client)
             running = live.sb.simulate_session(iid, seed=7, status="IN_PROGRESS")["id"]
-            backdate(live.sb, running, "2026-01-01T09:00:00.000Z")
-            live.sb.seed_sessions(iid, 3 * PAGE, "COMPLETED")  # newer, and final
+            backdate(live.sb, running, _ago(100))  # started 100 minutes ago: not yet stale
+            for sid in live.sb.seed_sessions(iid, 3 * PAGE, "COMPLETED"):  # newer, and final
+                backdate(live.sb, sid, _ago(90))
             state = WatchState()
             detector = Detector(client, state)
             await detector.poll(iid)
@@ -118,6 +125,62 @@ def test_open_sessions_deep_in_the_list_are_read_one_by_one_not_by_paging(live: 
             # the first sessions page + one get_session, not four pages (and no candidates list:
             # no new session, and not a 4th pass)
             assert detector.requests - before == 2
+
+    anyio.run(main)
+
+
+def test_sessions_open_for_hours_are_re_read_on_every_fourth_pass_only(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            stale = live.sb.simulate_session(iid, seed=7, status="IN_PROGRESS")["id"]
+            backdate(live.sb, stale, _ago(60 * 5))  # open for five hours
+            for sid in live.sb.seed_sessions(iid, PAGE, "COMPLETED"):
+                backdate(live.sb, sid, _ago(60 * 4))
+            detector = Detector(client, WatchState())
+            await detector.poll(iid)  # pass 1
+            await client.call("end_sessions", {"interviewId": iid, "ids": [stale], "dryRun": False})
+            counts, found = [], []
+            for _ in range(3):  # passes 2-4: the first page only
+                before = detector.requests
+                found += await detector.poll(iid)
+                counts.append(detector.requests - before)
+            assert counts == [1, 1, 1] and found == []
+            found = await detector.poll(iid)  # pass 5 reads it (and the candidates)
+            assert [e.type for e in found] == ["session.completed"] and found[0].session_id == stale
+
+    anyio.run(main)
+
+
+def test_a_session_written_with_an_earlier_start_behind_a_full_page_is_still_found(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            detector = Detector(client, WatchState())
+            await detector.poll(iid)
+            live.sb.seed_sessions(iid, PAGE + 5, "COMPLETED")  # a full page of sessions that started a minute ago
+            await detector.poll(iid)
+            late = live.sb.simulate_session(iid, seed=1)["id"]  # the sandbox dates it from its start
+            backdate(live.sb, late, _ago(5))  # behind the whole first page
+            found = await detector.poll(iid)
+            assert [e.type for e in found if e.session_id == late] == [
+                "session.started", "session.completed", "session.analyzed"
+            ]  # fmt: skip
+
+    anyio.run(main)
+
+
+def test_a_session_completed_long_ago_without_analysis_is_not_awaited(live: Any) -> None:
+    async def main() -> None:
+        async with live.client() as client:
+            iid = await published_interview(client)
+            sid = live.sb.seed_sessions(iid, 1, "COMPLETED")[0]
+            row = live.sb.store.get("sessions", sid)
+            row.update(summary=None, insights=None, updatedAt=_ago(60 * 48))
+            live.sb.store.save_session(row)
+            state = WatchState()
+            await Detector(client, state).poll(iid)
+            assert state.open_sessions(iid) == 0  # ended two days ago: no analysis is coming
 
     anyio.run(main)
 

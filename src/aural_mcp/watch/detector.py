@@ -6,8 +6,9 @@ A pass costs as few requests as the lists allow:
   unless sessions that may still change (IN_PROGRESS, or COMPLETED without analysis yet) lie
   further back; then it pages on while that is cheaper than reading each of them with one
   `get_session`, and reads the rest one by one;
-- sessions that can no longer change (ABANDONED; COMPLETED and analysed, or awaited for analysis
-  longer than ANALYSIS_WAIT) are never read again;
+- sessions that can no longer change (ABANDONED; COMPLETED and analysed, or completed longer than
+  ANALYSIS_WAIT ago without one) are never read again, and open ones that started more than
+  STALE_AFTER ago (most are abandoned without a word) only on every CANDIDATES_EVERY-th pass;
 - the candidates list (one request: it is not paginated), for new candidates and the sessions
   they opened, on the first pass, on every CANDIDATES_EVERY-th, and on each pass that finds new
   sessions (which may be candidates' invites opened). So a quiet pass is one request.
@@ -43,6 +44,12 @@ logger = logging.getLogger("aural_mcp.watch")
 
 PAGE = 100  # the API's largest page
 CANDIDATES_EVERY = 4  # the candidates list is read on every 4th pass, and whenever new sessions appear
+STALE_AFTER = timedelta(hours=2)  # an open session older than this is re-read on every 4th pass only
+# The list is ordered by start time, and a session is listed from its start, so every session that
+# started before the last pass was seen then; but a row may be written with an earlier start than
+# its writing (the sandbox's instant simulations are), so paging goes on through sessions that
+# started up to this long before the last pass.
+NEW_SESSION_SLACK = timedelta(minutes=15)
 ANALYSIS_WAIT = timedelta(hours=24)  # a COMPLETED session still unanalysed after this is left alone
 NAME_CHARS = 200  # names and emails in event payloads are cut to this
 
@@ -66,14 +73,28 @@ def _status(row: dict[str, Any]) -> str:
     return status if isinstance(status, str) and status else "UNKNOWN"
 
 
-def _older_than(iso: str | None, age: timedelta) -> bool:
+def _parse_time(iso: str | None) -> datetime | None:
+    """An API time as an aware datetime (UTC when it has no offset), or None."""
     if not iso:
-        return False
+        return None
     try:
-        at = datetime.fromisoformat(iso.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(iso.strip().replace("Z", "+00:00"))
     except ValueError:
+        return None
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _older_than(iso: str | None, age: timedelta) -> bool:
+    at = _parse_time(iso)
+    return at is not None and datetime.now(UTC) - at > age
+
+
+def _past_known(page: list[dict[str, Any]], known: dict[str, SessionMark], recent: datetime | None) -> bool:
+    """Has paging reached known sessions that started before `recent` (or known ones, if it cannot tell)?"""
+    if not any(row["id"] in known for row in page):
         return False
-    return datetime.now(UTC) - at > age
+    last = _parse_time(page[-1].get("createdAt") if isinstance(page[-1].get("createdAt"), str) else None)
+    return recent is None or last is None or last < recent
 
 
 class Detector:
@@ -113,12 +134,13 @@ class Detector:
     async def _pass(self, iid: str, announce_existing: bool) -> list[ev.Event]:
         silent = not self.state.knows(iid) and not announce_existing
         known = self.state.sessions(iid)
-        rows = await self._session_rows(iid, known, full=silent)
         passes = self._passes[iid] = self._passes.get(iid, 0) + 1
+        thorough = passes % CANDIDATES_EVERY == 1
+        rows = await self._session_rows(iid, known, full=silent, thorough=thorough)
         known_candidates = self.state.candidates(iid)
         candidates: dict[str, str | None] = {}
         found: list[NewEvent] = []
-        if passes % CANDIDATES_EVERY == 1 or any(sid not in known for sid in rows):
+        if thorough or any(sid not in known for sid in rows):
             candidate_rows = _dicts((await self._call("list_candidates", {"interviewId": iid})).get("data"))
             candidates = {c["id"]: _text(c.get("sessionId"), 64) for c in candidate_rows}
             if not silent:
@@ -136,9 +158,16 @@ class Detector:
                 found += self._session_events(iid, row, before, mark)
         return self.state.record(iid, sessions=marks, candidates=candidates, events=found)
 
-    async def _session_rows(self, iid: str, known: dict[str, SessionMark], *, full: bool) -> dict[str, dict[str, Any]]:
+    async def _session_rows(
+        self, iid: str, known: dict[str, SessionMark], *, full: bool, thorough: bool
+    ) -> dict[str, dict[str, Any]]:
         """The list rows worth comparing (and detail rows for open sessions the pages did not reach)."""
-        open_ids = {sid for sid, m in known.items() if not m.final}
+        open_ids = {
+            sid for sid, m in known.items()
+            if not m.final and (thorough or not _older_than(m.created_at, STALE_AFTER))
+        }  # fmt: skip
+        last_pass = _parse_time(self.state.polled_at(iid))
+        recent = last_pass - NEW_SESSION_SLACK if last_pass is not None else None
         rows: dict[str, dict[str, Any]] = {}
         cursors: set[str] = set()
         cursor: str | None = None
@@ -155,7 +184,7 @@ class Detector:
                 break
             cursors.add(next_cursor)
             cursor = next_cursor
-            if full or not any(row["id"] in known for row in page):
+            if full or not _past_known(page, known, recent):
                 continue  # a baseline reads everything; new sessions may fill more than a page
             unread = open_ids - rows.keys()
             if not unread or not self._paging_is_cheaper(known, unread, page):
@@ -182,8 +211,9 @@ class Detector:
         status = _status(row)
         done = analyzed(row) or bool(before and before.analyzed)
         completed_seen = before.completed_seen_at if before else None
-        if status == "COMPLETED" and completed_seen is None:
-            completed_seen = now_iso()
+        if status == "COMPLETED" and completed_seen is None:  # the list's updatedAt is when it ended
+            updated = row.get("updatedAt")
+            completed_seen = updated if isinstance(updated, str) and _parse_time(updated) else now_iso()
         final = (
             bool(row.get("_gone"))
             or status == "ABANDONED"

@@ -165,6 +165,11 @@ class WatchState:
     def knows(self, interview_id: str) -> bool:
         return self._db.execute("SELECT 1 FROM interviews WHERE id=?", (interview_id,)).fetchone() is not None
 
+    def polled_at(self, interview_id: str) -> str | None:
+        """When the last pass over the interview was written (ISO), or None if there was none."""
+        row = self._db.execute("SELECT polled_at FROM interviews WHERE id=?", (interview_id,)).fetchone()
+        return None if row is None else str(row[0])
+
     def interview_ids(self) -> list[str]:
         return [r[0] for r in self._db.execute("SELECT id FROM interviews ORDER BY baseline_at, id")]
 
