@@ -31,6 +31,7 @@ from tests.watch.bridge_helpers import (
     run_watch,
     sandbox,
     state_bytes,
+    wait_until,
     watch_env,
 )
 
@@ -381,3 +382,28 @@ def test_sigterm_lets_the_delivery_in_flight_finish_and_exits_0(world: SandboxWo
             event_id("session.started", sid),
             event_id("session.abandoned", sid),
         ]
+
+
+def test_a_second_process_on_the_same_state_and_target_is_refused_until_the_first_is_gone(
+    world: SandboxWorld, tmp_path: Path
+) -> None:
+    secret = generate_secret()
+    state = tmp_path / "s.sqlite3"
+    receiver = Receiver(secret)
+    iid = world.interview()
+    with receiving(receiver):
+        env = watch_env(world, secret)
+        args = ["--interview", iid, "--webhook", receiver.url, "--state", str(state), "--poll-seconds", "0.2"]
+        log = tmp_path / "stderr.txt"
+        with log.open("w") as err, started([*AURAL_MCP, "watch", *args], env=env, stderr=err, stdin=subprocess.DEVNULL) as first:
+            wait_until(lambda: "watching 1 interview" in log.read_text(), 30, "the first watcher to start")
+            second = run_watch(["--once", *args], env)
+            assert second.returncode == 2
+            assert f"another aural-mcp watch (PID {first.pid} on" in second.stderr and "--state" in second.stderr
+            other = run_watch(["--once", *args[:3], receiver.url + "?other", *args[4:]], env)
+            assert other.returncode == 0, other.stderr  # another target from the same file is not held up
+            first.send_signal(signal.SIGKILL)
+            first.wait(20)
+        # Killed without a word: its claim is left behind, and the next process sees it is gone.
+        again = run_watch(["--once", *args], env)
+        assert again.returncode == 0, again.stderr

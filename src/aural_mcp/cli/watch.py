@@ -220,7 +220,7 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
     from aural_mcp.settings import key_problem
     from aural_mcp.watch import StateError, WatchState, default_state_path
     from aural_mcp.watch.delivery import ExecTarget, WebhookTarget
-    from aural_mcp.watch.outbox import Outbox
+    from aural_mcp.watch.outbox import Outbox, TargetBusyError
 
     opts = options_from_args(args)
     settings = settings_from_args(args)
@@ -262,7 +262,14 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
         if opts.replay is not None:
             return anyio.run(_replay, opts.replay, state, outbox, target)
         assert client is not None
-        return anyio.run(_watch, opts, client, state, outbox, target, path)
+        try:
+            outbox.claim()
+        except TargetBusyError as exc:
+            raise FlagError(str(exc)) from None
+        try:
+            return anyio.run(_watch, opts, client, state, outbox, target, path)
+        finally:
+            outbox.release()
     finally:
         state.close()
 
@@ -374,6 +381,7 @@ class Bridge:
         last_summary = time.monotonic()
         while not self._stopping:
             self._wake = anyio.Event()  # before looking: what is queued from now on wakes the wait below
+            self.outbox.renew()
             before = (self.stats.delivered, self.stats.failed)
             await self._deliver_due(deadline=math.inf)
             if (self.stats.delivered, self.stats.failed) != before:

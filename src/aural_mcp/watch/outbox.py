@@ -11,6 +11,11 @@ Its tables live in the watcher's state file, next to the events:
 - `dead_letters`: events that failed for `retry_for` seconds from their first try, with their
   last error.
 
+One process delivers to a target from a file at a time: `claim()` records it (host and PID) in
+the target's row, and a second process is refused while the first is alive (on this host, by its
+PID; on another, until its claim, renewed as it runs, is LEASE_SECONDS old). A process killed
+with SIGKILL leaves its claim behind; the next one sees the PID is gone and takes over.
+
 Order per session: only the oldest queued event of each session (or candidate) is ever due, so
 a session's later event waits until the earlier one is delivered or dead, while other sessions'
 events go on. An event is marked delivered only after the target acknowledged it (2xx, exit 0),
@@ -21,7 +26,9 @@ in one transaction: a kill between the acknowledgement and the commit re-sends t
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import socket
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -33,13 +40,16 @@ FIRST_RETRY_SECONDS = 1.0
 MAX_RETRY_SECONDS = 600.0  # at most ten minutes between two tries
 RETRY_FOR_SECONDS = 86_400.0  # an event failing for a day is a dead letter
 JITTER = 0.25  # each delay is drawn from +-25% around its doubling step
+LEASE_SECONDS = 300.0  # a claim not renewed for this long is free (it matters only across hosts)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox_targets (
     target TEXT PRIMARY KEY,        -- 'webhook:<hash of the URL>' or 'exec:<hash of the command>'
     label TEXT NOT NULL,            -- what logs show: scheme://host/path, or the program's name
     cursor INTEGER NOT NULL,        -- events up to this seq are queued (or were not for this target)
-    created_at REAL NOT NULL
+    created_at REAL NOT NULL,
+    holder TEXT,                    -- 'host:pid' of the process delivering to it, if any
+    held_until REAL                 -- unix time its claim lasts to, renewed as it runs
 );
 CREATE TABLE IF NOT EXISTS outbox (
     target TEXT NOT NULL,
@@ -92,6 +102,28 @@ def order_key(event: Event) -> str:
     return f"candidate:{event.candidate_id or event.id}"
 
 
+class TargetBusyError(Exception):
+    """Another live process delivers to this target from this state file."""
+
+
+def this_process() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _alive(holder: str) -> bool:
+    """Whether the process that made a claim may still run (a claim from another host: yes)."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process by that number
+        return True
+    return True
+
+
 @dataclass(frozen=True)
 class Pending:
     """A queued event: the event itself, and how its delivery has gone so far."""
@@ -132,6 +164,7 @@ class Outbox:
         self.retry_for = retry_for
         self.clock = clock
         self.rng = rng
+        self._holder: str | None = None
         db = state.connection
         db.executescript(_SCHEMA)  # idempotent
         with state.transaction() as tx:
@@ -140,6 +173,43 @@ class Outbox:
                 (target, label, state.last_seq(), clock()),
             )
             tx.execute("UPDATE outbox_targets SET label=? WHERE target=?", (label, target))
+
+    # --- who delivers ------------------------------------------------------------------------------
+
+    def claim(self, holder: str | None = None) -> None:
+        """Become the process that delivers to this target, or raise TargetBusyError naming the one that does."""
+        holder = holder or this_process()
+        now = self.clock()
+        with self.state.transaction() as db:
+            current, until = db.execute(
+                "SELECT holder, held_until FROM outbox_targets WHERE target=?", (self.target,)
+            ).fetchone()
+            if current and current != holder and (until or 0) > now and _alive(current):
+                host, _, pid = current.rpartition(":")
+                raise TargetBusyError(
+                    f"another aural-mcp watch (PID {pid} on {host}) delivers to {self.label} from {self.state.path}: "
+                    "stop it first, or give this one another --state"
+                )
+            db.execute(
+                "UPDATE outbox_targets SET holder=?, held_until=? WHERE target=?",
+                (holder, now + LEASE_SECONDS, self.target),
+            )
+        self._holder = holder
+
+    def renew(self) -> None:
+        """Keep the claim (called as the process runs)."""
+        with self.state.transaction() as db:
+            db.execute(
+                "UPDATE outbox_targets SET held_until=? WHERE target=? AND holder=?",
+                (self.clock() + LEASE_SECONDS, self.target, self._holder),
+            )
+
+    def release(self) -> None:
+        with self.state.transaction() as db:
+            db.execute(
+                "UPDATE outbox_targets SET holder=NULL, held_until=NULL WHERE target=? AND holder=?",
+                (self.target, self._holder),
+            )
 
     # --- queuing ---------------------------------------------------------------------------------
 
