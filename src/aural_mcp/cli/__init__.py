@@ -1,7 +1,7 @@
-"""`aural-mcp` command line: serve | sandbox | demo | config | doctor.
+"""`aural-mcp` command line: serve | sandbox | demo | config | doctor | watch.
 
 The flags of every command are here; each command's implementation is a module of this package
-(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`), except `sandbox`, which is the sandbox's
+(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`, `cli.watch`), except `sandbox`, which is the sandbox's
 own (`aural_mcp.sandbox.cli`).
 
 Each command imports its implementation only when chosen: a stdio server is spawned for every
@@ -151,6 +151,45 @@ def build_parser() -> argparse.ArgumentParser:
     doctor = sub.add_parser("doctor", help="check the API key and base URL and print usage")
     doctor.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     doctor.add_argument("--timeout", type=float, default=10.0, help="seconds per request (default 10)")
+
+    watch = sub.add_parser(
+        "watch", help="deliver session events as signed webhooks (or to a command), until stopped or --once"
+    )
+    watch.add_argument(
+        "--interview", dest="interviews", action="append", default=[], metavar="ID", help="watch this interview (repeat)"
+    )
+    watch.add_argument("--all", action="store_true", help="watch every interview the key can see")
+    watch.add_argument("--webhook", default=None, metavar="URL", help="POST each event here, signed (Standard Webhooks)")
+    watch.add_argument(
+        "--exec", dest="exec_command", default=None, metavar="CMD", help="run CMD per event, the JSON on its stdin"
+    )
+    watch.add_argument(
+        "--secret-env",
+        default="AURAL_WEBHOOK_SECRET",
+        metavar="NAME",
+        help="the environment variable holding the whsec_ signing secret (default AURAL_WEBHOOK_SECRET)",
+    )
+    watch.add_argument("--state", default=None, metavar="PATH", help="the watcher's SQLite file (or AURAL_WATCH_STATE)")
+    watch.add_argument("--poll-seconds", default=None, metavar="N", help="poll each busy interview this often (default 30)")
+    watch.add_argument(
+        "--retry-for",
+        default=None,
+        metavar="SECONDS",
+        help="retry a failing event this long before it is a dead letter (default 86400, a day)",
+    )
+    watch.add_argument("--once", action="store_true", help="one pass, deliver what is due, exit (for cron)")
+    watch.add_argument("--replay", default=None, metavar="EVENT_ID", help="re-send one stored event now and exit")
+    watch.add_argument("--new-secret", action="store_true", help="print a new whsec_ signing secret and exit")
+    watch.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
+    watch.add_argument(
+        "--rate-limit", default=None, metavar="N/SECONDS", help="the key's rate limit (or AURAL_RATE_LIMIT; default 60/60)"
+    )
+    watch.add_argument(
+        "--watch-share",
+        default=None,
+        metavar="SHARE",
+        help="the share of the rate limit to use, e.g. 0.2 (or AURAL_WATCH_SHARE; default 0.2)",
+    )
     return parser
 
 
@@ -180,6 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command == "doctor":
         from aural_mcp.cli.doctor import main as run
+
+        return run(args)
+    if args.command == "watch":
+        from aural_mcp.cli.watch import main as run
 
         return run(args)
     parser.print_help(sys.stderr)
