@@ -48,6 +48,7 @@ FORBIDDEN_PREFIXES = (
     "aural_mcp.cli.config",
     "aural_mcp.cli.watch",
     "aural_mcp.webhooks",  # signing is the webhook bridge's and receivers' business
+    "aural_mcp.watch",  # the session watcher: opened on the first wait or subscription
     "schemathesis",  # test-only libraries
     "hypothesis",
     "pytest",

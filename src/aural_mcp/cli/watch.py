@@ -218,9 +218,10 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
     from aural_mcp.api import AuralClient
     from aural_mcp.api.errors import ConfigurationError
     from aural_mcp.settings import key_problem
-    from aural_mcp.watch import StateError, WatchState, default_state_path
+    from aural_mcp.watch import StateError, WatchState
     from aural_mcp.watch.delivery import ExecTarget, WebhookTarget
     from aural_mcp.watch.outbox import Outbox, TargetBusyError
+    from aural_mcp.watch.state import state_location
 
     opts = options_from_args(args)
     settings = settings_from_args(args)
@@ -238,11 +239,7 @@ def _main(args: argparse.Namespace, secrets: list[str]) -> int:
             client = AuralClient.from_settings(settings)
         except ConfigurationError as exc:
             raise FlagError(exc.message) from None
-    if settings.watch_state:
-        path = settings.watch_state
-    else:
-        assert client is not None
-        path = str(default_state_path(client.account))
+    path = state_location(settings, client.account if client is not None else None)
     try:
         state = WatchState(path)
     except StateError as exc:

@@ -48,18 +48,6 @@ _INTERVIEW_URI = re.compile(r"aural://interviews/([^/]+)(?:/invites\.csv)?")
 _SESSION_URI = re.compile(r"aural://sessions/([^/]+)(?:/transcript)?")
 
 
-def state_location(settings: Settings, account: str) -> str:
-    """Where the watcher state lives: `--state`, else memory for the in-memory sandbox, else the
-    account's file in the user's data folder."""
-    if settings.watch_state:
-        return settings.watch_state
-    if settings.sandbox and settings.sandbox_db in (None, ":memory:"):
-        return ":memory:"
-    from aural_mcp.watch import default_state_path
-
-    return str(default_state_path(account))
-
-
 def uris_of(event: Event) -> list[str]:
     """The resources an event changes."""
     iid = event.interview_id
@@ -114,6 +102,7 @@ class Watching:
         if self.watcher is not None:
             return self.watcher
         from aural_mcp.watch import Watcher, WatchState
+        from aural_mcp.watch.state import state_location
 
         state = WatchState(state_location(self.settings, self.client().account))
         kw: dict[str, Any] = {} if self.poll_seconds is None else {"poll_seconds": self.poll_seconds}

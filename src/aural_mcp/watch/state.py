@@ -83,6 +83,18 @@ def default_state_path(account: str) -> Path:
     return data_folder() / f"watch-{account}.sqlite3"
 
 
+def state_location(settings: Any, account: str | None) -> str:
+    """Where a command's watcher state lives: `--state` (AURAL_WATCH_STATE), else memory for the
+    in-memory sandbox (its ids are gone at exit), else the account's file in the data folder."""
+    if settings.watch_state:
+        return str(settings.watch_state)
+    if getattr(settings, "sandbox", False) and getattr(settings, "sandbox_db", None) in (None, MEMORY):
+        return MEMORY
+    if account is None:
+        raise ValueError("the account is needed to find its default watcher state")
+    return str(default_state_path(account))
+
+
 @dataclass
 class SessionMark:
     """What the watcher last knew of one session."""
