@@ -19,6 +19,7 @@ DEMO_STEPS = [
     "publish_interview",
     "add_candidates",
     "simulate_session",
+    "wait_for_sessions",
     "list_sessions",
     "get_session",
     "read resource aural://sessions/",
@@ -38,7 +39,8 @@ def test_demo_walks_the_lifecycle() -> None:
     positions = [out.find(step) for step in DEMO_STEPS]
     assert all(p >= 0 for p in positions), [s for s, p in zip(DEMO_STEPS, positions, strict=True) if p < 0]
     assert positions == sorted(positions)
-    assert out.count("simulate_session(") == 2
+    assert out.count("simulate_session(") == 3
+    assert "completeAfterSeconds=2" in out and "1 COMPLETED of interview" in out  # the wait saw it finish
     assert "SINGLE_CHOICE" in out and "CODING" in out and "OPEN_ENDED" in out
     assert "Done in" in out and "FAILED" not in out
     assert "Traceback" not in out + done.stderr

@@ -188,9 +188,22 @@ async def walk(walker: Walk, check: Callable[[bool, str], None]) -> dict[str, in
             lines=2,
         )
         session_ids.append(_one_id(simulated, "session"))
+    # A third candidate is still answering: the session completes by itself in two seconds, and
+    # the agent waits for it instead of polling.
+    running = await walker.call(
+        "simulate_session",
+        {"interviewId": interview_id, "participantName": "Sam Rivera", "seed": 3, "completeAfterSeconds": 2},
+        lines=2,
+    )
+    running_id = _one_id(running, "session")
+    waited = await walker.call(
+        "wait_for_sessions", {"interviewId": interview_id, "status": "COMPLETED", "timeoutSeconds": 30}, lines=3
+    )
+    check(running_id in result_text(waited), "wait_for_sessions returned when the third session completed")
+    session_ids.append(running_id)
     listed = await walker.call("list_sessions", {"interviewId": interview_id}, lines=4)
     listed_ids = set(find_ids(listed)) | set(_UUID.findall(result_text(listed)))
-    check(all(s in listed_ids for s in session_ids), "list_sessions shows both simulated sessions")
+    check(all(s in listed_ids for s in session_ids), "list_sessions shows the three simulated sessions")
     session_id = session_ids[0]
     await walker.call("get_session", {"sessionId": session_id}, lines=4)
     transcript = await walker.read(f"aural://sessions/{session_id}/transcript")
