@@ -128,7 +128,9 @@ class Sandbox:
             faults = FaultSpec.parse(faults)
         self.faults = FaultInjector(faults) if faults is not None and faults.rate > 0 else None
         self.public_url = public_url
-        self._stats: dict[str, Any] = {"requests": 0, "api_requests": 0, "rate_limited": 0, "by_status": {}}
+        self._stats: dict[str, Any] = {
+            "requests": 0, "api_requests": 0, "rate_limited": 0, "by_status": {}, "by_route": {}
+        }  # fmt: skip
         self._stats_lock = threading.Lock()
         self._openapi: dict[str, Any] | None = None
         routes = []
@@ -142,7 +144,7 @@ class Sandbox:
                 own if kind == "public" else self._keyed(own, rate_limited=False)
             )
         for path, methods in by_path.items():
-            routes.append(Route(path, self._dispatch(methods), methods=[*methods, "OPTIONS"]))
+            routes.append(Route(path, self._dispatch(path, methods), methods=[*methods, "OPTIONS"]))
         self._starlette = Starlette(
             routes=routes,
             exception_handlers={404: pages.not_found_page, 405: self._method_not_allowed},
@@ -397,7 +399,9 @@ class Sandbox:
         headers = getattr(exc, "headers", None) or {}
         return Response(b"", 405, headers=headers)
 
-    def _dispatch(self, methods: dict[str, Callable[[Request], Awaitable[Response]]]) -> Callable[..., Any]:
+    def _dispatch(
+        self, path: str, methods: dict[str, Callable[[Request], Awaitable[Response]]]
+    ) -> Callable[..., Any]:
         allow = {*methods, "OPTIONS", *(["HEAD"] if "GET" in methods else [])}
         allow_header = ", ".join(sorted(allow))
 
@@ -408,6 +412,9 @@ class Sandbox:
             handler = methods.get(method)
             if handler is None:
                 raise HTTPException(405, headers={"Allow": ", ".join(methods)})
+            route = f"{method} {path}"  # the route's template, e.g. "PATCH /api/v1/questions/{id}"
+            with self._stats_lock:
+                self._stats["by_route"][route] = self._stats["by_route"].get(route, 0) + 1
             return await handler(request)
 
         return endpoint
