@@ -49,6 +49,9 @@ FORBIDDEN_PREFIXES = (
     "aural_mcp.cli.watch",
     "aural_mcp.webhooks",  # signing is the webhook bridge's and receivers' business
     "aural_mcp.watch",  # the session watcher: opened on the first wait or subscription
+    "aural_mcp.pipelines",  # plan/apply, invite, export: their commands and tools load them
+    "tqdm",  # the pipeline commands' progress bar
+    "yaml",  # interview spec files
     "schemathesis",  # test-only libraries
     "hypothesis",
     "pytest",
