@@ -45,7 +45,14 @@ def test_time_left_is_the_larger_of_the_observed_rate_and_the_pacing_floor():
 
 
 def test_seconds_are_shown_short():
-    assert [format_seconds(s) for s in (None, float("inf"), 0.2, 45, 125, 3720)] == ["?", "?", "1s", "45s", "2m05s", "1h02m"]
+    assert [format_seconds(s) for s in (None, float("inf"), 0.2, 45, 125, 3720)] == [
+        "?",
+        "?",
+        "1s",
+        "45s",
+        "2m05s",
+        "1h02m",
+    ]
 
 
 def test_without_a_tty_it_prints_one_line_per_update():
@@ -53,7 +60,10 @@ def test_without_a_tty_it_prints_one_line_per_update():
     show = stderr_progress(out, pacer=Pacer(60, 60.0), requests_per_unit=1 / 500)
     show(ProgressUpdate("invite", 500, 1170, "candidates", "chunk 1 of 3 sent"))
     show(ProgressUpdate("export", 3, None, "sessions"))
-    assert out.getvalue().splitlines() == ["invite: 500/1170 candidates (chunk 1 of 3 sent)", "export: 3 sessions"]
+    assert out.getvalue().splitlines() == [
+        "invite: 500/1170 candidates (chunk 1 of 3 sent)",
+        "export: 3 sessions",
+    ]
 
 
 CHILD = textwrap.dedent(
@@ -72,13 +82,17 @@ CHILD = textwrap.dedent(
 def _run_child(stderr_is_tty: bool) -> str:
     env = {**os.environ, "COLUMNS": "100"}
     if not stderr_is_tty:
-        done = subprocess.run([sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-c", CHILD], capture_output=True, text=True, env=env, timeout=60
+        )
         assert done.returncode == 0, done.stderr
         return done.stderr
     master, slave = pty.openpty()
     ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # 24 rows, 100 columns
     try:
-        child = subprocess.Popen([sys.executable, "-c", CHILD], stderr=slave, stdout=subprocess.DEVNULL, env=env)
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD], stderr=slave, stdout=subprocess.DEVNULL, env=env
+        )
         os.close(slave)
         chunks: list[bytes] = []
         while True:

@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from .. import operations
 from ..settings import DEFAULT_MAX_RESPONSE_BYTES, account_fingerprint
 from . import envelope, errors, requests
-from .pacing import DEFAULT_BACKGROUND_SHARE, Pacer
+from .pacing import DEFAULT_BACKGROUND_SHARE, OnWait, Pacer
 from .sending import Limits, Sender
 
 
@@ -248,13 +248,19 @@ class AuralClient:
     # --- the generic core ------------------------------------------------------------------
 
     async def call(
-        self, operation: str, args: dict[str, Any] | None = None, *, background: bool = False
+        self,
+        operation: str,
+        args: dict[str, Any] | None = None,
+        *,
+        background: bool = False,
+        on_wait: OnWait | None = None,
     ) -> dict[str, Any]:
         """Run a registry operation with its API-named arguments; return the decoded JSON envelope,
         checked against the operation's response (`data` of its kind, odd rows skipped).
 
         `background=True` (the session watcher's polls) sends it only when no other request is
-        waiting and within the pacer's background share of the rate limit."""
+        waiting and within the pacer's background share of the rate limit. `on_wait(seconds_left)`
+        is awaited while pacing holds the request for more than a second, about every second."""
         op = requests.operation(operation)
         args = dict(args or {})
         request = requests.build(op, args)
@@ -268,6 +274,7 @@ class AuralClient:
             label=op.name,
             check=check,
             background=background,
+            on_wait=on_wait,
         )
         return envelope.checked(op, payload, check=check, sender=self._sender)
 

@@ -22,13 +22,17 @@ from __future__ import annotations
 import math
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import anyio
 
-__all__ = ["DEFAULT_BACKGROUND_SHARE", "Pacer"]
+__all__ = ["DEFAULT_BACKGROUND_SHARE", "OnWait", "Pacer"]
 
 DEFAULT_BACKGROUND_SHARE = 0.2  # of the rate limit, for the session watcher
+WAIT_REPORT_SECONDS = 1.0  # waits longer than this are reported to `acquire(on_wait=...)`, about this often
+
+# Told the seconds left of a wait for a slot (an MCP tool sends them as progress notifications).
+OnWait = Callable[[float], Awaitable[None]]
 
 
 class Pacer:
@@ -107,9 +111,14 @@ class Pacer:
             return done[0] + self.window - now
         return math.inf
 
-    async def acquire(self, *, background: bool = False) -> None:
-        """Wait for a free slot and take it. Cancellation-safe: nothing is taken if cancelled."""
+    async def acquire(self, *, background: bool = False, on_wait: OnWait | None = None) -> None:
+        """Wait for a free slot and take it. Cancellation-safe: nothing is taken if cancelled.
+
+        `on_wait(seconds_left)` is awaited when the wait is known to last more than a second, then
+        about every second until the slot is taken (a wait on in-flight requests has no known end
+        and is not reported)."""
         started: float | None = None
+        reporting = False
         try:
             while True:
                 wait = self.delay(background=background)
@@ -122,10 +131,15 @@ class Pacer:
                     started = self._clock()
                     self._foreground_waiting += 1
                     self.stats["foreground_waits"] += 1
+                timeout = None if math.isinf(wait) else wait
+                if on_wait is not None and timeout is not None and (reporting or wait > WAIT_REPORT_SECONDS):
+                    reporting = True
+                    await on_wait(wait)
+                    timeout = min(timeout, WAIT_REPORT_SECONDS)
                 if self._changed is None:
                     self._changed = anyio.Event()
                 event = self._changed
-                with anyio.move_on_after(None if math.isinf(wait) else wait):
+                with anyio.move_on_after(timeout):
                     await event.wait()
         finally:
             if started is not None:

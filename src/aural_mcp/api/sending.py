@@ -30,7 +30,7 @@ import httpx2
 
 from ..settings import mask_secret
 from . import errors
-from .pacing import Pacer
+from .pacing import OnWait, Pacer
 
 log = logging.getLogger("aural_mcp.api")
 
@@ -172,10 +172,12 @@ class Sender:
         check: str | None,
         keyed: bool = True,
         background: bool = False,
+        on_wait: OnWait | None = None,
     ) -> dict[str, Any]:
         """The decoded JSON object a 2xx answer carries; every other outcome is a typed error.
 
-        A `background` request gives way to foreground ones (see `pacing.py`)."""
+        A `background` request gives way to foreground ones (see `pacing.py`). `on_wait` is told
+        the seconds left whenever pacing (or a 429's wait) holds an attempt for more than a second."""
         limits = self.limits
         headers: dict[str, str] = {}
         if content is not None:
@@ -193,7 +195,7 @@ class Sender:
             if attempt > 1:
                 self.stats["retries"] += 1
             if keyed:
-                await self.pacer.acquire(background=background)
+                await self.pacer.acquire(background=background, on_wait=on_wait)
             failure: httpx2.TransportError | None = None
             answer: _Answer | None = None
             started = anyio.current_time()

@@ -48,7 +48,9 @@ def seconds_left(
         estimates.append(elapsed / done * remaining)
     if pacer is not None and requests_per_unit is not None:
         estimates.append(
-            pacing_floor(remaining, requests_per_unit=requests_per_unit, limit=pacer.limit, window=pacer.window)
+            pacing_floor(
+                remaining, requests_per_unit=requests_per_unit, limit=pacer.limit, window=pacer.window
+            )
         )
     return max(estimates) if estimates else None
 

@@ -211,7 +211,7 @@ def _says_null_clears_per_field(description: str, operation: Operation | None) -
     return not creates and "null clears" not in description
 
 
-def operation_tool(op: Operation, handler: Handler, secret: Callable[[], str | None]) -> SchemaTool:
+def operation_tool(op: Operation, handler: ContextHandler, secret: Callable[[], str | None]) -> SchemaTool:
     return make_tool(
         name=op.name,
         title=op.summary,
@@ -223,4 +223,5 @@ def operation_tool(op: Operation, handler: Handler, secret: Callable[[], str | N
         secret=secret,
         changes=op.changes,
         operation=op,
+        with_context=True,  # a call held by pacing reports the wait as progress
     )

@@ -1,8 +1,15 @@
-"""The handler every registry operation's tool runs: send the call, render the answer."""
+"""The handler every registry operation's tool runs: send the call, render the answer.
+
+A call that the key's pacing holds for more than a second reports the wait as progress
+notifications (when the client sent a progressToken), so the agent's client can show why
+nothing is happening: "waiting 12 s for the rate limit (60 requests per 60 s)".
+"""
 
 from __future__ import annotations
 
 import logging
+import math
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -10,8 +17,9 @@ from mcp_types import CallToolResult
 
 from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
+from aural_mcp.api.pacing import OnWait, Pacer
 from aural_mcp.server import render
-from aural_mcp.server.tools.base import Handler, text_result
+from aural_mcp.server.tools.base import ContextHandler, text_result
 from aural_mcp.server.tools.errors import explain
 from aural_mcp.server.tools.interviews import archived_note, page_without_overlap
 from aural_mcp.server.tools.sessions import transcript_links
@@ -22,13 +30,36 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aural_mcp.server")
 
 
-def operation_handler(op: operations.Operation, runtime: Runtime) -> Handler:
-    async def handler(args: dict[str, Any]) -> CallToolResult:
+def pacing_progress(context: Any, pacer: Pacer) -> OnWait:
+    """An `on_wait` for `AuralClient.call` that reports a pacing wait through the request's MCP
+    context (a no-op for a request without a progressToken). Progress is the seconds waited, of
+    the whole wait; it never goes back, even when a 429 lengthens the wait."""
+    waited = 0.0
+    total: float | None = None
+
+    async def on_wait(seconds_left: float) -> None:
+        nonlocal waited, total
+        if total is None or waited + seconds_left > total:
+            total = float(math.ceil(waited + seconds_left))
+        waited = max(waited, total - seconds_left)
+        message = (
+            f"waiting {math.ceil(seconds_left)} s for the rate limit "
+            f"({pacer.limit} requests per {pacer.window:g} s)"
+        )
+        with suppress(Exception):  # a client that went away must not fail the call
+            await context.report_progress(waited, total, message)
+
+    return on_wait
+
+
+def operation_handler(op: operations.Operation, runtime: Runtime) -> ContextHandler:
+    async def handler(args: dict[str, Any], context: Any) -> CallToolResult:
         try:
             if op.pages_overlap:
                 envelope = await page_without_overlap(runtime, op, args)
             else:
-                envelope = await runtime.client.call(op.name, args)
+                client = runtime.client
+                envelope = await client.call(op.name, args, on_wait=pacing_progress(context, client.pacer))
         except AuralError as exc:
             logger.info("%s failed: %s", op.name, exc.code)
             raise ToolError(explain(op.name, args, exc)) from exc
