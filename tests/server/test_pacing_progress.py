@@ -80,3 +80,30 @@ async def test_the_call_pacing_holds_reports_its_wait_and_the_others_send_no_pro
     # Without a token: none. Every notification that arrived is one of the third call's, by its token.
     assert fifth == []
     assert len(on_the_wire) == len(third) and len({n.params.progress_token for n in on_the_wire}) == 1
+
+
+async def test_a_job_tool_reports_the_pacing_waits_of_all_its_requests_as_one_rising_count() -> None:
+    with serve_in_process(settings()) as running:
+        sandbox = running.server.runtime.open_sandbox()  # type: ignore[attr-defined]
+        with anyio.fail_after(60):
+            async with (
+                create_mcp_http_client(headers=AUTH) as http,
+                Client(streamable_http_client(running.url, http_client=http)) as client,
+            ):
+                created = await client.call_tool("create_interview", {"title": "Paced review"})
+                iid = created.structured_content["data"]["id"]  # type: ignore[index]
+                row = sandbox.store.get("interviews", iid)  # open to anyone, without the publish request
+                sandbox.store.save_interview({**row, "requireInvite": False})
+                for seed in (1, 2, 3):
+                    sandbox.simulate_session(iid, seed=seed, status="COMPLETED")
+                seen: list[tuple[float, float | None, str | None]] = []
+
+                async def on_progress(done: float, total: float | None, message: str | None) -> None:
+                    seen.append((done, total, message))
+
+                # One list and three reads at 2 requests per 3 s: the call waits twice.
+                result = await client.call_tool("compare_sessions", {"interviewId": iid}, progress_callback=on_progress)
+                assert not result.is_error, result.content
+    assert len(seen) >= 2, seen
+    assert all(m is not None and WAITING.fullmatch(m) for _, _, m in seen), seen
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)  # one count for the whole call

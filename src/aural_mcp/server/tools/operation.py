@@ -8,8 +8,6 @@ nothing is happening: "waiting 12 s for the rate limit (60 requests per 60 s)".
 from __future__ import annotations
 
 import logging
-import math
-from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -17,39 +15,17 @@ from mcp_types import CallToolResult
 
 from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
-from aural_mcp.api.pacing import OnWait, Pacer
 from aural_mcp.server import render
 from aural_mcp.server.tools.base import ContextHandler, text_result
 from aural_mcp.server.tools.errors import explain
 from aural_mcp.server.tools.interviews import archived_note, page_without_overlap
+from aural_mcp.server.tools.progress import pacing_progress
 from aural_mcp.server.tools.sessions import transcript_links
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime
 
 logger = logging.getLogger("aural_mcp.server")
-
-
-def pacing_progress(context: Any, pacer: Pacer) -> OnWait:
-    """An `on_wait` for `AuralClient.call` that reports a pacing wait through the request's MCP
-    context (a no-op for a request without a progressToken). Progress is the seconds waited, of
-    the whole wait; it never goes back, even when a 429 lengthens the wait."""
-    waited = 0.0
-    total: float | None = None
-
-    async def on_wait(seconds_left: float) -> None:
-        nonlocal waited, total
-        if total is None or waited + seconds_left > total:
-            total = float(math.ceil(waited + seconds_left))
-        waited = max(waited, total - seconds_left)
-        message = (
-            f"waiting {math.ceil(seconds_left)} s for the rate limit "
-            f"({pacer.limit} requests per {pacer.window:g} s)"
-        )
-        with suppress(Exception):  # a client that went away must not fail the call
-            await context.report_progress(waited, total, message)
-
-    return on_wait
 
 
 def operation_handler(op: operations.Operation, runtime: Runtime) -> ContextHandler:

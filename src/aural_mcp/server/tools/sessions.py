@@ -16,12 +16,14 @@ from mcp_types import CallToolResult, ResourceLink, ToolAnnotations
 
 from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
+from aural_mcp.api.pacing import OnWait
 from aural_mcp.server.render import review
 from aural_mcp.server.render.fit import TEXT_LIMIT
 from aural_mcp.server.render.safe import Marker, as_dict, dicts, number, raw
 from aural_mcp.server.render.sessions import transcript_markdown
 from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
 from aural_mcp.server.tools.errors import explain
+from aural_mcp.server.tools.progress import pacing_progress
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime
@@ -75,15 +77,19 @@ def _annotations(title: str) -> ToolAnnotations:
     )
 
 
-async def _call(runtime: Runtime, op: str, args: dict[str, Any], tool: str) -> dict[str, Any]:
+async def _call(
+    runtime: Runtime, op: str, args: dict[str, Any], tool: str, on_wait: OnWait | None = None
+) -> dict[str, Any]:
     try:
-        return await runtime.client.call(op, args)
+        return await runtime.client.call(op, args, on_wait=on_wait)
     except AuralError as exc:
         logger.info("%s: %s failed: %s", tool, op, exc.code)
         raise ToolError(explain(op, args, exc)) from exc
 
 
-async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, Any]:
+async def build_scoreboard(
+    runtime: Runtime, args: dict[str, Any], on_wait: OnWait | None = None
+) -> dict[str, Any]:
     """The scoreboard projection: one list page (unless sessionIds are given) and one read per session.
 
     A read that fails is a flagged row, not a failed call; a failed list is a tool error.
@@ -100,7 +106,7 @@ async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
         page_args: dict[str, Any] = {"interviewId": iid, "limit": _LIST_PAGE}
         if args.get("cursor"):
             page_args["cursor"] = args["cursor"]
-        envelope = await _call(runtime, "list_sessions", page_args, COMPARE_SESSIONS)
+        envelope = await _call(runtime, "list_sessions", page_args, COMPARE_SESSIONS, on_wait)
         page = dicts(envelope.get("data"))
         matching = [s for s in page if status == "ALL" or s.get("status") == status]
         left_out = Counter(raw(s.get("status")) or "unknown" for s in page if s not in matching)
@@ -113,7 +119,9 @@ async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
     for item in listed:
         sid = raw(item.get("id"))
         try:
-            session = as_dict((await runtime.client.call("get_session", {"sessionId": sid})).get("data"))
+            session = as_dict(
+                (await runtime.client.call("get_session", {"sessionId": sid}, on_wait=on_wait)).get("data")
+            )
         except AuralError as exc:
             logger.info("%s: get_session failed: %s", COMPARE_SESSIONS, exc.code)
             rows.append(review.unread_row(sid, item, explain("get_session", {"sessionId": sid}, exc)))
@@ -122,18 +130,22 @@ async def build_scoreboard(runtime: Runtime, args: dict[str, Any]) -> dict[str, 
     return review.scoreboard(iid, status, rows, cursor, dict(left_out))
 
 
-async def scoreboard_text(runtime: Runtime, args: dict[str, Any], marker: Marker | None = None) -> tuple[str, dict[str, Any]]:
-    board = await build_scoreboard(runtime, args)
+async def scoreboard_text(
+    runtime: Runtime, args: dict[str, Any], marker: Marker | None = None, on_wait: OnWait | None = None
+) -> tuple[str, dict[str, Any]]:
+    board = await build_scoreboard(runtime, args, on_wait)
     return review.scoreboard_markdown(board, marker), board
 
 
-async def interview_of(runtime: Runtime, session: dict[str, Any]) -> dict[str, Any]:
+async def interview_of(runtime: Runtime, session: dict[str, Any], on_wait: OnWait | None = None) -> dict[str, Any]:
     """The session's interview (interviewer name, question texts), or {} when it cannot be read."""
     iv_id = as_dict(session.get("interview")).get("id")
     if not operations.is_uuid(iv_id):
         return {}
     try:
-        return as_dict((await runtime.client.call("get_interview", {"interviewId": iv_id})).get("data"))
+        return as_dict(
+            (await runtime.client.call("get_interview", {"interviewId": iv_id}, on_wait=on_wait)).get("data")
+        )
     except AuralError as exc:  # the transcript reads without it; only the headings lose the question texts
         logger.info("interview of a transcript failed: %s", exc.code)
         return {}
@@ -158,11 +170,13 @@ def numbered_questions(interview: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"id": q.get("id"), "text": q.get("text"), "number": i} for i, q in enumerate(rows, start=1)]
 
 
-async def transcript_result(runtime: Runtime, args: dict[str, Any], marker: Marker | None = None) -> tuple[str, dict[str, Any]]:
+async def transcript_result(
+    runtime: Runtime, args: dict[str, Any], marker: Marker | None = None, on_wait: OnWait | None = None
+) -> tuple[str, dict[str, Any]]:
     sid = args["sessionId"]
     fmt = args.get("format", "compact")
-    session = as_dict((await _call(runtime, "get_session", {"sessionId": sid}, GET_TRANSCRIPT)).get("data"))
-    interview = await interview_of(runtime, session)
+    session = as_dict((await _call(runtime, "get_session", {"sessionId": sid}, GET_TRANSCRIPT, on_wait)).get("data"))
+    interview = await interview_of(runtime, session, on_wait)
     parts, left_out = review.transcript_parts(session, numbered_questions(interview), args.get("questionIds"))
     if fmt == "full":
         narrowed = session
@@ -184,14 +198,19 @@ def _review_tool(
     description: str,
     schema: dict[str, Any],
     output_schema: dict[str, Any],
-    result: Callable[[Runtime, dict[str, Any]], Awaitable[tuple[str, dict[str, Any]]]],
+    result: Callable[..., Awaitable[tuple[str, dict[str, Any]]]],
     runtime: Runtime,
     secret: Callable[[], str | None],
 ) -> SchemaTool:
-    """A read-only job tool whose text and structuredContent come from one `result` call."""
+    """A read-only job tool whose text and structuredContent come from one `result` call; a wait
+    for the key's pacing reports progress, one count across all the call's requests."""
 
-    async def handler(args: dict[str, Any]) -> CallToolResult:
-        text, structured = await result(runtime, args)
+    async def handler(args: dict[str, Any], context: Any) -> CallToolResult:
+        try:
+            on_wait: OnWait | None = pacing_progress(context, runtime.client.pacer)
+        except AuralError:  # no client (no key): the tool's first request says so
+            on_wait = None
+        text, structured = await result(runtime, args, on_wait=on_wait)
         return text_result(text, structured=structured)
 
     return make_tool(
@@ -203,6 +222,7 @@ def _review_tool(
         output_schema=output_schema,
         handler=handler,
         secret=secret,
+        with_context=True,
     )
 
 
