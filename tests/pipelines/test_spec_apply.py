@@ -203,3 +203,94 @@ def test_a_lost_state_file_is_recovered_with_adopt(world: SandboxWorld, tmp_path
     recovered = json.loads(state.read_text())["interviews"]["sales"]
     assert recovered["id"] == iid and set(recovered["questions"]) == {"pitch"}
     assert run(world, "plan", str(spec)).returncode == 0
+
+
+ONE = """\
+interviews:
+  - key: sales
+    title: Sales screen
+    questions:
+      - key: pitch
+        text: Pitch me this pen.
+      - key: close
+        text: How do you close?
+"""
+
+
+class DropFirstAnswer:
+    """Fault injection for the sandbox: the first keyed request is processed and committed, then its
+    connection breaks with no answer (the write exists although the client saw a failure)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+
+    def pick(self) -> str | None:
+        if self.counts:
+            return None
+        self.counts["drop_after"] = 1
+        return "drop_after"
+
+
+def test_a_create_whose_answer_is_lost_is_found_by_listing_not_sent_twice(world: SandboxWorld, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, ONE)
+    world.sb.faults = DropFirstAnswer()  # the first request of this run is the interview's create
+    applied = run(world, "apply", str(spec))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert world.stats()["faults_total"] == 1
+    assert writes(world) == {"POST /api/v1/interviews": 1, "POST /api/v1/interviews/{id}/questions": 1}
+    assert [i["title"] for i in interviews(world)] == ["Sales screen"]
+    assert run(world, "plan", str(spec)).returncode == 0
+
+
+def test_a_run_killed_after_a_create_reached_the_api_finishes_without_duplicates(tmp_path: Path) -> None:
+    import signal
+    import threading
+
+    from tests.support.servers import LiveServer
+
+    from aural_mcp.sandbox import Sandbox
+
+    sb = Sandbox(":memory:")
+    committed = threading.Event()
+    hang = {"on": True}
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        # The questions create is committed, then its answer never comes: the run is killed waiting.
+        if hang["on"] and scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/questions"):
+
+            async def swallow(message: Any) -> None:
+                return None
+
+            await sb.app(scope, receive, swallow)
+            committed.set()
+            await anyio.sleep(30)
+            return
+        await sb.app(scope, receive, send)
+
+    try:
+        with LiveServer(app) as live:
+            world = SandboxWorld(sb, live.url + "/api/v1", live.url, sb.create_key())
+            spec = write_spec(tmp_path, ONE)
+            env = env_without_aural(AURAL_API_KEY=world.key, AURAL_BASE_URL=world.url)
+            proc = subprocess.Popen([*AURAL_MCP, "apply", str(spec)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            try:
+                assert committed.wait(60), "the questions create never reached the sandbox"
+            finally:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait(10)
+                assert proc.stdout is not None and proc.stderr is not None
+                proc.stdout.close()
+                proc.stderr.close()
+            state = json.loads((tmp_path / "aural.state.json").read_text())["interviews"]["sales"]
+            assert state["pendingQuestions"] == {"pitch": "Pitch me this pen.", "close": "How do you close?"}
+            hang["on"] = False
+            again = run(world, "apply", str(spec))
+            assert again.returncode == 0, again.stdout + again.stderr
+            assert writes(world) == {"POST /api/v1/interviews": 1, "POST /api/v1/interviews/{id}/questions": 1}
+            (sales,) = interviews(world)
+            assert [q["text"] for q in sales["questions"]] == ["Pitch me this pen.", "How do you close?"]
+            state = json.loads((tmp_path / "aural.state.json").read_text())["interviews"]["sales"]
+            assert set(state["questions"]) == {"pitch", "close"} and "pendingQuestions" not in state
+            assert run(world, "plan", str(spec)).returncode == 0
+    finally:
+        sb.close()

@@ -447,6 +447,8 @@ async def _apply_interview(client: Any, ip: InterviewPlan, state: State, summary
             pending = entry.get("pendingQuestions") or {}
             for k in ip.recovered["questions"]:
                 pending.pop(k, None)
+            if not pending:
+                entry.pop("pendingQuestions", None)
         state.save()
     if entry.get("questions") is None:
         entry["questions"] = {}
