@@ -294,3 +294,23 @@ def test_a_run_killed_after_a_create_reached_the_api_finishes_without_duplicates
             assert run(world, "plan", str(spec)).returncode == 0
     finally:
         sb.close()
+
+
+def test_questions_are_reordered_only_when_the_order_differs(world: SandboxWorld, tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, ONE)
+    assert run(world, "apply", str(spec)).returncode == 0
+    before = writes(world)
+    swapped = ONE.split("    questions:\n")[0] + (
+        "    questions:\n      - key: close\n        text: How do you close?\n"
+        "      - key: pitch\n        text: Pitch me this pen.\n      - key: open\n        text: How do you open?\n"
+    )
+    applied = run(world, "apply", str(write_spec(tmp_path, swapped)))
+    assert applied.returncode == 0, applied.stderr
+    assert "~ order: 1 → 0" in applied.stdout and "~ order: 0 → 1" in applied.stdout
+    after = writes(world)
+    assert after.pop("PATCH /api/v1/questions/{id}") == 2
+    assert after.pop("POST /api/v1/interviews/{id}/questions") == before.pop("POST /api/v1/interviews/{id}/questions") + 1
+    assert after == before
+    (sales,) = interviews(world)
+    assert [q["text"] for q in sales["questions"]] == ["How do you close?", "Pitch me this pen.", "How do you open?"]
+    assert run(world, "plan", str(tmp_path / "interviews.yaml")).returncode == 0
