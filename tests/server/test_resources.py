@@ -35,6 +35,7 @@ async def test_listed_resources_and_templates(mcp):
         "aural://docs/llms.txt",
         "aural://docs/llms-full.txt",
         "aural://openapi.json",
+        "aural://specs/interview.schema.json",
     }
     fm = parse_frontmatter((ROOT / "SKILL.md").read_text())
     assert listed[SKILL_URI].name == fm["name"] == "aural-interviews"
@@ -61,6 +62,10 @@ async def test_docs_and_openapi(mcp):
         assert content.text == (ROOT / name).read_text(encoding="utf-8")
     doc = json.loads((await _read(mcp, "aural://openapi.json")).text)
     assert doc["openapi"].startswith("3.") and "/interviews" in doc["paths"]
+    schema = await _read(mcp, "aural://specs/interview.schema.json")
+    assert schema.mime_type == "application/schema+json"
+    assert json.loads(schema.text)["$id"] == "aural://specs/interview.schema.json"
+    assert "questions" in json.loads(schema.text)["properties"]["interviews"]["items"]["properties"]
 
 
 async def test_interview_session_and_transcript_templates(mcp):

@@ -190,6 +190,19 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="the share of the rate limit to use, e.g. 0.2 (or AURAL_WATCH_SHARE; default 0.2)",
     )
+    for name, what in (("plan", "show what apply would change"), ("apply", "make Aural match")):
+        command = sub.add_parser(
+            name,
+            help=f"interviews as code: {what} an interview spec file (YAML or JSON)",
+            description="plan exits 0 when nothing would change, 2 when something would, 1 on an error; "
+            "apply exits 0 when everything was applied, 1 otherwise. The state is aural.state.json beside FILE.",
+        )
+        command.add_argument("file", metavar="FILE", help="the spec, .yaml/.yml or .json")
+        command.add_argument("--prune", action="store_true", help="also delete questions (and archive interviews) the spec no longer declares")
+        command.add_argument(
+            "--adopt", action="append", default=[], metavar="KEY=ID", help="map the spec's KEY to an existing interview (ID alone for a one-interview spec; repeat)"
+        )
+        command.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     return parser
 
 
@@ -223,6 +236,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command == "watch":
         from aural_mcp.cli.watch import main as run
+
+        return run(args)
+    if args.command in ("plan", "apply"):
+        from aural_mcp.cli.spec import main as run
 
         return run(args)
     parser.print_help(sys.stderr)

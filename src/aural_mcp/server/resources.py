@@ -117,6 +117,17 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         return json.dumps(await openapi_document(runtime), indent=1, ensure_ascii=False)
 
     @server.resource(
+        "aural://specs/interview.schema.json",
+        name="interview.schema.json",
+        description="JSON Schema of an interview spec file (aural-mcp plan/apply)",
+        mime_type="application/schema+json",
+    )
+    async def interview_spec_schema() -> str:
+        from aural_mcp.pipelines.spec_schema import SPEC_SCHEMA  # not on the start-up path
+
+        return json.dumps(SPEC_SCHEMA, indent=2, ensure_ascii=False)
+
+    @server.resource(
         "aural://interviews/{interviewId}",
         name="interview",
         description="An interview's settings and ordered questions, as markdown",
