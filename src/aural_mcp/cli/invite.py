@@ -38,6 +38,8 @@ def main(args: argparse.Namespace) -> int:
         people = pipeline.read_people(source)
     except (OSError, UnicodeDecodeError) as exc:
         return _error(f"cannot read {source}: {exc}")
+    if not people.rows and not people.bad:
+        return _error(f"{source} holds nobody: a CSV needs a header row (name,email,...) and one row per person")
     if people.ignored_columns:
         shown = ", ".join(repr(c[:40]) for c in people.ignored_columns[:10])
         print(f"invite: ignoring columns that are no candidate field: {shown}", file=sys.stderr)
