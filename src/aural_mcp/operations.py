@@ -31,6 +31,11 @@ SESSION_STATUSES = ("IN_PROGRESS", "COMPLETED", "ABANDONED")
 
 UUID_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 _UUID = re.compile(UUID_PATTERN.strip("^$"))
+# The API's own rule for candidate emails (it applies it on update only; the server's argument
+# checks and `aural-mcp invite` apply it on create too).
+EMAIL_RE = re.compile(
+    r"(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}"
+)
 SHOWN_INPUT_CHARS = 100  # at most this much of a bad value is echoed back in an error
 
 

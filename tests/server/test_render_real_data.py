@@ -144,19 +144,27 @@ async def test_500_candidates_with_long_names_every_id_or_the_exact_rest(api: Fa
         got = await call(mcp, "list_candidates", {"interviewId": IID})
         sheet = (await mcp.read_resource(f"aural://interviews/{IID}/invites.csv")).contents[0]
     origin = api.origin  # invite links of listed candidates are built on the API's own origin
+    # add_candidates of more than 50: a summary with the first five, and a link to every invite link
+    summary = text(created)
+    assert f"Added 500 candidates to interview `{IID}` (500 with an email, 0 with a name only)" in summary
+    assert [r for r in rows if r["id"] in summary] == rows[:5]
+    assert rows[0]["inviteUrl"] in summary and len(summary) < 5_000
+    assert f"Every invite link: read aural://interviews/{IID}/invites.csv" in summary
+    links = [c for c in created.content if c.type == "resource_link"]
+    assert [(str(c.uri), c.mime_type) for c in links] == [(f"aural://interviews/{IID}/invites.csv", "text/csv")]
     for result in (created, got):
-        body, structured = text(result), result.structured_content
-        assert len(body) <= render.TEXT_LIMIT and len(json.dumps(structured)) <= render.STRUCTURED_LIMIT
-        shown = [r for r in rows if r["id"] in body]
-        assert 0 < len(shown) < 500 and shown == rows[: len(shown)]  # in order, none skipped
-        rest = f"… {500 - len(shown)} more candidates not shown: read aural://interviews/{IID}/invites.csv"
-        assert rest in body
+        structured = result.structured_content
+        assert len(text(result)) <= render.TEXT_LIMIT and len(json.dumps(structured)) <= render.STRUCTURED_LIMIT
         kept = structured["data"]
         assert [c["id"] for c in kept] == [r["id"] for r in rows[: len(kept)]]
         assert (
             f"{len(kept)} of 500 items; read aural://interviews/{IID}/invites.csv" in structured["truncated"]
         )
-    assert f"`{origin}/i/invite/tok000000000`" in text(got)
+    body = text(got)
+    shown = [r for r in rows if r["id"] in body]
+    assert 0 < len(shown) < 500 and shown == rows[: len(shown)]  # in order, none skipped
+    assert f"… {500 - len(shown)} more candidates not shown: read aural://interviews/{IID}/invites.csv" in body
+    assert f"`{origin}/i/invite/tok000000000`" in body
     assert got.structured_content["data"][0]["inviteUrl"] == f"{origin}/i/invite/tok000000000"
     assert sheet.mime_type == "text/csv"
     table = list(csv.DictReader(io.StringIO(sheet.text)))

@@ -1,7 +1,7 @@
-"""`aural-mcp` command line: serve | sandbox | demo | config | doctor | watch.
+"""`aural-mcp` command line: serve | sandbox | demo | config | doctor | watch | invite.
 
 The flags of every command are here; each command's implementation is a module of this package
-(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`, `cli.watch`), except `sandbox`, which is the sandbox's
+(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`, `cli.watch`, `cli.invite`), except `sandbox`, which is the sandbox's
 own (`aural_mcp.sandbox.cli`).
 
 Each command imports its implementation only when chosen: a stdio server is spawned for every
@@ -203,6 +203,18 @@ def build_parser() -> argparse.ArgumentParser:
             "--adopt", action="append", default=[], metavar="KEY=ID", help="map the spec's KEY to an existing interview (ID alone for a one-interview spec; repeat)"
         )
         command.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
+    invite = sub.add_parser("invite", help="add a CSV or JSONL file of people to an interview, each once, with invite links")
+    invite.add_argument("interview_id", metavar="INTERVIEW_ID")
+    invite.add_argument("--csv", default=None, metavar="FILE", help="people as CSV with a header (name, email, ...)")
+    invite.add_argument("--jsonl", default=None, metavar="FILE", help="people as JSON lines, one object per line")
+    invite.add_argument(
+        "--out", default=None, metavar="FILE", help="write every invite link here as CSV (default: stdout); "
+        "the journal that makes a re-run safe is FILE.journal.jsonl"
+    )
+    invite.add_argument(
+        "--on-error", choices=("skip", "abort"), default="skip", help="bad rows: skip them (default) or send nothing"
+    )
+    invite.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     return parser
 
 
@@ -240,6 +252,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command in ("plan", "apply"):
         from aural_mcp.cli.spec import main as run
+
+        return run(args)
+    if args.command == "invite":
+        from aural_mcp.cli.invite import main as run
 
         return run(args)
     parser.print_help(sys.stderr)

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from aural_mcp.server.render.context import Call
-from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, not_shown
+from aural_mcp.server.render.fit import TEXT_LIMIT, fit_lines, not_shown, rest_hint
 from aural_mcp.server.render.renderers import renders
 from aural_mcp.server.render.safe import code, dicts, field, flat, plural, raw
 
@@ -61,8 +61,36 @@ def list_candidates(call: Call, data: list[Any]) -> str:
     return _candidate_list(call, head, data, ["\nSend each candidate their own invite link."])
 
 
+# More candidates added than this in one call: the result is a summary with the first few, and
+# every invite link is in the invites.csv resource (linked from the result), not in the text.
+SUMMARY_OVER = 50
+FIRST_SHOWN = 5
+
+
+def invites_uri(interview_id: str) -> str:
+    return f"aural://interviews/{interview_id}/invites.csv"
+
+
+def summarised(op_name: str, envelope: dict[str, Any]) -> bool:
+    """Whether the result of this call is a summary that points to invites.csv."""
+    data = envelope.get("data")
+    return op_name == "add_candidates" and isinstance(data, list) and len(data) > SUMMARY_OVER
+
+
 @renders("add_candidates")
 def add_candidates(call: Call, data: list[Any]) -> str:
+    if len(data) > SUMMARY_OVER:
+        rows = dicts(data)
+        with_email = sum(1 for c in rows if c.get("email"))
+        return "\n".join(
+            [
+                f"Added {plural(len(data), 'candidate')} to interview {code(call.arg('interviewId'))} "
+                f"({with_email} with an email, {len(rows) - with_email} with a name only). The first {FIRST_SHOWN}:",
+                *(candidate_line(c, call.app_url) for c in data[:FIRST_SHOWN]),
+                f"\nEvery invite link: {rest_hint(call.op, call.args)} (linked below). Send each candidate their own.",
+                "Next: list_sessions later to follow who has taken it.",
+            ]
+        )
     head = [
         f"Added {plural(len(data), 'candidate')} to interview {code(call.arg('interviewId'))}; "
         "send each their invite link:"

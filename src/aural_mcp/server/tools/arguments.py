@@ -21,14 +21,10 @@ import json
 import re
 from typing import Any
 
-from aural_mcp.operations import Operation, is_uuid, not_an_id, show_input
+from aural_mcp.operations import EMAIL_RE, Operation, is_uuid, not_an_id, show_input
 
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _INT_RE = re.compile(r"-?\d+")
-# The API's own rule for candidate emails (it applies it on update only; here on create too).
-_EMAIL_RE = re.compile(
-    r"(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}"
-)
 _NAME_CHARS = 40  # an unknown argument name is echoed at most this long
 MAX_PROBLEMS_SHOWN = 20  # a 500-item list with one mistake each gets a readable error
 
@@ -182,7 +178,7 @@ def _check(
             problems.append(not_an_id(path, value))
         elif fmt == "date" and not _DATE_RE.fullmatch(value):
             problems.append(f"`{path}` must be a date YYYY-MM-DD (got {show_input(value)})")
-        elif fmt == "email" and value.strip() and not _EMAIL_RE.fullmatch(value.strip()):
+        elif fmt == "email" and value.strip() and not EMAIL_RE.fullmatch(value.strip()):
             problems.append(f"`{path}` must be an email address like ada@example.com (got {show_input(value)})")
     elif isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:

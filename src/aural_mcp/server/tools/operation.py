@@ -11,7 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
-from mcp_types import CallToolResult
+from mcp_types import CallToolResult, ResourceLink
 
 from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
@@ -45,6 +45,11 @@ def operation_handler(op: operations.Operation, runtime: Runtime) -> ContextHand
             text = await archived_note(runtime, args["interviewId"]) + text
         result = text_result(text, structured=render.fit_structured(op.name, args, envelope, app_url=app_url))
         result.content += transcript_links(op.name, envelope)
+        if render.candidates.summarised(op.name, envelope):
+            uri = render.candidates.invites_uri(str(args["interviewId"]))
+            result.content.append(
+                ResourceLink(type="resource_link", uri=uri, name="invites.csv", title="Every invite link", mime_type="text/csv")
+            )
         return result
 
     return handler
