@@ -1,7 +1,7 @@
-"""`aural-mcp` command line: serve | sandbox | demo | config | doctor | watch.
+"""`aural-mcp` command line: serve | sandbox | demo | config | doctor | watch | export.
 
 The flags of every command are here; each command's implementation is a module of this package
-(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`, `cli.watch`), except `sandbox`, which is the sandbox's
+(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`, `cli.watch`, `cli.export`), except `sandbox`, which is the sandbox's
 own (`aural_mcp.sandbox.cli`).
 
 Each command imports its implementation only when chosen: a stdio server is spawned for every
@@ -190,6 +190,20 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SHARE",
         help="the share of the rate limit to use, e.g. 0.2 (or AURAL_WATCH_SHARE; default 0.2)",
     )
+
+    export = sub.add_parser("export", help="write an interview's sessions, scores and links to CSV or JSONL")
+    export.add_argument("interview_id", metavar="INTERVIEW_ID")
+    export.add_argument("--format", choices=("csv", "jsonl"), required=True, help="csv or jsonl")
+    export.add_argument("--out", default=None, metavar="PATH", help="the output file (default INTERVIEW_ID.FORMAT)")
+    export.add_argument(
+        "--transcripts",
+        action="store_true",
+        help="jsonl: add the compact transcript to each row; csv: one markdown file per session in OUT-transcripts/",
+    )
+    export.add_argument(
+        "--since", action="store_true", help="only sessions changed since the last export (state in OUT.state.json)"
+    )
+    export.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     return parser
 
 
@@ -223,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command == "watch":
         from aural_mcp.cli.watch import main as run
+
+        return run(args)
+    if args.command == "export":
+        from aural_mcp.cli.export import main as run
 
         return run(args)
     parser.print_help(sys.stderr)
