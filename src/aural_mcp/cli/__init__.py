@@ -1,7 +1,7 @@
-"""`aural-mcp` command line: serve | sandbox | demo | config | doctor | watch | invite.
+"""`aural-mcp` command line: serve | sandbox | demo | config | doctor | watch | plan | apply | invite | export.
 
 The flags of every command are here; each command's implementation is a module of this package
-(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`, `cli.watch`, `cli.invite`), except `sandbox`, which is the sandbox's
+(`cli.serve`, `cli.config`, `cli.doctor`, `cli.demo`, `cli.watch`, `cli.spec`, `cli.invite`, `cli.export`), except `sandbox`, which is the sandbox's
 own (`aural_mcp.sandbox.cli`).
 
 Each command imports its implementation only when chosen: a stdio server is spawned for every
@@ -215,6 +215,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--on-error", choices=("skip", "abort"), default="skip", help="bad rows: skip them (default) or send nothing"
     )
     invite.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
+
+    export = sub.add_parser("export", help="write an interview's sessions, scores and links to CSV or JSONL")
+    export.add_argument("interview_id", metavar="INTERVIEW_ID")
+    export.add_argument("--format", choices=("csv", "jsonl"), required=True, help="csv or jsonl")
+    export.add_argument("--out", default=None, metavar="PATH", help="the output file (default INTERVIEW_ID.FORMAT)")
+    export.add_argument(
+        "--transcripts",
+        action="store_true",
+        help="jsonl: add the compact transcript to each row; csv: one markdown file per session in OUT-transcripts/",
+    )
+    export.add_argument(
+        "--since", action="store_true", help="only sessions changed since the last export (state in OUT.state.json)"
+    )
+    export.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
     return parser
 
 
@@ -256,6 +270,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command == "invite":
         from aural_mcp.cli.invite import main as run
+
+        return run(args)
+    if args.command == "export":
+        from aural_mcp.cli.export import main as run
 
         return run(args)
     parser.print_help(sys.stderr)

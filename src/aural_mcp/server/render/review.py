@@ -393,6 +393,12 @@ def _question_text(rows: list[dict[str, Any]], key: Any) -> str:
 # ---------------------------------------------------------------- the transcript
 
 
+def numbered_questions(interview: dict[str, Any]) -> list[dict[str, Any]]:
+    """The interview's questions as `{id, text, number}` in their order, for finding them in a transcript."""
+    rows = sorted(dicts(interview.get("questions")), key=lambda q: number(q.get("order")) or 0)
+    return [{"id": q.get("id"), "text": q.get("text"), "number": i} for i, q in enumerate(rows, start=1)]
+
+
 def transcript_parts(
     session: dict[str, Any], questions: list[dict[str, Any]], question_ids: list[str] | None
 ) -> tuple[list[tuple[dict[str, Any] | None, list[dict[str, Any]]]], int]:

@@ -19,7 +19,7 @@ from aural_mcp.api.errors import AuralError
 from aural_mcp.api.pacing import OnWait
 from aural_mcp.server.render import review
 from aural_mcp.server.render.fit import TEXT_LIMIT
-from aural_mcp.server.render.safe import Marker, as_dict, dicts, number, raw
+from aural_mcp.server.render.safe import Marker, as_dict, dicts, raw
 from aural_mcp.server.render.sessions import transcript_markdown
 from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
 from aural_mcp.server.tools.errors import explain
@@ -164,12 +164,6 @@ def full_transcript(session: dict[str, Any], interview: dict[str, Any], limit: i
     )
 
 
-def numbered_questions(interview: dict[str, Any]) -> list[dict[str, Any]]:
-    """The interview's questions as `{id, text, number}` in their order, for finding them in a transcript."""
-    rows = sorted(dicts(interview.get("questions")), key=lambda q: number(q.get("order")) or 0)
-    return [{"id": q.get("id"), "text": q.get("text"), "number": i} for i, q in enumerate(rows, start=1)]
-
-
 async def transcript_result(
     runtime: Runtime, args: dict[str, Any], marker: Marker | None = None, on_wait: OnWait | None = None
 ) -> tuple[str, dict[str, Any]]:
@@ -177,7 +171,7 @@ async def transcript_result(
     fmt = args.get("format", "compact")
     session = as_dict((await _call(runtime, "get_session", {"sessionId": sid}, GET_TRANSCRIPT, on_wait)).get("data"))
     interview = await interview_of(runtime, session, on_wait)
-    parts, left_out = review.transcript_parts(session, numbered_questions(interview), args.get("questionIds"))
+    parts, left_out = review.transcript_parts(session, review.numbered_questions(interview), args.get("questionIds"))
     if fmt == "full":
         narrowed = session
         if args.get("questionIds"):
