@@ -21,7 +21,7 @@ def main(args: argparse.Namespace) -> int:
     import anyio
 
     from aural_mcp.operations import is_uuid
-    from aural_mcp.pipelines import invite as pipeline
+    from aural_mcp.pipelines.invite import read_people
     from aural_mcp.settings import Settings
 
     if not is_uuid(args.interview_id):
@@ -35,7 +35,7 @@ def main(args: argparse.Namespace) -> int:
     if args.csv and source.suffix.lower() in (".jsonl", ".ndjson"):
         return _error(f"--csv {source}: this is a JSONL file; pass it as --jsonl")
     try:
-        people = pipeline.read_people(source)
+        people = read_people(source)
     except (OSError, UnicodeDecodeError) as exc:
         return _error(f"cannot read {source}: {exc}")
     if not people.rows and not people.bad:
@@ -58,14 +58,14 @@ def main(args: argparse.Namespace) -> int:
 
 async def _run(settings: object, interview_id: str, people: object, journal: Path, out: Path | None) -> int:
     from aural_mcp.api import AuralClient, errors
-    from aural_mcp.pipelines import invite as pipeline
     from aural_mcp.pipelines.display import stderr_progress
+    from aural_mcp.pipelines.invite import People, invite
     from aural_mcp.server.render.candidates import invites_csv
 
-    assert isinstance(people, pipeline.People)
+    assert isinstance(people, People)
     try:
         async with AuralClient.from_settings(settings) as client:
-            result = await pipeline.invite(
+            result = await invite(
                 client, interview_id, people, journal_path=journal, progress=stderr_progress()
             )
     except errors.ConfigurationError as exc:
