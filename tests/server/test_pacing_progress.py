@@ -107,3 +107,22 @@ async def test_a_job_tool_reports_the_pacing_waits_of_all_its_requests_as_one_ri
     assert len(seen) >= 2, seen
     assert all(m is not None and WAITING.fullmatch(m) for _, _, m in seen), seen
     assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)  # one count for the whole call
+
+
+async def test_list_interviews_paging_reports_its_pacing_wait_too() -> None:
+    with serve_in_process(settings()) as running:
+        with anyio.fail_after(60):
+            async with (
+                create_mcp_http_client(headers=AUTH) as http,
+                Client(streamable_http_client(running.url, http_client=http)) as client,
+            ):
+                seen: list[str | None] = []
+
+                async def on_progress(done: float, total: float | None, message: str | None) -> None:
+                    seen.append(message)
+
+                for _ in range(2):  # the two requests the window allows
+                    assert not (await client.call_tool("list_interviews", {})).is_error
+                result = await client.call_tool("list_interviews", {}, progress_callback=on_progress)
+                assert not result.is_error, result.content
+    assert seen and all(m is not None and WAITING.fullmatch(m) for m in seen), seen

@@ -9,6 +9,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from aural_mcp import operations
 from aural_mcp.api.errors import AuralError, NotFoundError
+from aural_mcp.api.pacing import OnWait
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime
@@ -16,7 +17,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aural_mcp.server")
 
 
-async def page_without_overlap(runtime: Runtime, op: operations.Operation, args: dict[str, Any]) -> dict[str, Any]:
+async def page_without_overlap(
+    runtime: Runtime, op: operations.Operation, args: dict[str, Any], on_wait: OnWait | None = None
+) -> dict[str, Any]:
     """One page of a list whose pages overlap (`op.pages_overlap`) that does not overlap the previous one.
 
     The API's next page starts with the cursor item again (it pages by `updatedAt <=`), so with
@@ -27,16 +30,16 @@ async def page_without_overlap(runtime: Runtime, op: operations.Operation, args:
     """
     cursor = args.get("cursor")
     if not cursor:
-        return await runtime.client.call(op.name, args)
+        return await runtime.client.call(op.name, args, on_wait=on_wait)
     limit = int(args.get("limit", op.arg("limit").schema["default"]))
     asked = min(limit + 1, op.arg("limit").schema["maximum"])  # the API clamps at its maximum
-    envelope = await runtime.client.call(op.name, {**args, "limit": asked})
+    envelope = await runtime.client.call(op.name, {**args, "limit": asked}, on_wait=on_wait)
     items = envelope.get("data")
     if not isinstance(items, list):
         return envelope  # not a list: the renderer reports the unexpected shape
     ids = [item.get("id") if isinstance(item, dict) else None for item in items]
     if str(cursor).lower() not in (str(i).lower() for i in ids[:1]):
-        await _check_cursor_is_an_interview(runtime, op, cursor)
+        await _check_cursor_is_an_interview(runtime, op, cursor, on_wait)
     kept = [item for item, ident in zip(items, ids, strict=True) if str(ident).lower() != str(cursor).lower()]
     more = len(kept) > limit or envelope.get("cursor") is not None
     page = kept[:limit]
@@ -44,11 +47,13 @@ async def page_without_overlap(runtime: Runtime, op: operations.Operation, args:
     return {**envelope, "data": page, "cursor": next_cursor}
 
 
-async def _check_cursor_is_an_interview(runtime: Runtime, op: operations.Operation, cursor: str) -> None:
+async def _check_cursor_is_an_interview(
+    runtime: Runtime, op: operations.Operation, cursor: str, on_wait: OnWait | None
+) -> None:
     # The page does not start with the cursor item: either it moved (updated meanwhile) or the
     # cursor is no interview and the API restarted at page one. One read tells which.
     try:
-        await runtime.client.call("get_interview", {"interviewId": cursor})
+        await runtime.client.call("get_interview", {"interviewId": cursor}, on_wait=on_wait)
     except NotFoundError as exc:
         raise ToolError(
             f"`cursor` {operations.show_input(cursor)} is not an interview this key can see, so the "

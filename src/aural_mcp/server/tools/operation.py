@@ -31,11 +31,12 @@ logger = logging.getLogger("aural_mcp.server")
 def operation_handler(op: operations.Operation, runtime: Runtime) -> ContextHandler:
     async def handler(args: dict[str, Any], context: Any) -> CallToolResult:
         try:
+            client = runtime.client
+            on_wait = pacing_progress(context, client.pacer)
             if op.pages_overlap:
-                envelope = await page_without_overlap(runtime, op, args)
+                envelope = await page_without_overlap(runtime, op, args, on_wait)
             else:
-                client = runtime.client
-                envelope = await client.call(op.name, args, on_wait=pacing_progress(context, client.pacer))
+                envelope = await client.call(op.name, args, on_wait=on_wait)
         except AuralError as exc:
             logger.info("%s failed: %s", op.name, exc.code)
             raise ToolError(explain(op.name, args, exc)) from exc
