@@ -182,6 +182,54 @@ async def test_more_sessions_than_a_page_are_all_exported_and_odd_rows_never_fai
         assert len(list(csv.DictReader(f))) == 130
 
 
+def failing_session_reads(app: Any, broken: set[str]) -> Any:
+    """`app`, except that reading one of the `broken` sessions answers the API's 404, as when a
+    session goes away between the list and the read."""
+    body = json.dumps({"error": {"code": "NOT_FOUND", "message": "Session not found"}}).encode()
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = str(scope.get("path", "")).rstrip("/")
+        if scope["type"] == "http" and scope["method"] == "GET" and path.rsplit("/", 1)[-1] in broken:
+            headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+            await send({"type": "http.response.start", "status": 404, "headers": headers})
+            await send({"type": "http.response.body", "body": body})
+            return
+        await app(scope, receive, send)
+
+    return wrapped
+
+
+async def test_a_session_read_that_fails_mid_export_is_a_row_with_its_error_and_exit_1(tmp_path, monkeypatch, capsys):
+    box = Sandbox(rate_limit=100_000)
+    key = box.create_key()
+    broken: set[str] = set()
+    with LiveServer(failing_session_reads(box.app, broken)) as server:
+        base = f"{server.url}/api/v1"
+        for name, value in {"AURAL_API_KEY": key, "AURAL_BASE_URL": base, "AURAL_RATE_LIMIT": "100000/60"}.items():
+            monkeypatch.setenv(name, value)
+        async with Client(build_server(Settings(api_key=key, base_url=base, rate_limit=100_000))) as mcp:
+            iid = await new_interview(mcp)
+        ids = simulate(box, iid, range(4))
+        broken.add(ids[2])
+        out = tmp_path / "rows.jsonl"
+        capsys.readouterr()
+        assert await run_cli("export", iid, "--format", "jsonl", "--out", str(out), "--since") == 1
+        rows = {r["sessionId"]: r for r in jsonl(out)}
+        assert set(rows) == set(ids), "the other sessions are exported all the same"
+        assert rows[ids[2]]["error"].startswith("NOT_FOUND") and rows[ids[2]]["overallScore"] is None
+        assert all("error" not in rows[sid] and rows[sid]["overallScore"] is not None for sid in ids if sid != ids[2])
+        for row in rows.values():
+            jsonschema.validate(row, EXPORT_ROW_SCHEMA)
+        assert "created 3, updated 0, unchanged 0, skipped 0, failed 1" in capsys.readouterr().err
+        # The failed session is not recorded: once it reads again, the next --since export has it.
+        state = json.loads((tmp_path / "rows.jsonl.state.json").read_text())
+        assert set(state["sessions"]) == set(ids) - {ids[2]}
+        broken.clear()
+        assert await run_cli("export", iid, "--format", "jsonl", "--out", str(out), "--since") == 0
+        assert [r["sessionId"] for r in jsonl(out)] == [ids[2]] and "error" not in jsonl(out)[0]
+    box.close()
+
+
 async def test_bad_arguments_name_the_fix_and_write_nothing(live, tmp_path, capsys):
     out = tmp_path / "rows.jsonl"
     assert await run_cli("export", "not-a-uuid", "--format", "jsonl", "--out", str(out)) == 2

@@ -22,8 +22,8 @@ from aural_mcp.server.instructions import instructions_for
 from aural_mcp.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[2]
-EVERY_TOOL = {op.name for op in operations.OPERATIONS} | {"simulate_session"}
-WRITES = {op.name for op in operations.OPERATIONS if not op.read_only} | {"simulate_session"}
+EVERY_TOOL = {op.name for op in operations.OPERATIONS} | {"simulate_session", "apply_interview_spec"}
+WRITES = {op.name for op in operations.OPERATIONS if not op.read_only} | {"simulate_session", "apply_interview_spec"}
 KEY = "dlv_" + "k" * 32
 
 
@@ -60,7 +60,7 @@ async def test_instructions_route_only_to_listed_tools(settings):
 @pytest.mark.anyio
 async def test_the_full_server_routes_every_job_and_puts_scores_in_get_session():
     instructions, listed = await _initialize(sandbox=True)
-    for tool in ("create_interview", "add_questions", "publish_interview", "add_candidates", "list_sessions",
+    for tool in ("create_interview", "add_questions", "publish_interview", "add_candidates", "apply_interview_spec", "list_sessions",
                  "get_session", "get_session_report", "end_sessions", "get_usage", "simulate_session"):  # fmt: skip
         assert tool in named_tools(instructions), tool
     results = next(line for line in instructions.splitlines() if line.startswith("Results:"))

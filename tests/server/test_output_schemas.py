@@ -158,6 +158,18 @@ async def test_every_tool_on_the_sandbox_and_a_dashboard_interview_validates() -
             await call("get_session_report", {"sessionId": session["id"]})
             await call("get_transcript", {"sessionId": session["id"]})
         await call("compare_sessions", {"interviewId": dashboard["id"], "status": "ALL"})
+        # A spec that adopts the dashboard-made interview (its odd rows are compared, not trusted)
+        # and creates one: the plan, then the apply.
+        spec = {"interviews": [
+            {"key": "dash", "interviewId": dashboard["id"], "title": str(dashboard["title"]), "aiTone": "CASUAL",
+             "questions": [{"key": "state", "text": str(got["questions"][0]["text"]), "type": "SINGLE_CHOICE",
+                            "options": ["Redux", "Zustand"]}]},
+            {"key": "new", "title": "Made from a spec", "questions": [{"key": "q", "text": "Why us?"}]},
+        ]}  # fmt: skip
+        planned = await call("apply_interview_spec", {"spec": spec})
+        assert [i["action"] for i in planned["interviews"]] == ["update", "create"]
+        applied = await call("apply_interview_spec", {"spec": spec, "dryRun": False})
+        assert applied["failures"] == [] and applied["applied"]["created"] == 2, applied
         await call("archive_interview", {"interviewId": iid})
 
         # The SDK still hands out the raw rows: the internal columns are really there to drop.

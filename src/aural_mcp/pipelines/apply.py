@@ -56,25 +56,36 @@ class State:
     account: str = ""
     interviews: dict[str, dict[str, Any]] = field(default_factory=dict)
 
+    # How the user of this state maps an entry to an interview, and carries on after a failure:
+    # the CLI's words by default; the MCP tool says them in its own terms.
+    how_to_map: str = "--adopt {key}=ID"
+    how_to_retry: str = "run apply again once fixed: it continues from the state file"
+
     @classmethod
     def for_spec(cls, spec_path: Path, account: str) -> State:
-        path = spec_path.parent / STATE_NAME
-        state = cls(path, spec_path.name, account)
+        """The state beside a spec file (`aural.state.json`); one spec per folder."""
+        return cls.load(spec_path.parent / STATE_NAME, spec_path.name, account)
+
+    @classmethod
+    def load(
+        cls, path: Path, spec: str, account: str, *, how_to_map: str = how_to_map, how_to_retry: str = how_to_retry
+    ) -> State:
+        """The state at `path` (empty when there is none yet) of the spec named `spec`."""
+        state = cls(path, spec, account, how_to_map=how_to_map, how_to_retry=how_to_retry)
         if not path.exists():
             return state
+        fix = state.how_to_map.format(key="KEY")
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             if not isinstance(data, dict) or not isinstance(data.get("interviews"), dict):
                 raise ValueError("no interviews object")
         except (OSError, ValueError) as exc:
-            raise StateError(f"{path} is not a usable state file ({exc}); move it away and map interviews with --adopt") from None
-        if data.get("spec") not in (None, spec_path.name):
-            raise StateError(
-                f"{path} belongs to the spec {data.get('spec')!r}, not {spec_path.name!r}: keep one spec per folder"
-            )
+            raise StateError(f"{path} is not a usable state file ({exc}); move it away and map interviews with {fix}") from None
+        if data.get("spec") not in (None, spec):
+            raise StateError(f"{path} belongs to the spec {data.get('spec')!r}, not {spec!r}: keep one spec per folder")
         if data.get("account") not in (None, account):
             raise StateError(
-                f"{path} was made with another API key or base URL; use those, or move the file away and --adopt"
+                f"{path} was made with another API key or base URL; use those, or move the file away and map interviews with {fix}"
             )
         state.interviews = {k: v for k, v in data["interviews"].items() if isinstance(v, dict)}
         return state
@@ -292,7 +303,7 @@ async def plan(client: Any, spec: Spec, state: State, *, prune: bool = False) ->
             if len(found) > 1:
                 problems.append(
                     f"{entry.key}: an unfinished create may have made any of {', '.join(found)}; "
-                    f"map the right one with --adopt {entry.key}=ID"
+                    f"map the right one with {state.how_to_map.format(key=entry.key)}"
                 )
                 continue
             if found:
@@ -314,8 +325,8 @@ async def plan(client: Any, spec: Spec, state: State, *, prune: bool = False) ->
             detail = (await client.call("get_interview", {"interviewId": iid}))["data"]
         except errors.NotFoundError:
             problems.append(
-                f"{entry.key}: interview {iid} was not found with this key; map another with --adopt {entry.key}=ID "
-                f"or remove it from {STATE_NAME}"
+                f"{entry.key}: interview {iid} was not found with this key; map another with "
+                f"{state.how_to_map.format(key=entry.key)} or remove the key from {state.path or 'the state'}"
             )
             continue
         ip = InterviewPlan(entry.key, "=", iid, title, recovered=recovered, spec=entry)
@@ -421,7 +432,7 @@ async def apply(
             await _apply_interview(client, ip, state, summary, writes)
         except errors.AuralError as exc:
             summary.failed += 1
-            failures.append(f"{ip.key}: {exc} (run apply again once fixed: it continues from the state file)")
+            failures.append(f"{ip.key}: {exc} ({state.how_to_retry})")
     return summary, failures
 
 

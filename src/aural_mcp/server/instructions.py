@@ -35,8 +35,11 @@ def instructions_for(tool_names: Iterable[str]) -> str:
     lines = ["Aural runs AI-led candidate interviews; these tools are its API. Route by intent:"]
 
     set_up = [words for name, words in _SET_UP if name in have]
-    if set_up:
-        lines.append("Set up: " + " → ".join(set_up) + ".")
+    whole = "apply_interview_spec" in have
+    if set_up or whole:
+        steps = "Set up: " + " → ".join(set_up) if set_up else "Set up"
+        sep = "; " if set_up else ": "
+        lines.append(steps + (sep + "whole interviews in one call with apply_interview_spec (plan first)" if whole else "") + ".")
     elif not writes and "simulate_session" not in have:
         lines.append("This server is read-only: it cannot change anything in Aural.")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import AsyncExitStack
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,7 +20,7 @@ from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import ConfigurationError
 from aural_mcp.server.subscriptions import Subscriptions
 from aural_mcp.server.watching import Watching
-from aural_mcp.settings import KEY_SOURCE, Settings, key_problem
+from aural_mcp.settings import KEY_SOURCE, Settings, account_fingerprint, key_problem
 
 if TYPE_CHECKING:
     from aural_mcp.sandbox import Sandbox
@@ -49,7 +50,7 @@ class Runtime:
         self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
         self.config_error: ConfigurationError | None = None
         self.subscriptions = Subscriptions()
-        self.watching = Watching(settings, lambda: self.client, self.subscriptions)
+        self.watching = Watching(settings, lambda: self.client, self.subscriptions, lambda: self.state_account)
 
     @property
     def client(self) -> AuralClient:
@@ -58,6 +59,15 @@ class Runtime:
                 raise self.config_error
             raise RuntimeError("the Aural client is not open: the server lifespan has not started")
         return self._client
+
+    @property
+    def state_account(self) -> str:
+        """The account the server's state files (watcher, specs) are named after: the client's; for
+        the embedded sandbox on a database file, whose key is new at every start, that file's."""
+        db = self.settings.sandbox_db
+        if self.settings.sandbox and db not in (None, ":memory:"):
+            return account_fingerprint("sandbox-db:" + str(Path(db).resolve()), "")
+        return self.client.account
 
     @property
     def api_key(self) -> str | None:

@@ -78,9 +78,16 @@ class Watching:
     `subscriptions` says which URIs connections want, and announces changes to them.
     """
 
-    def __init__(self, settings: Settings, client: Callable[[], AuralClient], subscriptions: Subscriptions) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: Callable[[], AuralClient],
+        subscriptions: Subscriptions,
+        account: Callable[[], str] | None = None,
+    ) -> None:
         self.settings = settings
         self.client = client
+        self.account = account or (lambda: client().account)  # names the default state file
         self.subscriptions = subscriptions
         self.poll_seconds: float | None = None  # the watcher's interval; None: its default (30 s)
         self.state: WatchState | None = None
@@ -104,7 +111,7 @@ class Watching:
         from aural_mcp.watch import Watcher, WatchState
         from aural_mcp.watch.state import state_location
 
-        state = WatchState(state_location(self.settings, self.client().account))
+        state = WatchState(state_location(self.settings, self.account()))
         kw: dict[str, Any] = {} if self.poll_seconds is None else {"poll_seconds": self.poll_seconds}
         watcher = Watcher(_CurrentClient(self.client), state, interviews=[], fresh_seconds=FRESH_SECONDS, **kw)
         watcher.on_events(self.publish)

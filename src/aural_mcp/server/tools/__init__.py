@@ -1,9 +1,10 @@
-"""The server's tools: one per registry operation, the sessions job tools, and `simulate_session` when serving the sandbox.
+"""The server's tools: one per registry operation, `apply_interview_spec`, the sessions job tools, and `simulate_session` when serving the sandbox.
 
 This module chooses the tools a server lists (toolsets, read-only) and builds them. Tools are
 derived from `aural_mcp.operations` (name, description, arguments, annotations) by `tools.base`;
 each runs `tools.operation.operation_handler`, with its arguments checked by `tools.arguments`
-and its errors worded by `tools.errors`. The sessions job tools (read-only, toolset sessions) are
+and its errors worded by `tools.errors`. `apply_interview_spec` (`tools.specs`, toolset
+interviews, a write tool) makes whole interviews match a spec. The sessions job tools (read-only, toolset sessions) are
 the review tools `compare_sessions` and `get_transcript` (`tools.sessions`) and
 `wait_for_sessions` (`tools.waiting`); the sandbox-only tool is in `tools.sandbox`.
 """
@@ -17,6 +18,8 @@ from aural_mcp.server.tools.base import SchemaTool, operation_tool
 from aural_mcp.server.tools.operation import operation_handler
 from aural_mcp.server.tools.sessions import REVIEW_TOOLS
 from aural_mcp.server.tools.sessions import TOOLSET as JOB_TOOLSET
+from aural_mcp.server.tools.specs import APPLY_INTERVIEW_SPEC, apply_interview_spec_tool
+from aural_mcp.server.tools.specs import TOOLSET as SPEC_TOOLSET
 from aural_mcp.server.tools.waiting import WAIT_FOR_SESSIONS, wait_for_sessions_tool
 
 if TYPE_CHECKING:
@@ -48,6 +51,11 @@ def _with_simulate(settings: Settings) -> bool:
     return settings.sandbox and wants_sandbox and not settings.read_only
 
 
+def _with_spec(settings: Settings) -> bool:
+    wanted = settings.toolsets is None or SPEC_TOOLSET in settings.toolsets
+    return wanted and not settings.read_only
+
+
 def _with_jobs(settings: Settings) -> bool:
     return settings.toolsets is None or JOB_TOOLSET in settings.toolsets
 
@@ -56,6 +64,8 @@ def tool_names(settings: Settings) -> list[str]:
     """The names of the tools a server with these settings lists, as `build_tools` builds them."""
     check_toolsets(settings.toolsets)
     names = [op.name for op in selected_operations(settings.toolsets, settings.read_only)]
+    if _with_spec(settings):
+        names.append(APPLY_INTERVIEW_SPEC)
     if _with_jobs(settings):
         names += list(JOB_TOOLS)
     return [*names, "simulate_session"] if _with_simulate(settings) else names
@@ -72,6 +82,8 @@ def build_tools(runtime: Runtime) -> list[SchemaTool]:
         operation_tool(op, operation_handler(op, runtime), secret)
         for op in selected_operations(settings.toolsets, settings.read_only)
     ]
+    if _with_spec(settings):
+        tools.append(apply_interview_spec_tool(runtime, secret))
     if _with_jobs(settings):  # read-only, so kept under --read-only too
         tools += [build(runtime, secret) for build in JOB_TOOLS.values()]
     if _with_simulate(settings):
