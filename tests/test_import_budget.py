@@ -52,6 +52,8 @@ FORBIDDEN_PREFIXES = (
     "aural_mcp.pipelines",  # plan/apply, invite, export: their commands and tools load them
     "tqdm",  # the pipeline commands' progress bar
     "yaml",  # interview spec files
+    "aural_mcp.team",  # the team server (OAuth, grants): only with --auth oauth and `aural-mcp tokens`
+    "redis",  # its shared store: only with --redis
     "schemathesis",  # test-only libraries
     "hypothesis",
     "pytest",

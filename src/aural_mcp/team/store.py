@@ -1,0 +1,182 @@
+"""Where the team server keeps what must outlive a request: `TeamStore`, and its embedded SQLite form.
+
+Everything is a JSON object under a (kind, key) pair, optionally with a time to live:
+
+| kind | key | value |
+| --- | --- | --- |
+| `client` | OAuth client id | the registered (or fetched metadata document) client |
+| `pending` | consent request id | an authorization request waiting for the user's consent |
+| `code` | hash of an authorization code | the code's grant, PKCE challenge and redirect URI (taken once) |
+| `grant` | grant id | who consented: the sealed Aural key, scopes, client, resource |
+| `token` | hash of an access, refresh or service token | its grant, kind, scopes, resource, expiry |
+
+`take` reads and deletes in one step, so an authorization code or a refresh token is used at most
+once even when two replicas race. `reserve` is the shared rate budget: one log of send times per
+Aural key, so replicas together stay within the key's limit. `publish`/`subscribe` carry resource
+updates between replicas.
+
+`SqliteStore` is the default for one replica (nothing to install); `redis_store.RedisStore` is the
+same on Redis for many. Values are never secrets in plain text: keys are sealed
+(`secrets.SecretBox`) and tokens stored only by hash before they reach a store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+from anyio.streams.memory import MemoryObjectSendStream
+
+KINDS = ("client", "pending", "code", "grant", "token")
+
+
+class TeamStore(Protocol):
+    async def put(self, kind: str, key: str, value: dict[str, Any], ttl: float | None = None) -> None:
+        """Store `value`; with `ttl` (seconds) it is gone after that long."""
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    async def take(self, kind: str, key: str) -> dict[str, Any] | None:
+        """Read and delete in one atomic step: of two concurrent takes, one gets the value."""
+
+    async def delete(self, kind: str, key: str) -> bool:
+        """True when there was something to delete."""
+
+    async def items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        """Every live (key, value) of a kind (grants and service tokens: small sets)."""
+
+    async def reserve(self, bucket: str, limit: int, window: float) -> float:
+        """Take a slot of `bucket`'s budget of `limit` per `window` seconds: 0.0 when taken, else
+        the seconds until one frees (nothing taken; call again then)."""
+
+    async def publish(self, channel: str, message: str) -> None: ...
+
+    def subscribe(self, channel: str) -> AsyncIterator[str]:
+        """The messages published to `channel` from now on, by any replica."""
+
+    async def close(self) -> None: ...
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at REAL,
+    PRIMARY KEY (kind, key)
+);
+CREATE TABLE IF NOT EXISTS budget (bucket TEXT NOT NULL, sent_at REAL NOT NULL);
+CREATE INDEX IF NOT EXISTS budget_bucket ON budget (bucket, sent_at);
+"""
+
+
+class SqliteStore:
+    """`TeamStore` in one SQLite file (WAL; other processes on this machine, such as `aural-mcp
+    tokens`, may use it at the same time). Pub/sub reaches this process's subscribers only."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=10, isolation_level=None, check_same_thread=False)
+        self._lock = threading.Lock()
+        with self._lock:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        self._channels: dict[str, list[MemoryObjectSendStream[str]]] = {}
+
+    def _tx(self, fn: Any) -> Any:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                out = fn(self._db)
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+            return out
+
+    @staticmethod
+    def _live(row: tuple[str, float | None] | None, now: float) -> dict[str, Any] | None:
+        if row is None or (row[1] is not None and row[1] <= now):
+            return None
+        value: dict[str, Any] = json.loads(row[0])
+        return value
+
+    async def put(self, kind: str, key: str, value: dict[str, Any], ttl: float | None = None) -> None:
+        expires = time.time() + ttl if ttl is not None else None
+        text = json.dumps(value, sort_keys=True)
+        self._tx(lambda db: db.execute(
+            "INSERT INTO records (kind, key, value, expires_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (kind, key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+            (kind, key, text, expires)))  # fmt: skip
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute("SELECT value, expires_at FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return self._live(row, time.time())
+
+    async def take(self, kind: str, key: str) -> dict[str, Any] | None:
+        def take(db: sqlite3.Connection) -> Any:
+            row = db.execute("SELECT value, expires_at FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+            db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key))
+            return row
+
+        return self._live(self._tx(take), time.time())
+
+    async def delete(self, kind: str, key: str) -> bool:
+        cursor = self._tx(lambda db: db.execute("DELETE FROM records WHERE kind = ? AND key = ?", (kind, key)))
+        return bool(cursor.rowcount)
+
+    async def items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        now = time.time()
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT key, value FROM records WHERE kind = ? AND (expires_at IS NULL OR expires_at > ?) ORDER BY key",
+                (kind, now),
+            ).fetchall()
+        return [(key, json.loads(value)) for key, value in rows]
+
+    async def reserve(self, bucket: str, limit: int, window: float) -> float:
+        def reserve(db: sqlite3.Connection) -> float:
+            now = time.time()
+            db.execute("DELETE FROM budget WHERE bucket = ? AND sent_at <= ?", (bucket, now - window))
+            sent = [float(t) for (t,) in db.execute("SELECT sent_at FROM budget WHERE bucket = ? ORDER BY sent_at", (bucket,))]
+            if len(sent) < limit:
+                db.execute("INSERT INTO budget (bucket, sent_at) VALUES (?, ?)", (bucket, now))
+                return 0.0
+            return max(0.001, sent[len(sent) - limit] + window - now)
+
+        wait: float = self._tx(reserve)
+        return wait
+
+    async def publish(self, channel: str, message: str) -> None:
+        for stream in list(self._channels.get(channel, [])):
+            # a slow or gone subscriber misses it, as with Redis pub/sub
+            with contextlib.suppress(anyio.WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
+                stream.send_nowait(message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[str]:
+        send, receive = anyio.create_memory_object_stream[str](1000)
+        self._channels.setdefault(channel, []).append(send)
+        try:
+            async with receive:
+                async for message in receive:
+                    yield message
+        finally:
+            self._channels[channel].remove(send)
+            send.close()
+
+    async def sweep(self) -> int:
+        """Delete what has expired; the count."""
+        cursor = self._tx(lambda db: db.execute("DELETE FROM records WHERE expires_at IS NOT NULL AND expires_at <= ?", (time.time(),)))
+        return int(cursor.rowcount)
+
+    async def close(self) -> None:
+        with self._lock:
+            self._db.close()
