@@ -139,6 +139,12 @@ class Settings:
     max_connections: int = 256  # open HTTP connections; idle ones are closed first to make room
     max_sessions: int = 100  # open Streamable HTTP sessions; beyond that, new clients get 503
     session_idle_timeout: float = 600.0  # seconds without a request or open stream before a session ends
+    # The team server (`--auth oauth`): every user with their own key, see aural_mcp.team
+    auth_mode: str = "token"  # token: AURAL_MCP_TOKEN or none (one key for all); oauth: OAuth 2.1 per user
+    public_url: str | None = None  # where clients reach this server (https://mcp.example.com); the OAuth issuer
+    secret_key: str | None = field(default=None, repr=False)  # AURAL_MCP_SECRET_KEY: seals users' keys
+    redis_url: str | None = field(default=None, repr=False)  # the shared store of many replicas; may hold a password
+    team_db: str | None = None  # the embedded store's SQLite file without --redis; None: the data folder's
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
@@ -158,6 +164,11 @@ class Settings:
             s.watch_share = parse_share("AURAL_WATCH_SHARE", env["AURAL_WATCH_SHARE"])
         s.watch_state = env.get("AURAL_WATCH_STATE") or None
         s.auth_token = env.get("AURAL_MCP_TOKEN") or None
+        s.auth_mode = env.get("AURAL_MCP_AUTH") or "token"
+        s.public_url = env.get("AURAL_MCP_PUBLIC_URL") or None
+        s.secret_key = env.get("AURAL_MCP_SECRET_KEY") or None
+        s.redis_url = env.get("AURAL_MCP_REDIS_URL") or None
+        s.team_db = env.get("AURAL_MCP_TEAM_DB") or None
         if env.get("AURAL_MCP_ALLOWED_HOSTS"):
             s.allowed_hosts = [h.strip() for h in env["AURAL_MCP_ALLOWED_HOSTS"].split(",") if h.strip()]
         if env.get("AURAL_MCP_ALLOWED_ORIGINS"):
