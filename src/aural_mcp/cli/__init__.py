@@ -46,6 +46,27 @@ def build_parser() -> argparse.ArgumentParser:
         help="bearer token HTTP clients must send; prefer AURAL_MCP_TOKEN (flags show in ps)",
     )
     serve.add_argument(
+        "--auth",
+        dest="auth_mode",
+        choices=("token", "oauth"),
+        default=None,
+        help="token (default): one Aural key for everyone holding AURAL_MCP_TOKEN; oauth: OAuth 2.1, each user "
+        "with their own key (needs --transport http, --public-url, AURAL_MCP_SECRET_KEY; or AURAL_MCP_AUTH)",
+    )
+    serve.add_argument(
+        "--public-url",
+        default=None,
+        help="with --auth oauth: the https URL clients reach this server at, e.g. https://mcp.example.com "
+        "(or AURAL_MCP_PUBLIC_URL)",
+    )
+    serve.add_argument(
+        "--team-db",
+        default=None,
+        metavar="PATH",
+        help="with --auth oauth and no --redis: the SQLite file of grants and tokens (or AURAL_MCP_TEAM_DB; "
+        "default: team.sqlite3 in the user's data folder)",
+    )
+    serve.add_argument(
         "--allowed-hosts",
         type=_csv,
         default=None,

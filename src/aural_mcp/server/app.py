@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
@@ -22,17 +22,21 @@ from aural_mcp.server.console import KEY_HELP, ConfigError, say
 from aural_mcp.server.runtime import Runtime
 from aural_mcp.settings import LOG_LEVELS, Settings
 
+if TYPE_CHECKING:
+    from aural_mcp.team.auth import TeamAuth
+
 SERVER_NAME = "aural-mcp"
 
 
 def build_server(
-    settings: Settings, *, client: AuralClient | None = None, transport: Any = None
+    settings: Settings, *, client: AuralClient | None = None, transport: Any = None, team: TeamAuth | None = None
 ) -> MCPServer:
     """The MCP server for `settings`: tools, resources, prompts, completions and the Skills extension.
 
     `client` is used as is (its owner opens and closes it); otherwise the lifespan builds one from
     `settings` (with `transport` if given, e.g. an ASGITransport in tests), or against an
-    in-process sandbox when `settings.sandbox`.
+    in-process sandbox when `settings.sandbox`. With `team` (`--auth oauth`) every request needs a
+    bearer token of a live grant (`aural_mcp.team`).
     """
     from aural_mcp.server import client_logging, prompts, resources, skills, subscriptions
     from aural_mcp.server.instructions import instructions_for
@@ -64,6 +68,7 @@ def build_server(
         extensions=[skills_extension],
         lifespan=lifespan,
         log_level=_sdk_log_level(settings.log_level),
+        **(team.server_kwargs() if team is not None else {}),
     )
     skills.advertise_in_experimental(server, skills_extension)
     resources.register(server, runtime)
@@ -80,10 +85,15 @@ def _sdk_log_level(level: str) -> Any:
 
 
 def build_for_serve(settings: Settings) -> MCPServer:
-    """`build_server` for `aural-mcp serve`: the sandbox is opened at start, and a configuration
-    problem is a `ConfigError` (one line on stderr, exit 2)."""
+    """`build_server` for `aural-mcp serve`: the sandbox (or the team store) is opened at start,
+    and a configuration problem is a `ConfigError` (one line on stderr, exit 2)."""
     try:
-        server = build_server(settings)
+        team = None
+        if settings.auth_mode == "oauth":
+            from aural_mcp.team.auth import TeamAuth
+
+            team = TeamAuth.open(settings)
+        server = build_server(settings, team=team)
         if settings.sandbox:  # at start, so a bad port or seed file is one line and the pages' URL is printed
             runtime = server.runtime  # type: ignore[attr-defined]
             runtime.open_sandbox()

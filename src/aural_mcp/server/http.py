@@ -102,7 +102,11 @@ def run_http(settings: Settings) -> int:
             if settings.transport == "sse"
             else "Streamable HTTP" + (" (stateless)" if settings.stateless else "")
         )
-        auth = "bearer token required" if settings.auth_token else "no token"
+        auth = (
+            f"OAuth, issuer {settings.public_url}"
+            if settings.auth_mode == "oauth"
+            else ("bearer token required" if settings.auth_token else "no token")
+        )
         say(f"{kind} listening on http://{shown}:{port}{path} ({auth}; health: {HEALTH_PATH})")
         if settings.host in ("0.0.0.0", "::"):
             say("accepting Host localhost/127.0.0.1/[::1] only; add others with --allowed-hosts")

@@ -35,6 +35,10 @@ def allowed_hosts(settings: Settings, port: int) -> list[str]:
     bind = settings.host.strip()
     if bind not in ("0.0.0.0", "::", "") and not is_loopback(bind):
         hosts.append(f"[{bind}]:{port}" if ":" in bind else f"{bind}:{port}")
+    if settings.public_url:  # behind a TLS proxy, the Host clients send is the public one
+        from urllib.parse import urlsplit
+
+        hosts.append(urlsplit(settings.public_url).netloc.lower())
     for extra in settings.allowed_hosts:
         extra = extra.strip().lower()
         hosts.append(extra)
@@ -52,6 +56,11 @@ def allowed_origins(settings: Settings) -> list[str]:
     origins += [
         f"{scheme}://{name}" for scheme in ("http", "https") for name in ("127.0.0.1", "localhost", "[::1]")
     ]
+    if settings.public_url:  # the consent page's form posts from the public origin
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(settings.public_url)
+        origins.append(f"{parts.scheme}://{parts.netloc}".lower())
     origins += [o.strip().rstrip("/").lower() for o in settings.allowed_origins if o.strip()]
     return list(dict.fromkeys(origins))
 

@@ -44,6 +44,9 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
         "host",
         "port",
         "auth_token",
+        "auth_mode",
+        "public_url",
+        "team_db",
         "allowed_hosts",
         "allowed_origins",
         "toolsets",
@@ -106,6 +109,9 @@ def check_settings(settings: Settings) -> None:
         )
     if settings.max_body_bytes < MIN_BODY_BYTES:  # the stdio line limit as well as the HTTP body limit
         raise ConfigError(f"AURAL_MCP_MAX_BODY_BYTES must be at least {MIN_BODY_BYTES}")
+    problem = team_problem(settings)
+    if problem:
+        raise ConfigError(problem)
     if settings.transport == "stdio":
         return
     if not 0 <= settings.port <= 65535:
@@ -126,13 +132,45 @@ def check_settings(settings: Settings) -> None:
             f"to listen on {settings.host}, which other machines can reach; "
             '`python -c "import secrets; print(secrets.token_urlsafe(32))"` makes one'
         )
-    if not is_loopback(settings.host) and not token:
+    if not is_loopback(settings.host) and not token and settings.auth_mode != "oauth":
         raise ConfigError(
             f"refusing to listen on {settings.host}, which other machines can reach, without a bearer token. "
             "Set AURAL_MCP_TOKEN (or --auth-token) to a long random secret, e.g. "
             '`export AURAL_MCP_TOKEN="$(python -c "import secrets; print(secrets.token_urlsafe(32))")"`, '
             "or bind 127.0.0.1."
         )
+
+
+def team_problem(settings: Settings) -> str | None:
+    """Why `--auth oauth` cannot start as configured, or None (also for `--auth token`)."""
+    if settings.auth_mode not in ("token", "oauth"):
+        return f"--auth / AURAL_MCP_AUTH {settings.auth_mode!r} must be token or oauth"
+    if settings.auth_mode != "oauth":
+        return None
+    if settings.transport != "http":
+        return "--auth oauth needs --transport http (Streamable HTTP): OAuth is for remote clients"
+    if settings.auth_token:
+        return "--auth oauth replaces the shared bearer token: unset AURAL_MCP_TOKEN / --auth-token"
+    if settings.sandbox:
+        return "--auth oauth serves users' own keys: point --base-url at an Aural API (a sandbox server too), not --sandbox"
+    url = settings.public_url or ""
+    if not url:
+        return "--auth oauth needs --public-url (or AURAL_MCP_PUBLIC_URL): the https URL clients reach this server at"
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    local = parts.hostname is not None and is_loopback(parts.hostname)
+    if parts.scheme != "https" and not (parts.scheme == "http" and local):
+        return f"--public-url {url[:80]!r} must be an https:// URL (http:// only for 127.0.0.1, localhost or [::1])"
+    if parts.query or parts.fragment or not parts.hostname:
+        return f"--public-url {url[:80]!r} must be a plain URL such as https://mcp.example.com, without query or fragment"
+    from aural_mcp.team.secrets import SecretBox, SecretKeyError
+
+    try:
+        SecretBox.from_text(settings.secret_key)
+    except SecretKeyError as exc:
+        return str(exc)
+    return None
 
 
 def watch_state_problem(settings: Settings) -> str | None:
