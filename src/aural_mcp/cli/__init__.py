@@ -250,6 +250,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--since", action="store_true", help="only sessions changed since the last export (state in OUT.state.json)"
     )
     export.add_argument("--base-url", default=None, help="Aural API base URL (or AURAL_BASE_URL)")
+
+    tokens = sub.add_parser("tokens", help="service tokens of the team server (--auth oauth): create, list, revoke")
+    actions = tokens.add_subparsers(dest="tokens_command", metavar="ACTION")
+    actions.add_parser("keygen", help="print a new AURAL_MCP_SECRET_KEY value")
+    create = actions.add_parser("create", help="read an Aural key from stdin; print a service token for it once")
+    create.add_argument("--name", required=True, help="what the token is for, e.g. ats (unique; revoke takes it)")
+    create.add_argument("--read-only", action="store_true", help="the token may call the read tools only")
+    create.add_argument("--base-url", default=None, help="Aural API base URL the key is checked on (or AURAL_BASE_URL)")
+    listing = actions.add_parser("list", help="every grant: name, id, kind, scope, created (never a key or token)")
+    revoke = actions.add_parser("revoke", help="revoke a grant, by id or name: its tokens stop working")
+    revoke.add_argument("grant", metavar="ID_OR_NAME")
+    for action in (create, listing, revoke):
+        action.add_argument("--public-url", default=None, help="the team server's public URL (or AURAL_MCP_PUBLIC_URL)")
+        action.add_argument("--team-db", default=None, help="the team store's SQLite file (or AURAL_MCP_TEAM_DB)")
     return parser
 
 
@@ -295,6 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(args)
     if args.command == "export":
         from aural_mcp.cli.export import main as run
+
+        return run(args)
+    if args.command == "tokens":
+        from aural_mcp.cli.tokens import main as run
 
         return run(args)
     parser.print_help(sys.stderr)

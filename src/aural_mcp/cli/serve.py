@@ -23,7 +23,8 @@ def main(args: argparse.Namespace) -> int:
         say(str(exc))
         return EXIT_CONFIG
     configure_logging(settings)
-    problem = None if settings.sandbox else key_problem(settings.api_key)
+    # the team server (--auth oauth) has no key of its own: each user's comes with their grant
+    problem = None if settings.sandbox or settings.auth_mode == "oauth" else key_problem(settings.api_key)
     if problem:
         say(f"{problem}. {KEY_HELP} Serving anyway: every tool call answers with how to set the key.")
     try:

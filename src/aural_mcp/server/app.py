@@ -3,27 +3,33 @@
 One `Runtime` (server/runtime.py) per built server owns the connection to Aural; the MCP
 lifespan acquires it on the first connection and releases it after the last, and runs the
 session watcher's host task while it lasts (server/watching.py).
+With `team` (`--auth oauth`) that Runtime holds no key: every request acts on the Runtime of its
+grant's user (`team.tenants.Tenants`), made on demand while the lifespan runs. Every entry point
+(tools, tools/list, resources, prompts, completions, subscriptions) finds its Runtime with one
+`runtime_for(context)`.
 `build_for_serve` is `build_server` for the `aural-mcp serve` process.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import anyio
 from mcp.server.mcpserver import MCPServer
+from mcp_types import ListToolsResult, PaginatedRequestParams
 
 from aural_mcp import __version__
 from aural_mcp.api import AuralClient
 from aural_mcp.api.errors import ConfigurationError
 from aural_mcp.server.console import KEY_HELP, ConfigError, say
-from aural_mcp.server.runtime import Runtime
+from aural_mcp.server.runtime import Runtime, RuntimeFor
 from aural_mcp.settings import LOG_LEVELS, Settings
 
 if TYPE_CHECKING:
     from aural_mcp.team.auth import TeamAuth
+    from aural_mcp.team.tenants import Tenants
 
 SERVER_NAME = "aural-mcp"
 
@@ -36,14 +42,59 @@ def build_server(
     `client` is used as is (its owner opens and closes it); otherwise the lifespan builds one from
     `settings` (with `transport` if given, e.g. an ASGITransport in tests), or against an
     in-process sandbox when `settings.sandbox`. With `team` (`--auth oauth`) every request needs a
-    bearer token of a live grant (`aural_mcp.team`).
+    bearer token of a live grant (`aural_mcp.team`) and acts on that grant's tenant.
     """
     from aural_mcp.server import client_logging, prompts, resources, skills, subscriptions
     from aural_mcp.server.instructions import instructions_for
+    from aural_mcp.server.sdk_private import add_request_handler
     from aural_mcp.server.tools import build_tools, tool_names
 
-    runtime = Runtime(settings, client=client, transport=transport)
+    runtime = Runtime(settings, tool_names=frozenset(tool_names(settings)), client=client, transport=transport)
     skills_extension = skills.SkillsExtension(skills.load_skills())
+    runtime_for: RuntimeFor
+    lifespan: Callable[[MCPServer], AbstractAsyncContextManager[Runtime]]
+    if team is None:
+        runtime_for, lifespan = _one_runtime(runtime)
+    else:
+        runtime_for, lifespan, tenants = _tenants(settings, team, runtime, transport)
+
+    server: MCPServer = MCPServer(
+        SERVER_NAME,
+        title="Aural interviews",
+        instructions=instructions_for(tool_names(settings)),
+        version=__version__,
+        tools=list(build_tools(settings, runtime_for)),
+        extensions=[skills_extension],
+        lifespan=lifespan,
+        log_level=_sdk_log_level(settings.log_level),
+        **(team.server_kwargs() if team is not None else {}),
+    )
+    skills.advertise_in_experimental(server, skills_extension)
+    resources.register(server, runtime, runtime_for)
+    prompts.register(server, runtime_for)
+    async def subscriptions_for(ctx: Any) -> subscriptions.Subscriptions:
+        return (await runtime_for(ctx)).subscriptions
+
+    subscriptions.install(server, runtime.subscriptions, subscriptions_for)
+    client_logging.install(server, [settings.api_key, settings.auth_token])
+
+    async def list_tools(ctx: Any, params: PaginatedRequestParams | None) -> ListToolsResult:
+        # The tools this request's Runtime may call (for a read-only grant: the read tools).
+        allowed = (await runtime_for(ctx)).tool_names
+        return ListToolsResult(tools=[tool for tool in await server.list_tools() if tool.name in allowed])
+
+    add_request_handler(server, "tools/list", PaginatedRequestParams, list_tools)
+    server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
+    if team is not None:
+        server.tenants = tenants  # type: ignore[attr-defined]  # for tests
+    return server
+
+
+def _one_runtime(runtime: Runtime) -> tuple[RuntimeFor, Callable[[MCPServer], AbstractAsyncContextManager[Runtime]]]:
+    """Every request on the server's one Runtime, open while a connection is."""
+
+    async def runtime_for(_: Any) -> Runtime:
+        return runtime
 
     @asynccontextmanager
     async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
@@ -59,24 +110,23 @@ def build_server(
             with anyio.CancelScope(shield=True):
                 await runtime.release()
 
-    server: MCPServer = MCPServer(
-        SERVER_NAME,
-        title="Aural interviews",
-        instructions=instructions_for(tool_names(settings)),
-        version=__version__,
-        tools=list(build_tools(runtime)),
-        extensions=[skills_extension],
-        lifespan=lifespan,
-        log_level=_sdk_log_level(settings.log_level),
-        **(team.server_kwargs() if team is not None else {}),
-    )
-    skills.advertise_in_experimental(server, skills_extension)
-    resources.register(server, runtime)
-    prompts.register(server, runtime)
-    subscriptions.install(server, runtime.subscriptions)
-    client_logging.install(server, [settings.api_key, settings.auth_token])
-    server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
-    return server
+    return runtime_for, lifespan
+
+
+def _tenants(
+    settings: Settings, team: TeamAuth, runtime: Runtime, transport: Any
+) -> tuple[RuntimeFor, Callable[[MCPServer], AbstractAsyncContextManager[Runtime]], Tenants]:
+    """Every request on its grant's tenant; the server's own Runtime holds no key and is never opened."""
+    from aural_mcp.team.tenants import Tenants
+
+    tenants = Tenants(settings, team.book, transport=transport)
+
+    @asynccontextmanager
+    async def lifespan(_: MCPServer) -> AsyncIterator[Runtime]:
+        async with tenants.running():
+            yield runtime
+
+    return tenants.for_request, lifespan, tenants
 
 
 def _sdk_log_level(level: str) -> Any:

@@ -4,19 +4,29 @@ Prompts: `design_interview` (a full set-up plan), `review_sessions` (rank an int
 candidates, with the scoreboard embedded), `review_session` (one candidate, with the compact
 transcript embedded). Completions suggest recent `interviewId` and
 `sessionId` values; a partial value matches the start of an id or any part of the interview
-title or participant name, so typing a name finds its id.
+title or participant name, so typing a name finds its id. The review prompts and completions read
+through the request's Runtime (`runtime_for`), whose completion cache is its own: in the team
+server, one user's look-ups are never another's.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, Completion, GetPromptRequestParams
+from mcp_types import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    CompleteRequestParams,
+    CompleteResult,
+    Completion,
+    GetPromptRequestParams,
+)
 from pydantic import Field
 
 from aural_mcp.api.errors import AuralError
@@ -24,8 +34,10 @@ from aural_mcp.operations import QUESTION_TYPES, is_uuid, not_an_id, show_input
 from aural_mcp.server.sdk_private import add_request_handler, get_prompt_handler
 from aural_mcp.server.tools.errors import redact
 
+logger = logging.getLogger("aural_mcp.server")
+
 if TYPE_CHECKING:
-    from aural_mcp.server.runtime import Runtime
+    from aural_mcp.server.runtime import Runtime, RuntimeFor
 
 _CACHE_SECONDS = 30.0  # completion look-ups are per keystroke; the API allows 60 calls a minute
 CHANNELS = ("chat", "voice", "video")
@@ -87,14 +99,15 @@ def _embedded(steps: str, title: str, body: str) -> str:
     return f"{steps}\n\n---\n{title}\n\n{body}"
 
 
-def review_prompts(runtime: Runtime) -> tuple[Callable[..., Any], Callable[..., Any]]:
+def review_prompts(runtime_for: RuntimeFor) -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The two review prompts: the instructions, then the scoreboard or the compact transcript.
 
     If the read fails, the prompt carries the error text and the tool to retry with, not a broken prompt.
     """
     from aural_mcp.server.tools.sessions import scoreboard_text, transcript_result
 
-    async def review_sessions(interviewId: InterviewId) -> str:  # noqa: N803 - the API's argument name
+    async def review_sessions(interviewId: InterviewId, ctx: Context) -> str:  # noqa: N803 - the API's argument name
+        runtime = await runtime_for(ctx)
         steps = REVIEW_SESSIONS_STEPS.format(iid=interviewId)
         try:
             board, _ = await scoreboard_text(runtime, {"interviewId": interviewId})
@@ -102,7 +115,8 @@ def review_prompts(runtime: Runtime) -> tuple[Callable[..., Any], Callable[..., 
             board = f"The scoreboard could not be read; call compare_sessions with interviewId {interviewId}.\n{exc}"
         return redact(_embedded(steps, "Scoreboard (compare_sessions):", board), runtime.api_key)
 
-    async def review_session(sessionId: SessionId) -> str:  # noqa: N803
+    async def review_session(sessionId: SessionId, ctx: Context) -> str:  # noqa: N803
+        runtime = await runtime_for(ctx)
         steps = REVIEW_SESSION_STEPS.format(sid=sessionId)
         try:
             transcript, _ = await transcript_result(runtime, {"sessionId": sessionId})
@@ -157,8 +171,8 @@ async def complete_session_id(runtime: Runtime, partial: str, interview_id: str 
     return [i for i, name in items if _matches(partial, i, name)]
 
 
-def register(server: MCPServer, runtime: Runtime) -> None:
-    review_sessions, review_session = review_prompts(runtime)
+def register(server: MCPServer, runtime_for: RuntimeFor) -> None:
+    review_sessions, review_session = review_prompts(runtime_for)
     server.prompt(
         name="design_interview",
         title="Design an interview",
@@ -176,20 +190,34 @@ def register(server: MCPServer, runtime: Runtime) -> None:
     )(review_session)
     _reject_bad_prompt_requests(server)
 
-    @server.completion()  # type: ignore[untyped-decorator, no-untyped-call]  # untyped in the SDK
-    async def complete(ref: Any, argument: Any, context: Any) -> Completion | None:
-        name = argument.name
-        if name not in ("interviewId", "sessionId"):
-            return None
+    async def complete(ctx: Any, params: CompleteRequestParams) -> CompleteResult:
+        # Served directly (not with MCPServer's `completion()` decorator, which does not pass the
+        # request's context): the look-ups are the request's Runtime's.
         try:
-            if name == "interviewId":
-                values = await complete_interview_id(runtime, argument.value)
-            else:
-                known = (getattr(context, "arguments", None) or {}) if context is not None else {}
-                values = await complete_session_id(runtime, argument.value, known.get("interviewId"))
-        except (AuralError, RuntimeError):
-            return Completion(values=[], total=0, has_more=False)
-        return Completion(values=values[:100], total=len(values), has_more=len(values) > 100)
+            return CompleteResult(completion=await completion(await runtime_for(ctx), params))
+        except MCPError:
+            raise
+        except Exception as exc:
+            logger.exception("completion of %r failed", params.argument.name)
+            raise MCPError(code=INTERNAL_ERROR, message=f"Error completing argument {params.argument.name}") from exc
+
+    add_request_handler(server, "completion/complete", CompleteRequestParams, complete)
+
+
+async def completion(runtime: Runtime, params: CompleteRequestParams) -> Completion:
+    argument, context = params.argument, params.context
+    name = argument.name
+    if name not in ("interviewId", "sessionId"):
+        return Completion(values=[], total=None, has_more=None)
+    try:
+        if name == "interviewId":
+            values = await complete_interview_id(runtime, argument.value)
+        else:
+            known = (getattr(context, "arguments", None) or {}) if context is not None else {}
+            values = await complete_session_id(runtime, argument.value, known.get("interviewId"))
+    except (AuralError, RuntimeError):
+        return Completion(values=[], total=0, has_more=False)
+    return Completion(values=values[:100], total=len(values), has_more=len(values) > 100)
 
 
 def _check_design(args: dict[str, str]) -> str | None:

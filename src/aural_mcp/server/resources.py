@@ -2,6 +2,8 @@
 
 The docs are the repository's top-level SKILL.md, llms.txt and llms-full.txt; an installed wheel
 carries the same files at `aural_mcp/docs/`. The skill itself is served by `skills.py`.
+The interview and session resources read through the request's Runtime (`runtime_for`): in the
+team server, with that user's key.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ResourceError
 from mcp.server.mcpserver.resources import FunctionResource
 from mcp.shared.exceptions import MCPError
@@ -23,7 +25,7 @@ from aural_mcp.server.tools.errors import explain, redact
 from aural_mcp.server.tools.sessions import full_transcript, interview_of
 
 if TYPE_CHECKING:
-    from aural_mcp.server.runtime import Runtime
+    from aural_mcp.server.runtime import Runtime, RuntimeFor
 
 _PACKAGE_DOCS = Path(__file__).resolve().parent.parent / "docs"  # aural_mcp/docs in a wheel
 _REPO_ROOT = Path(__file__).resolve().parents[3]  # src/aural_mcp/server/resources.py -> repo
@@ -99,7 +101,8 @@ async def openapi_document(runtime: Runtime) -> dict[str, Any]:
     return build_openapi()
 
 
-def register(server: MCPServer, runtime: Runtime) -> None:
+def register(server: MCPServer, server_runtime: Runtime, runtime_for: RuntimeFor) -> None:
+    """The resources; `server_runtime` (the server's own) serves what is the same for every user."""
     for name, (uri, title, description, mime) in DOCS.items():
         server.add_resource(
             FunctionResource(
@@ -114,7 +117,7 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         mime_type="application/json",
     )
     async def openapi() -> str:
-        return json.dumps(await openapi_document(runtime), indent=1, ensure_ascii=False)
+        return json.dumps(await openapi_document(server_runtime), indent=1, ensure_ascii=False)
 
     @server.resource(
         "aural://specs/interview.schema.json",
@@ -133,8 +136,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         description="An interview's settings and ordered questions, as markdown",
         mime_type="text/markdown",
     )
-    async def interview(interviewId: str) -> str:  # noqa: N803 - the API's name
+    async def interview(interviewId: str, ctx: Context) -> str:  # noqa: N803 - the API's name
         _check_id("interviewId", interviewId)
+        runtime = await runtime_for(ctx)
         data = await _read(runtime, "get_interview", {"interviewId": interviewId})
         return redact(render.interview_markdown(data, limit=render.RESOURCE_LIMIT) + "\n", runtime.api_key)
 
@@ -145,8 +149,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         "(name, email, candidateId, inviteUrl, sessionId)",
         mime_type="text/csv",
     )
-    async def invites(interviewId: str) -> str:  # noqa: N803
+    async def invites(interviewId: str, ctx: Context) -> str:  # noqa: N803
         _check_id("interviewId", interviewId)
+        runtime = await runtime_for(ctx)
         data = await _read_any(runtime, "list_candidates", {"interviewId": interviewId})
         return redact(render.invites_csv(data, render.app_url(runtime)), runtime.api_key)
 
@@ -156,8 +161,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         description="A candidate session: status, summary, themes, sentiment, scores, as markdown",
         mime_type="text/markdown",
     )
-    async def session(sessionId: str) -> str:  # noqa: N803
+    async def session(sessionId: str, ctx: Context) -> str:  # noqa: N803
         _check_id("sessionId", sessionId)
+        runtime = await runtime_for(ctx)
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         text = render.session_markdown(data, transcript_limit=0)
         return redact(text + f"\n\nTranscript: aural://sessions/{sessionId}/transcript\n", runtime.api_key)
@@ -168,8 +174,9 @@ def register(server: MCPServer, runtime: Runtime) -> None:
         description="A session's transcript, speaker-labelled and question by question, as markdown",
         mime_type="text/markdown",
     )
-    async def transcript(sessionId: str) -> str:  # noqa: N803
+    async def transcript(sessionId: str, ctx: Context) -> str:  # noqa: N803
         _check_id("sessionId", sessionId)
+        runtime = await runtime_for(ctx)
         data = await _read(runtime, "get_session", {"sessionId": sessionId})
         # the interviewer's name and the question texts live on the interview (the same as get_transcript full)
         text = full_transcript(data, await interview_of(runtime, data), render.RESOURCE_LIMIT)

@@ -5,11 +5,16 @@ MCP lifespan acquires it, so it is opened on the first connection and closed aft
 every connection of an SSE or HTTP server shares one client, which is right for a per-key rate
 limit. It also owns the subscriptions and the one session watcher (`watching`, opened on first
 use). The sandbox package is imported only when `settings.sandbox`.
+
+Every request acts on one Runtime, the one `RuntimeFor` gives for its MCP context: the server's
+own, or in the team server (`--auth oauth`) the tenant of the request's grant
+(`aural_mcp.team.tenants`), a Runtime of its own with that user's key and scope.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,14 +35,26 @@ logger = logging.getLogger("aural_mcp.server")
 
 SANDBOX_BASE_URL = "http://sandbox.local/api/v1"
 
+# The Runtime a request acts on, from its MCP context (a tool's `Context`, or a handler's request context).
+RuntimeFor = Callable[[Any], Awaitable["Runtime"]]
+
 
 class Runtime:
     """The server's connection to Aural: one client, opened on first use, shared by connections."""
 
     def __init__(
-        self, settings: Settings, *, client: AuralClient | None = None, transport: Any = None
+        self,
+        settings: Settings,
+        *,
+        tool_names: frozenset[str],
+        client: AuralClient | None = None,
+        transport: Any = None,
+        subscriptions: Subscriptions | None = None,
     ) -> None:
         self.settings = settings
+        # The tools requests on this Runtime may list and call: `tools.tool_names` of its settings
+        # (a tenant's settings carry its grant's scope).
+        self.tool_names = tool_names
         self._given_client = client
         self._transport = transport
         self._client: AuralClient | None = client
@@ -49,7 +66,7 @@ class Runtime:
         self._sandbox_key: str | None = None
         self.cache: dict[str, tuple[float, Any]] = {}  # completion look-ups, see prompts.py
         self.config_error: ConfigurationError | None = None
-        self.subscriptions = Subscriptions()
+        self.subscriptions = subscriptions or Subscriptions()
         self.watching = Watching(settings, lambda: self.client, self.subscriptions, lambda: self.state_account)
 
     @property

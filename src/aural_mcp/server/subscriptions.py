@@ -11,6 +11,11 @@ behind the subscribed URIs and announces what it finds, however the change was m
 dashboard, a candidate, another API client). `Subscriptions.on_change` tells the watcher when the
 set of wanted URIs changes.
 
+Each `Runtime` has its own `Subscriptions` (in the team server, one per user), and every handler
+here acts on the request's Runtime's (`subscriptions_for`): a user's subscriptions, listen streams and
+updates are theirs alone. The server's own Runtime uses the server's bus and the SDK's listen
+handler; a tenant's (`Subscriptions.own_bus`) gets a bus and a listen handler of its own.
+
 MCPServer has no public hook for resources/subscribe, resources/unsubscribe and logging/setLevel,
 nor for wrapping its listen handler, so these are registered on its low-level server
 (`sdk_private`).
@@ -21,7 +26,7 @@ from __future__ import annotations
 import logging
 import re
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -57,8 +62,19 @@ class Subscriptions:
     def __init__(self) -> None:
         self._uris: weakref.WeakKeyDictionary[Any, set[str]] = weakref.WeakKeyDictionary()
         self._streams: dict[object, tuple[str, ...]] = {}  # open listen streams -> the URIs they asked for
-        self.bus: Any = None  # the server's SubscriptionBus, set by `install`
+        self.bus: Any = None  # the SubscriptionBus its listen streams read: the server's, set by `install`
+        self.listen: Callable[[Any, Any], Awaitable[Any]] | None = None  # serves a listen stream on `bus`
         self.on_change: Callable[[], None] = _nothing  # called when the wanted URIs change
+
+    @classmethod
+    def own_bus(cls) -> Subscriptions:
+        """Subscriptions with a bus and a listen handler of their own (one user's, in the team server)."""
+        from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
+
+        subscriptions = cls()
+        subscriptions.bus = InMemorySubscriptionBus()
+        subscriptions.listen = ListenHandler(subscriptions.bus)
+        return subscriptions
 
     def add(self, uri: str, connection: Any) -> bool:
         """Subscribe; False when `connection` already holds MAX_PER_CONNECTION others."""
@@ -182,31 +198,33 @@ def changed_uris(changes: tuple[str, ...], args: dict[str, Any], result: CallToo
 
 
 async def publish_changes(
-    changes: tuple[str, ...], args: dict[str, Any], result: CallToolResult, context: Any
+    subscriptions: Subscriptions, changes: tuple[str, ...], args: dict[str, Any], result: CallToolResult
 ) -> None:
-    """Tell subscribers about what a tool call changed (its `changes` templates). Never fails the call."""
-    try:
-        request = context.request_context
-        subscriptions: Subscriptions = request.lifespan_context.subscriptions
-    except Exception:  # no request context (direct calls in tests): nobody to tell
-        return
+    """Tell `subscriptions` (the request's Runtime's) what a tool call changed (its `changes` templates).
+    Never fails the call."""
     for uri in changed_uris(changes, args, result):
         await subscriptions.announce(uri)
 
 
-def install(server: Any, subscriptions: Subscriptions) -> None:
+def install(
+    server: Any, subscriptions: Subscriptions, subscriptions_for: Callable[[Any], Awaitable[Subscriptions]]
+) -> None:
+    """Serve subscribe, unsubscribe, setLevel and listen, each on the request's Runtime's
+    subscriptions (`subscriptions_for` its context); `subscriptions` (the server's own Runtime's)
+    get the server's bus and listen handler."""
     subscribable = SubscribableUris(server)
     subscriptions.bus = subscription_bus(server)
-    listen = request_handler(server, "subscriptions/listen")
+    subscriptions.listen = request_handler(server, "subscriptions/listen")
 
     async def subscribe(ctx: Any, params: SubscribeRequestParams) -> EmptyResult:
         uri = str(params.uri)
         problem = await subscribable.problem(uri)
         if problem:
             raise MCPError(code=INVALID_PARAMS, message=problem)
+        held = await subscriptions_for(ctx)
         connection = connection_of(ctx.session)
-        first = connection not in subscriptions
-        if not subscriptions.add(uri, connection):
+        first = connection not in held
+        if not held.add(uri, connection):
             raise MCPError(
                 code=INVALID_PARAMS,
                 message=f"this client already holds {MAX_PER_CONNECTION} subscriptions, the most one client "
@@ -214,12 +232,11 @@ def install(server: Any, subscriptions: Subscriptions) -> None:
             )
         exit_stack = getattr(connection, "exit_stack", None)
         if first and exit_stack is not None:  # the connection's own teardown drops its subscriptions
-            exit_stack.callback(subscriptions.drop, connection)
+            exit_stack.callback(held.drop, connection)
         return EmptyResult()
 
-
     async def unsubscribe(ctx: Any, params: UnsubscribeRequestParams) -> EmptyResult:
-        subscriptions.remove(str(params.uri), connection_of(ctx.session))
+        (await subscriptions_for(ctx)).remove(str(params.uri), connection_of(ctx.session))
         return EmptyResult()
 
     async def set_level(ctx: Any, params: SetLevelRequestParams) -> EmptyResult:
@@ -229,13 +246,14 @@ def install(server: Any, subscriptions: Subscriptions) -> None:
     add_request_handler(server, "resources/subscribe", SubscribeRequestParams, subscribe)
     add_request_handler(server, "resources/unsubscribe", UnsubscribeRequestParams, unsubscribe)
     add_request_handler(server, "logging/setLevel", SetLevelRequestParams, set_level)
-    if listen is not None:  # served unless the server was built with subscriptions=False
-        serve_stream = listen
+    if subscriptions.listen is not None:  # served unless the server was built with subscriptions=False
 
         async def listen_for(ctx: Any, params: SubscriptionsListenRequestParams) -> Any:
-            # The SDK's handler serves the stream; the URIs it asked for are wanted while it is open.
+            # The Runtime's listen handler serves the stream; the URIs it asked for are wanted while it is open.
+            held = await subscriptions_for(ctx)
+            assert held.listen is not None  # the server's (set above) or a tenant's own
             wanted = [str(uri) for uri in params.notifications.resource_subscriptions or ()]
-            with subscriptions.listening(wanted):
-                return await serve_stream(ctx, params)
+            with held.listening(wanted):
+                return await held.listen(ctx, params)
 
         add_request_handler(server, "subscriptions/listen", SubscriptionsListenRequestParams, listen_for)

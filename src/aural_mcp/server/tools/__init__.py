@@ -23,7 +23,7 @@ from aural_mcp.server.tools.specs import TOOLSET as SPEC_TOOLSET
 from aural_mcp.server.tools.waiting import WAIT_FOR_SESSIONS, wait_for_sessions_tool
 
 if TYPE_CHECKING:
-    from aural_mcp.server.runtime import Runtime
+    from aural_mcp.server.runtime import RuntimeFor
     from aural_mcp.settings import Settings
 
 SANDBOX_TOOLSET = "sandbox"
@@ -71,23 +71,20 @@ def tool_names(settings: Settings) -> list[str]:
     return [*names, "simulate_session"] if _with_simulate(settings) else names
 
 
-def build_tools(runtime: Runtime) -> list[SchemaTool]:
-    settings = runtime.settings
+def build_tools(settings: Settings, runtime_for: RuntimeFor) -> list[SchemaTool]:
+    """The tools `tool_names(settings)` names; each call acts on the Runtime `runtime_for` gives
+    for its request, and only if that Runtime's own settings list the tool too."""
     check_toolsets(settings.toolsets)
-
-    def secret() -> str | None:
-        return runtime.api_key
-
     tools = [
-        operation_tool(op, operation_handler(op, runtime), secret)
+        operation_tool(op, operation_handler(op), runtime_for)
         for op in selected_operations(settings.toolsets, settings.read_only)
     ]
     if _with_spec(settings):
-        tools.append(apply_interview_spec_tool(runtime, secret))
+        tools.append(apply_interview_spec_tool(runtime_for))
     if _with_jobs(settings):  # read-only, so kept under --read-only too
-        tools += [build(runtime, secret) for build in JOB_TOOLS.values()]
+        tools += [build(runtime_for) for build in JOB_TOOLS.values()]
     if _with_simulate(settings):
         from aural_mcp.server.tools.sandbox import simulate_session_tool
 
-        tools.append(simulate_session_tool(runtime, secret))
+        tools.append(simulate_session_tool(runtime_for))
     return tools

@@ -16,12 +16,17 @@ How a call ends: a handler returns its successful result, or raises `ToolError` 
 own exception for a failure the caller can fix) with the text the agent reads. Anything else is
 a bug: `SchemaTool.run` logs its traceback and answers with one short "unexpected" text. Every
 text a tool returns passes `redact` there, so none carries the API key.
+
+Which Aural connection a call acts on is the request's: `SchemaTool.run` asks `runtime_for` for
+the `Runtime` of the request (the server's one, or in the team server the tenant of the request's
+grant) and hands it to the handler, so no tool holds a connection of its own. A tool that Runtime's
+settings do not list (a write tool for a read-only grant) is refused there.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
@@ -34,6 +39,9 @@ from aural_mcp.server.render import structured
 from aural_mcp.server.subscriptions import publish_changes
 from aural_mcp.server.tools.arguments import ArgumentError, check_arguments, invalid_arguments_text, types_of
 from aural_mcp.server.tools.errors import redact, unexpected
+
+if TYPE_CHECKING:
+    from aural_mcp.server.runtime import Runtime, RuntimeFor
 
 
 def input_schema(op: Operation) -> dict[str, Any]:
@@ -96,11 +104,11 @@ def tool_annotations_of(op: Operation) -> ToolAnnotations:
     )
 
 
-# Takes the checked arguments; returns the successful result, or raises ToolError with the text
-# of a problem the caller can fix.
-Handler = Callable[[dict[str, Any]], Awaitable[CallToolResult]]
+# Takes the request's Runtime and the checked arguments; returns the successful result, or raises
+# ToolError with the text of a problem the caller can fix.
+Handler = Callable[["Runtime", dict[str, Any]], Awaitable[CallToolResult]]
 # The same, also given the request's MCP context (progress notifications): `make_tool(with_context=True)`.
-ContextHandler = Callable[[dict[str, Any], Any], Awaitable[CallToolResult]]
+ContextHandler = Callable[["Runtime", dict[str, Any], Any], Awaitable[CallToolResult]]
 
 
 def text_result(text: str, *, structured: dict[str, Any] | None = None) -> CallToolResult:
@@ -109,10 +117,6 @@ def text_result(text: str, *, structured: dict[str, Any] | None = None) -> CallT
 
 def _error_result(text: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
-
-
-def _no_secret() -> str | None:
-    return None
 
 
 async def _never_called() -> None:  # pragma: no cover - placeholder for Tool.fn_metadata
@@ -143,18 +147,23 @@ class SchemaTool(Tool):
     operation: SkipValidation[Operation | None] = Field(None, exclude=True)
     # Resource URI templates a success changes (see `subscriptions.changed_uris`).
     changes: tuple[str, ...] = ()
-    # The API key in use, read at each call: no text this tool returns or logs may contain it.
-    secret: Callable[[], str | None] = Field(_no_secret, exclude=True)
+    # The Runtime a request acts on (its API key is what no text this tool returns may contain).
+    runtime_for: SkipValidation[Callable[[Any], Awaitable[Any]]] = Field(exclude=True)
     # The handler is a ContextHandler: it also takes the request's context.
     with_context: bool = Field(False, exclude=True)
 
     async def run(
         self, arguments: dict[str, Any], context: Any, convert_result: bool = False
     ) -> CallToolResult:
-        secret = self.secret()
+        runtime: Runtime = await self.runtime_for(context)
+        secret = runtime.api_key
+        if self.name not in runtime.tool_names:
+            return _error_result(refused_text(self.name, runtime))
         try:
             checked = check_arguments(self.check_schema, arguments or {}, self.operation)
-            result: CallToolResult = await (self.fn(checked, context) if self.with_context else self.fn(checked))
+            result: CallToolResult = await (
+                self.fn(runtime, checked, context) if self.with_context else self.fn(runtime, checked)
+            )
         except ArgumentError as exc:
             return _error_result(redact(invalid_arguments_text(self.name, exc.problems), secret))
         except ToolError as exc:  # a problem the caller can fix, in the handler's words
@@ -162,7 +171,7 @@ class SchemaTool(Tool):
         except Exception as exc:  # a bug (ours or the SDK's): short text for the agent, traceback in the log
             return _error_result(unexpected(self.name, exc, secret))
         if self.changes:
-            await publish_changes(self.changes, checked, result, context)
+            await publish_changes(runtime.subscriptions, self.changes, checked, result)
         result.content = [
             TextContent(type="text", text=redact(c.text, secret)) if isinstance(c, TextContent) else c
             for c in result.content
@@ -179,7 +188,7 @@ def make_tool(
     tool_annotations: ToolAnnotations,
     output_schema: dict[str, Any],
     handler: Handler | ContextHandler,
-    secret: Callable[[], str | None],
+    runtime_for: RuntimeFor,
     changes: tuple[str, ...] = (),
     operation: Operation | None = None,
     with_context: bool = False,
@@ -195,13 +204,23 @@ def make_tool(
         check_schema=schema,
         operation=operation,
         changes=changes,
-        secret=secret,
+        runtime_for=runtime_for,
         with_context=with_context,
         fn_metadata=_metadata(output_schema),
         context_kwarg=None,
         is_async=True,
         annotations=tool_annotations,
     )
+
+
+def refused_text(name: str, runtime: Runtime) -> str:
+    """Why this request may not call the tool `name` (the server has it; this user's grant does not allow it)."""
+    if runtime.settings.read_only:
+        return (
+            f"`{name}` changes data in Aural, and this connection is read-only (its grant's scope is aural:read, "
+            "or the server runs with --read-only): use the read tools, or ask for a grant with the scope aural"
+        )
+    return f"`{name}` is not available to this connection: tools/list shows the tools it may call"
 
 
 def _says_null_clears_per_field(description: str, operation: Operation | None) -> bool:
@@ -211,7 +230,7 @@ def _says_null_clears_per_field(description: str, operation: Operation | None) -
     return not creates and "null clears" not in description
 
 
-def operation_tool(op: Operation, handler: ContextHandler, secret: Callable[[], str | None]) -> SchemaTool:
+def operation_tool(op: Operation, handler: ContextHandler, runtime_for: RuntimeFor) -> SchemaTool:
     return make_tool(
         name=op.name,
         title=op.summary,
@@ -220,7 +239,7 @@ def operation_tool(op: Operation, handler: ContextHandler, secret: Callable[[], 
         tool_annotations=tool_annotations_of(op),
         output_schema=structured.output_schema(op.name),
         handler=handler,
-        secret=secret,
+        runtime_for=runtime_for,
         changes=op.changes,
         operation=op,
         with_context=True,  # a call held by pacing reports the wait as progress

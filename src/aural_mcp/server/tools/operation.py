@@ -28,8 +28,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger("aural_mcp.server")
 
 
-def operation_handler(op: operations.Operation, runtime: Runtime) -> ContextHandler:
-    async def handler(args: dict[str, Any], context: Any) -> CallToolResult:
+def operation_handler(op: operations.Operation) -> ContextHandler:
+    async def handler(runtime: Runtime, args: dict[str, Any], context: Any) -> CallToolResult:
         try:
             client = runtime.client
             on_wait = pacing_progress(context, client.pacer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -19,7 +18,7 @@ from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
 from aural_mcp.server.tools.errors import explain
 
 if TYPE_CHECKING:
-    from aural_mcp.server.runtime import Runtime
+    from aural_mcp.server.runtime import Runtime, RuntimeFor
 
 NAME = "simulate_session"
 DESCRIPTION = (
@@ -110,8 +109,8 @@ def _next_text(session: dict[str, Any], interview_id: str) -> str:
     )
 
 
-def simulate_session_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
-    async def handler(args: dict[str, Any]) -> CallToolResult:
+def simulate_session_tool(runtime_for: RuntimeFor) -> SchemaTool:
+    async def handler(runtime: Runtime, args: dict[str, Any]) -> CallToolResult:
         if problems := timing_problems(args):
             raise ArgumentError(problems)  # answered as the argument checks answer, nothing sent
         body = {k: v for k, v in args.items() if k != "interviewId"}
@@ -142,6 +141,6 @@ def simulate_session_tool(runtime: Runtime, secret: Callable[[], str | None]) ->
         # The simulated session is answered as get_session answers it.
         output_schema=render.output_schema("get_session"),
         handler=handler,
-        secret=secret,
+        runtime_for=runtime_for,
         changes=CHANGES,
     )

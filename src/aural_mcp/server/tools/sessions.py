@@ -26,7 +26,7 @@ from aural_mcp.server.tools.errors import explain
 from aural_mcp.server.tools.progress import pacing_progress
 
 if TYPE_CHECKING:
-    from aural_mcp.server.runtime import Runtime
+    from aural_mcp.server.runtime import Runtime, RuntimeFor
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -193,13 +193,12 @@ def _review_tool(
     schema: dict[str, Any],
     output_schema: dict[str, Any],
     result: Callable[..., Awaitable[tuple[str, dict[str, Any]]]],
-    runtime: Runtime,
-    secret: Callable[[], str | None],
+    runtime_for: RuntimeFor,
 ) -> SchemaTool:
     """A read-only job tool whose text and structuredContent come from one `result` call; a wait
     for the key's pacing reports progress, one count across all the call's requests."""
 
-    async def handler(args: dict[str, Any], context: Any) -> CallToolResult:
+    async def handler(runtime: Runtime, args: dict[str, Any], context: Any) -> CallToolResult:
         try:
             on_wait: OnWait | None = pacing_progress(context, runtime.client.pacer)
         except AuralError:  # no client (no key): the tool's first request says so
@@ -215,27 +214,27 @@ def _review_tool(
         tool_annotations=_annotations(title),
         output_schema=output_schema,
         handler=handler,
-        secret=secret,
+        runtime_for=runtime_for,
         with_context=True,
     )
 
 
-def compare_sessions_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
+def compare_sessions_tool(runtime_for: RuntimeFor) -> SchemaTool:
     return _review_tool(
         COMPARE_SESSIONS, "Compare and rank sessions", COMPARE_SESSIONS_DESCRIPTION, COMPARE_SESSIONS_SCHEMA,
-        review.COMPARE_SESSIONS_OUTPUT, scoreboard_text, runtime, secret,
+        review.COMPARE_SESSIONS_OUTPUT, scoreboard_text, runtime_for,
     )  # fmt: skip
 
 
-def get_transcript_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
+def get_transcript_tool(runtime_for: RuntimeFor) -> SchemaTool:
     return _review_tool(
         GET_TRANSCRIPT, "Get a transcript", GET_TRANSCRIPT_DESCRIPTION, GET_TRANSCRIPT_SCHEMA,
-        review.GET_TRANSCRIPT_OUTPUT, transcript_result, runtime, secret,
+        review.GET_TRANSCRIPT_OUTPUT, transcript_result, runtime_for,
     )  # fmt: skip
 
 
 # name -> builder, in the order tools/list shows them (after the registry's sessions tools)
-REVIEW_TOOLS: dict[str, Callable[[Runtime, Callable[[], str | None]], SchemaTool]] = {
+REVIEW_TOOLS: dict[str, Callable[[RuntimeFor], SchemaTool]] = {
     COMPARE_SESSIONS: compare_sessions_tool,
     GET_TRANSCRIPT: get_transcript_tool,
 }

@@ -11,7 +11,6 @@ next without duplicates. One call applies at a time in a server. dryRun, the def
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,7 +30,7 @@ from aural_mcp.server.tools.errors import explain
 if TYPE_CHECKING:
     from aural_mcp.api import AuralClient
     from aural_mcp.pipelines.apply import State
-    from aural_mcp.server.runtime import Runtime
+    from aural_mcp.server.runtime import Runtime, RuntimeFor
     from aural_mcp.settings import Settings
 
 TOOLSET = operations.INTERVIEWS
@@ -77,18 +76,20 @@ def spec_state_path(settings: Settings, account: str) -> Path | None:
 
 
 class SpecStates:
-    """The spec state of each account this server acts for, and the lock one apply holds."""
+    """The spec state of each account this server acts for, and the lock one apply of an account holds."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.lock = anyio.Lock()
+    def __init__(self) -> None:
+        self._locks: dict[str, anyio.Lock] = {}
         self._memory: dict[str, State] = {}
 
-    def open(self, account: str) -> State:
+    def lock(self, account: str) -> anyio.Lock:
+        return self._locks.setdefault(account, anyio.Lock())
+
+    def open(self, settings: Settings, account: str) -> State:
         """Read afresh from its file at each call (another server on this machine may have written it)."""
         from aural_mcp.pipelines.apply import State
 
-        path = spec_state_path(self.settings, account)
+        path = spec_state_path(settings, account)
         if path is None:
             return self._memory.setdefault(
                 account, State(None, SPEC_NAME, account, how_to_map=HOW_TO_MAP, how_to_retry=HOW_TO_RETRY)
@@ -145,8 +146,9 @@ async def apply_interview_spec(runtime: Runtime, states: SpecStates, args: dict[
     try:
         client = runtime.client
         reporting = _Reporting(client, context)
-        async with states.lock:
-            state = states.open(runtime.state_account)
+        account = runtime.state_account
+        async with states.lock(account):
+            state = states.open(runtime.settings, account)
             the_plan = await plan(reporting, spec, state)
             if dry_run:
                 result = render.projection(the_plan, dry_run=True)
@@ -163,14 +165,14 @@ async def apply_interview_spec(runtime: Runtime, states: SpecStates, args: dict[
     if not dry_run:
         for iv in result["interviews"]:
             if iv["action"] != "unchanged" and iv["interviewId"]:
-                await publish_changes(_CHANGED, {"interviewId": iv["interviewId"]}, text_result(""), context)
+                await publish_changes(runtime.subscriptions, _CHANGED, {"interviewId": iv["interviewId"]}, text_result(""))
     return text_result(render.spec_markdown(result), structured=result)
 
 
-def apply_interview_spec_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
-    states = SpecStates(runtime.settings)
+def apply_interview_spec_tool(runtime_for: RuntimeFor) -> SchemaTool:
+    states = SpecStates()
 
-    async def handler(args: dict[str, Any], context: Any) -> CallToolResult:
+    async def handler(runtime: Runtime, args: dict[str, Any], context: Any) -> CallToolResult:
         return await apply_interview_spec(runtime, states, args, context)
 
     title = "Apply an interview spec"
@@ -184,6 +186,6 @@ def apply_interview_spec_tool(runtime: Runtime, secret: Callable[[], str | None]
         ),
         output_schema=render.APPLY_INTERVIEW_SPEC_OUTPUT,
         handler=handler,
-        secret=secret,
+        runtime_for=runtime_for,
         with_context=True,
     )

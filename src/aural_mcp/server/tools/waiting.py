@@ -11,7 +11,6 @@ stops at once.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +26,7 @@ from aural_mcp.server.tools.base import SchemaTool, make_tool, text_result
 from aural_mcp.server.tools.errors import explain
 
 if TYPE_CHECKING:
-    from aural_mcp.server.runtime import Runtime
+    from aural_mcp.server.runtime import Runtime, RuntimeFor
     from aural_mcp.watch import Event, WatchState
 
 logger = logging.getLogger("aural_mcp.server")
@@ -122,9 +121,7 @@ async def wait_for_sessions(runtime: Runtime, args: dict[str, Any], context: Any
     return text_result(render.wait_markdown(result), structured=result)
 
 
-def wait_for_sessions_tool(runtime: Runtime, secret: Callable[[], str | None]) -> SchemaTool:
-    async def handler(args: dict[str, Any], context: Any) -> CallToolResult:
-        return await wait_for_sessions(runtime, args, context)
+def wait_for_sessions_tool(runtime_for: RuntimeFor) -> SchemaTool:
 
     title = "Wait for sessions"
     return make_tool(
@@ -136,7 +133,7 @@ def wait_for_sessions_tool(runtime: Runtime, secret: Callable[[], str | None]) -
             title=title, read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True
         ),
         output_schema=render.WAIT_FOR_SESSIONS_OUTPUT,
-        handler=handler,
-        secret=secret,
+        handler=wait_for_sessions,
+        runtime_for=runtime_for,
         with_context=True,
     )

@@ -1,0 +1,149 @@
+"""`Tenants`: in the team server, every request acts as its user, on a `Runtime` of that user's own.
+
+A tenant is made on demand for each grant that sends a request: a `Runtime` (server/runtime.py)
+with an `AuralClient` on `settings.base_url` and the grant's key, so each user has their own
+pacing, completion cache, subscriptions (with a listen bus of their own), session watcher and spec
+state (named after the grant's account). Its settings are the operator's with the grant's scope on
+top: a read-only grant (`aural:read`) gets `read_only`, so its tools are the read tools the
+operator's `--read-only` and `--toolsets` allow; the operator's flags bound everyone.
+
+Tenants are kept in a bounded LRU cache; the least recently used one beyond `capacity` is closed
+(its watcher stopped, its client closed) and made again at that user's next request.
+
+Which grant a request is for comes from the request itself: the `mcp` SDK's bearer middleware
+puts the verified token on the HTTP request that carried the message
+(`request_context.request.user.access_token`), a `GrantAccessToken` of a live grant. A contextvar
+set by an HTTP middleware would not do: with stateful Streamable HTTP, the session's handlers run
+in tasks the session's first request started.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from aural_mcp.server.runtime import Runtime
+from aural_mcp.server.subscriptions import Subscriptions
+from aural_mcp.server.tools import tool_names
+from aural_mcp.settings import Settings
+from aural_mcp.team.auth import GrantAccessToken
+from aural_mcp.team.grants import Grant, GrantBook
+
+logger = logging.getLogger("aural_mcp.team")
+
+DEFAULT_CAPACITY = 256  # tenants kept open at once
+
+
+class NoGrantError(RuntimeError):
+    """A request reached a handler without a verified grant token (the bearer middleware lets none through)."""
+
+
+def grant_of(context: Any) -> Grant:
+    """The grant a request acts for, from a tool's `Context` or a handler's request context."""
+    try:
+        request_context = context.request_context if hasattr(type(context), "request_context") else context
+        token = request_context.request.user.access_token
+    except (AttributeError, AssertionError, ValueError):  # no request, no authenticated user
+        token = None
+    if not isinstance(token, GrantAccessToken):
+        raise NoGrantError("this request carries no verified grant token")
+    return token.grant
+
+
+@dataclasses.dataclass
+class _Tenant:
+    runtime: Runtime
+    watcher_scope: anyio.CancelScope
+
+
+class Tenants:
+    """One Runtime per grant, made on demand, at most `capacity` open at once (LRU)."""
+
+    def __init__(self, settings: Settings, book: GrantBook, *, capacity: int = DEFAULT_CAPACITY, transport: Any = None) -> None:
+        self.settings = settings
+        self.book = book
+        self.capacity = capacity
+        self._transport = transport  # for the tenants' clients (tests may pass an ASGI transport)
+        self._open: OrderedDict[str, _Tenant] = OrderedDict()
+        self._lock = anyio.Lock()
+        self._tasks: TaskGroup | None = None
+
+    def settings_for(self, grant: Grant, key: str) -> Settings:
+        """The operator's settings as this grant's tenant uses them: its key, its scope, its own state."""
+        return dataclasses.replace(
+            self.settings,
+            api_key=key,
+            read_only=self.settings.read_only or grant.read_only,
+            watch_state=None,  # each account's own file in the data folder, never one shared by users
+        )
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[Tenants]:
+        """While the server runs: tenants' watcher loops run here; every tenant is closed at the end."""
+        async with anyio.create_task_group() as tasks:
+            self._tasks = tasks
+            try:
+                yield self
+            finally:
+                self._tasks = None
+                with anyio.CancelScope(shield=True):
+                    async with self._lock:
+                        while self._open:
+                            await self._close(self._open.popitem(last=False)[1])
+                tasks.cancel_scope.cancel()
+
+    async def for_request(self, context: Any) -> Runtime:
+        """The Runtime of the request's grant (`runtime.RuntimeFor`)."""
+        return await self.get(grant_of(context))
+
+    async def get(self, grant: Grant) -> Runtime:
+        async with self._lock:
+            tenant = self._open.get(grant.id)
+            if tenant is not None:
+                self._open.move_to_end(grant.id)
+                return tenant.runtime
+            if self._tasks is None:
+                raise RuntimeError("the team server is not running: its lifespan has not started")
+            tenant = await self._make(grant, self._tasks)
+            self._open[grant.id] = tenant
+            while len(self._open) > self.capacity:
+                await self._close(self._open.popitem(last=False)[1])
+            return tenant.runtime
+
+    async def _make(self, grant: Grant, tasks: TaskGroup) -> _Tenant:
+        key = await self.book.key_of(grant)
+        settings = self.settings_for(grant, key)
+        runtime = Runtime(
+            settings,
+            tool_names=frozenset(tool_names(settings)),
+            transport=self._transport,
+            subscriptions=Subscriptions.own_bus(),
+        )
+        await runtime.acquire()
+        scope = anyio.CancelScope()
+
+        async def watch() -> None:
+            with scope:
+                await runtime.watching.host()
+
+        tasks.start_soon(watch)
+        logger.info("tenant opened for grant %s (%s)", grant.id, grant.kind)
+        return _Tenant(runtime, scope)
+
+    async def _close(self, tenant: _Tenant) -> None:
+        tenant.watcher_scope.cancel()
+        await tenant.runtime.release()
+        tenant.runtime.close()
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def __contains__(self, grant_id: object) -> bool:
+        return grant_id in self._open
