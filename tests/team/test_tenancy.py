@@ -24,7 +24,9 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
+from mcp.shared.subscriptions import ResourceUpdated
 from mcp_types import PromptReference, TextContent
+from tests.support.polling import wait_until_async
 from tests.support.processes import AURAL_MCP, env_without_aural
 from tests.support.servers import LiveServer
 from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
@@ -213,6 +215,8 @@ async def test_revoking_a_token_makes_its_next_request_401(tmp_path: Path) -> No
                 with pytest.raises(MCPError):  # the client's next request is refused by the server...
                     await client.call_tool("get_usage", {})
                 assert statuses[-1] == 401, statuses  # ...with 401
+                # and its tenant (its watcher, subscriptions, listen streams, client) is closed within a second or so
+                assert await wait_until_async(lambda: len(team.server.tenants) == 0, timeout=3.0)
         assert initialize(token) == 401
         assert "ats" not in team.tokens("list").stdout
 
@@ -244,3 +248,44 @@ async def test_each_users_pacing_is_their_own(tmp_path: Path) -> None:
                 assert alice_waiting, "alice's last calls were still held by her pacing while bob's call ran"
                 assert bob_took < 1.0, f"bob's call waited {bob_took:.2f} s behind alice's burst"
                 assert max(done_a) >= window * 0.8, f"alice's burst was not paced: {sorted(done_a)}"
+
+
+async def test_a_listen_stream_hears_only_its_own_users_changes(tmp_path: Path) -> None:
+    with team_server(tmp_path) as team:
+        key_a = team.sandbox.create_key(organization=team.sandbox.create_organization("Acme"))
+        key_b = team.sandbox.create_key(organization=team.sandbox.create_organization("Globex"))
+        token_a, token_b = team.create_token("alice", key_a), team.create_token("bob", key_b)
+        heard: dict[str, list[str]] = {"a": [], "b": []}
+        with anyio.fail_after(WAIT):
+            async with modern_user(team, token_a) as alice, modern_user(team, token_b) as bob:
+                ia = (await ok(alice, "create_interview", {"title": "Alpha"}))["data"]["id"]
+                uri = f"aural://interviews/{ia}"
+
+                async def listen(who: str, client: Client, ready: anyio.Event) -> None:
+                    async with client.listen(resource_subscriptions=[uri]) as stream:
+                        ready.set()
+                        async for event in stream:
+                            assert isinstance(event, ResourceUpdated)
+                            heard[who].append(event.uri)
+
+                async with anyio.create_task_group() as tasks:
+                    ready_a, ready_b = anyio.Event(), anyio.Event()
+                    tasks.start_soon(listen, "a", alice, ready_a)
+                    tasks.start_soon(listen, "b", bob, ready_b)  # bob listens for alice's interview
+                    await ready_a.wait()
+                    await ready_b.wait()
+                    await ok(alice, "update_interview", {"interviewId": ia, "title": "Alpha II"})
+                    assert await wait_until_async(lambda: uri in heard["a"], timeout=5.0)
+                    await anyio.sleep(0.3)  # time for a stray event to reach bob, if one were sent
+                    tasks.cancel_scope.cancel()
+        assert heard["b"] == []
+
+
+@contextlib.asynccontextmanager
+async def modern_user(team: Team, token: str) -> AsyncIterator[Client]:
+    """A 2026-07-28 client (subscriptions/listen) with the user's token."""
+    async with (
+        create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http,
+        Client(streamable_http_client(team.url, http_client=http)) as client,
+    ):
+        yield client

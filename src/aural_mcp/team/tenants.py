@@ -8,7 +8,10 @@ top: a read-only grant (`aural:read`) gets `read_only`, so its tools are the rea
 operator's `--read-only` and `--toolsets` allow; the operator's flags bound everyone.
 
 Tenants are kept in a bounded LRU cache; the least recently used one beyond `capacity` is closed
-(its watcher stopped, its client closed) and made again at that user's next request.
+(its watcher stopped, its listen streams ended, its client closed) and made again at that user's
+next request. A revoked grant's requests get 401 from the bearer middleware at once; its tenant is
+closed within `REVOKED_CHECK_SECONDS`, so a connection opened before the revocation stops hearing
+of changes too.
 
 Which grant a request is for comes from the request itself: the `mcp` SDK's bearer middleware
 puts the verified token on the HTTP request that carried the message
@@ -28,6 +31,7 @@ from typing import Any
 
 import anyio
 from anyio.abc import TaskGroup
+from mcp.server.subscriptions import ListenHandler
 
 from aural_mcp.server.runtime import Runtime
 from aural_mcp.server.subscriptions import Subscriptions
@@ -39,6 +43,7 @@ from aural_mcp.team.grants import Grant, GrantBook
 logger = logging.getLogger("aural_mcp.team")
 
 DEFAULT_CAPACITY = 256  # tenants kept open at once
+REVOKED_CHECK_SECONDS = 1.0  # how often open tenants are checked against the store's live grants
 
 
 class NoGrantError(RuntimeError):
@@ -89,6 +94,7 @@ class Tenants:
         """While the server runs: tenants' watcher loops run here; every tenant is closed at the end."""
         async with anyio.create_task_group() as tasks:
             self._tasks = tasks
+            tasks.start_soon(self._close_revoked)
             try:
                 yield self
             finally:
@@ -137,8 +143,26 @@ class Tenants:
         logger.info("tenant opened for grant %s (%s)", grant.id, grant.kind)
         return _Tenant(runtime, scope)
 
+    async def _close_revoked(self) -> None:
+        while True:
+            await anyio.sleep(REVOKED_CHECK_SECONDS)
+            if not self._open:
+                continue
+            try:
+                live = {grant.id for grant in await self.book.grants()}
+            except Exception:  # the store is unreachable for now: the bearer middleware still refuses revoked tokens
+                logger.warning("cannot check the open tenants' grants; trying again", exc_info=True)
+                continue
+            async with self._lock:
+                for gid in [gid for gid in self._open if gid not in live]:
+                    logger.info("tenant of revoked grant %s closed", gid)
+                    await self._close(self._open.pop(gid))
+
     async def _close(self, tenant: _Tenant) -> None:
         tenant.watcher_scope.cancel()
+        listen = tenant.runtime.subscriptions.listen
+        if isinstance(listen, ListenHandler):  # the tenant's own: its streams end now
+            listen.close()
         await tenant.runtime.release()
         tenant.runtime.close()
 
