@@ -79,9 +79,9 @@ def build_server(
     client_logging.install(server, [settings.api_key, settings.auth_token])
 
     async def list_tools(ctx: Any, params: PaginatedRequestParams | None) -> ListToolsResult:
-        # The tools this request's Runtime may call (for a read-only grant: the read tools).
-        allowed = (await runtime_for(ctx)).tool_names
-        return ListToolsResult(tools=[tool for tool in await server.list_tools() if tool.name in allowed])
+        # Without the server's tools this request's Runtime may not call (for a read-only grant: the write tools).
+        hidden = runtime.tool_names - (await runtime_for(ctx)).tool_names
+        return ListToolsResult(tools=[tool for tool in await server.list_tools() if tool.name not in hidden])
 
     add_request_handler(server, "tools/list", PaginatedRequestParams, list_tools)
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
