@@ -65,8 +65,9 @@ class Team:
 
 
 @contextlib.contextmanager
-def team_server(tmp_path: Path, *, rate_limit: int = 60, rate_window: float = 60.0) -> Iterator[Team]:
-    """The sandbox on one loopback port, the team server on another (uvicorn threads, lifespan on)."""
+def team_server(tmp_path: Path, **options: Any) -> Iterator[Team]:
+    """The sandbox on one loopback port, the team server on another (uvicorn threads, lifespan on);
+    `options` are more of the server's settings (rate_limit, stateless, read_only, toolsets)."""
     sandbox = Sandbox(":memory:", rate_limit=1000, rate_window=60)
     with LiveServer(sandbox.app) as api:
         base_url = api.url + "/api/v1"
@@ -77,7 +78,7 @@ def team_server(tmp_path: Path, *, rate_limit: int = 60, rate_window: float = 60
         secret = generate_secret_key()
         settings = Settings(
             transport="http", auth_mode="oauth", public_url=public_url, secret_key=secret, team_db=str(db),
-            base_url=base_url, rate_limit=rate_limit, rate_window=rate_window,
+            base_url=base_url, **options,
         )  # fmt: skip
         check_settings(settings)  # what `serve` checks first
         server = build_for_serve(settings)
@@ -147,6 +148,12 @@ async def test_two_users_of_two_organizations_see_only_their_own(tmp_path: Path)
                 foreign = await bob.call_tool("get_interview", {"interviewId": ia})
                 assert foreign.is_error and "Alpha" not in text(foreign)
 
+                # prompts: the scoreboard embedded is read with the user's key
+                board = await bob.get_prompt("review_sessions", {"interviewId": ia})
+                assert "could not be read" in board.messages[0].content.text  # type: ignore[union-attr]
+                own = await alice.get_prompt("review_sessions", {"interviewId": ia})
+                assert "could not be read" not in own.messages[0].content.text  # type: ignore[union-attr]
+
                 # completions: each user's own look-ups (and cache), never the other's
                 ref = PromptReference(type="ref/prompt", name="review_sessions")
                 got_a = (await alice.complete(ref, {"name": "interviewId", "value": ""})).completion.values
@@ -172,8 +179,9 @@ async def test_two_users_of_two_organizations_see_only_their_own(tmp_path: Path)
                 assert held_a.bus is not held_b.bus
 
 
-async def test_a_read_only_token_lists_and_calls_only_read_tools(tmp_path: Path) -> None:
-    with team_server(tmp_path) as team:
+@pytest.mark.parametrize("stateless", [False, True], ids=["sessions", "stateless"])
+async def test_a_read_only_token_lists_and_calls_only_read_tools(tmp_path: Path, stateless: bool) -> None:
+    with team_server(tmp_path, stateless=stateless) as team:
         key = team.sandbox.create_key()
         reader, writer = team.create_token("reports", key, "--read-only"), team.create_token("ats", key)
         with anyio.fail_after(WAIT):
@@ -189,6 +197,20 @@ async def test_a_read_only_token_lists_and_calls_only_read_tools(tmp_path: Path)
                 assert (await ok(read_only, "list_interviews", {}))["data"] == [], "nothing was created"
                 made = (await ok(full, "create_interview", {"title": "Made"}))["data"]["id"]
                 assert [iv["id"] for iv in (await ok(read_only, "list_interviews", {}))["data"]] == [made]
+
+
+async def test_the_operators_flags_bound_every_grant(tmp_path: Path) -> None:
+    from aural_mcp.server.tools import tool_names
+
+    bounded = Settings(toolsets=["interviews"], read_only=True)
+    with team_server(tmp_path, toolsets=bounded.toolsets, read_only=True) as team:
+        token = team.create_token("ats", team.sandbox.create_key())  # a full grant
+        with anyio.fail_after(WAIT):
+            async with user(team, token) as client:
+                listed = {t.name for t in (await client.list_tools()).tools}
+                assert listed == set(tool_names(bounded)) and "create_interview" not in listed
+                refused = await client.call_tool("create_interview", {"title": "Not made"})
+                assert refused.is_error and "Unknown tool" in text(refused), "the server does not have it at all"
 
 
 async def test_revoking_a_token_makes_its_next_request_401(tmp_path: Path) -> None:

@@ -85,6 +85,7 @@ class Tenants:
         return dataclasses.replace(
             self.settings,
             api_key=key,
+            sandbox=False,  # always the API at base_url, with the user's key
             read_only=self.settings.read_only or grant.read_only,
             watch_state=None,  # each account's own file in the data folder, never one shared by users
         )
