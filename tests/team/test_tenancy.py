@@ -51,13 +51,13 @@ class Team:
     sandbox: Sandbox
     db: Path
 
-    def tokens(self, *args: str, key: str = "") -> subprocess.CompletedProcess[str]:
+    def tokens(self, *args: str, key: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [*AURAL_MCP, "tokens", *args], input=key, capture_output=True, text=True, env=self.env, timeout=WAIT
+            [*AURAL_MCP, "tokens", *args], input=key, capture_output=True, text=True, env=env or self.env, timeout=WAIT
         )
 
-    def create_token(self, name: str, key: str, *extra: str) -> str:
-        done = self.tokens("create", "--name", name, *extra, key=key)
+    def create_token(self, name: str, key: str, *extra: str, env: dict[str, str] | None = None) -> str:
+        done = self.tokens("create", "--name", name, *extra, key=key, env=env)
         assert done.returncode == 0, done.stderr
         token = done.stdout.strip()
         assert done.stdout == token + "\n" and token.startswith("amcp_st_"), "the token, alone on stdout"
@@ -211,6 +211,20 @@ async def test_the_operators_flags_bound_every_grant(tmp_path: Path) -> None:
                 assert listed == set(tool_names(bounded)) and "create_interview" not in listed
                 refused = await client.call_tool("create_interview", {"title": "Not made"})
                 assert refused.is_error and "Unknown tool" in text(refused), "the server does not have it at all"
+
+
+async def test_a_key_sealed_with_a_master_key_the_server_lacks_is_refused_clearly(tmp_path: Path) -> None:
+    with team_server(tmp_path) as team:
+        key = team.sandbox.create_key()
+        other = {**team.env, "AURAL_MCP_SECRET_KEY": generate_secret_key()}
+        token = team.create_token("ats", key, env=other)  # same store, another master key
+        with anyio.fail_after(WAIT):
+            async with user(team, token) as client:
+                with pytest.raises(MCPError) as refused:
+                    await client.call_tool("get_usage", {})
+                assert "can no longer be opened" in str(refused.value) and "AURAL_MCP_SECRET_KEY" in str(refused.value)
+                assert key not in str(refused.value)
+        assert len(team.server.tenants) == 0
 
 
 async def test_revoking_a_token_makes_its_next_request_401(tmp_path: Path) -> None:

@@ -72,6 +72,7 @@ def build_server(
     skills.advertise_in_experimental(server, skills_extension)
     resources.register(server, runtime, runtime_for)
     prompts.register(server, runtime_for)
+
     async def subscriptions_for(ctx: Any) -> subscriptions.Subscriptions:
         return (await runtime_for(ctx)).subscriptions
 

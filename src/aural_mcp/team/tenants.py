@@ -32,6 +32,8 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 from mcp.server.subscriptions import ListenHandler
+from mcp.shared.exceptions import MCPError
+from mcp_types import INVALID_REQUEST
 
 from aural_mcp.server.runtime import Runtime
 from aural_mcp.server.subscriptions import Subscriptions
@@ -46,8 +48,9 @@ DEFAULT_CAPACITY = 256  # tenants kept open at once
 REVOKED_CHECK_SECONDS = 1.0  # how often open tenants are checked against the store's live grants
 
 
-class NoGrantError(RuntimeError):
-    """A request reached a handler without a verified grant token (the bearer middleware lets none through)."""
+def _refused(message: str) -> MCPError:
+    # A JSON-RPC error: whatever the entry point (a tool, a resource, a prompt), the request cannot act.
+    return MCPError(code=INVALID_REQUEST, message=message)
 
 
 def grant_of(context: Any) -> Grant:
@@ -57,8 +60,8 @@ def grant_of(context: Any) -> Grant:
         token = request_context.request.user.access_token
     except (AttributeError, AssertionError, ValueError):  # no request, no authenticated user
         token = None
-    if not isinstance(token, GrantAccessToken):
-        raise NoGrantError("this request carries no verified grant token")
+    if not isinstance(token, GrantAccessToken):  # the bearer middleware lets no such request through
+        raise _refused("this request carries no verified grant token: send Authorization: Bearer <token>")
     return token.grant
 
 
@@ -125,7 +128,14 @@ class Tenants:
             return tenant.runtime
 
     async def _make(self, grant: Grant, tasks: TaskGroup) -> _Tenant:
-        key = await self.book.key_of(grant)
+        try:
+            key = await self.book.key_of(grant)
+        except ValueError:  # sealed with a master key AURAL_MCP_SECRET_KEY no longer holds, or damaged
+            logger.warning("the Aural key of grant %s does not open with AURAL_MCP_SECRET_KEY", grant.id)
+            raise _refused(
+                "this connection's Aural key can no longer be opened by the server (its AURAL_MCP_SECRET_KEY "
+                "changed): connect again to consent anew, or ask the operator for a new service token"
+            ) from None
         settings = self.settings_for(grant, key)
         runtime = Runtime(
             settings,
