@@ -10,6 +10,7 @@ next request 401; each user's pacing is their own.
 from __future__ import annotations
 
 import contextlib
+import re
 import subprocess
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -26,8 +27,9 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated
 from mcp_types import PromptReference, TextContent
+from tests.support.net import free_port
 from tests.support.polling import wait_until_async
-from tests.support.processes import AURAL_MCP, env_without_aural
+from tests.support.processes import AURAL_MCP, env_without_aural, started, wait_for_output
 from tests.support.servers import LiveServer
 from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
@@ -325,3 +327,36 @@ async def modern_user(team: Team, token: str) -> AsyncIterator[Client]:
         Client(streamable_http_client(team.url, http_client=http)) as client,
     ):
         yield client
+
+
+async def test_the_serve_command_starts_without_a_key_and_serves_each_user(tmp_path: Path) -> None:
+    """The real `aural-mcp serve --auth oauth` process: no "AURAL_API_KEY is not set" at start (the
+    keys come from users), and a service token's calls act with its key."""
+    sandbox = Sandbox(":memory:", rate_limit=1000, rate_window=60)
+    with LiveServer(sandbox.app) as api:
+        port = free_port()
+        public_url = f"http://127.0.0.1:{port}"
+        env = env_without_aural(
+            AURAL_MCP_SECRET_KEY=generate_secret_key(), AURAL_MCP_TEAM_DB=str(tmp_path / "team.sqlite3"),
+            AURAL_MCP_PUBLIC_URL=public_url, AURAL_BASE_URL=api.url + "/api/v1",
+        )  # fmt: skip
+        made = subprocess.run(
+            [*AURAL_MCP, "tokens", "create", "--name", "ats"], input=sandbox.create_key(), capture_output=True,
+            text=True, env=env, timeout=WAIT,
+        )  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        log = tmp_path / "serve.log"
+        with log.open("w") as err, started(
+            [*AURAL_MCP, "serve", "--transport", "http", "--auth", "oauth", "--port", str(port)],
+            env=env, stdout=subprocess.DEVNULL, stderr=err,
+        ) as proc:  # fmt: skip
+            wait_for_output(log.read_text, re.compile("listening on"), proc=proc, timeout=WAIT)
+            with anyio.fail_after(WAIT):
+                async with (
+                    create_mcp_http_client(headers={"Authorization": f"Bearer {made.stdout.strip()}"}) as http,
+                    Client(streamable_http_client(public_url + HTTP_PATH, http_client=http)) as client,
+                ):
+                    made_iv = await ok(client, "create_interview", {"title": "From the ATS"})
+                    assert made_iv["data"]["title"] == "From the ATS"
+        said = log.read_text()
+        assert "AURAL_API_KEY" not in said and "OAuth" in said, said
