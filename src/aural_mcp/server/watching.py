@@ -1,4 +1,5 @@
-"""`Watching`: the server's one session watcher, shared by every connection.
+"""`Watching`: a Runtime's one session watcher, shared by every connection of that Runtime (the
+server's; in the team server, each user's tenant has its own, on that user's key).
 
 What it watches is what someone needs right now: the interviews behind the URIs subscribed to
 (`resources/subscribe`, or a `subscriptions/listen` filter; for a session, its interview, read
