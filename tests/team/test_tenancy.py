@@ -360,3 +360,21 @@ async def test_the_serve_command_starts_without_a_key_and_serves_each_user(tmp_p
                     assert made_iv["data"]["title"] == "From the ATS"
         said = log.read_text()
         assert "AURAL_API_KEY" not in said and "OAuth" in said, said
+
+
+async def test_tenants_are_a_bounded_cache_and_an_evicted_one_is_closed_and_made_again(tmp_path: Path) -> None:
+    with team_server(tmp_path) as team:
+        token_a = team.create_token("alice", team.sandbox.create_key(organization=team.sandbox.create_organization("A")))
+        token_b = team.create_token("bob", team.sandbox.create_key(organization=team.sandbox.create_organization("B")))
+        tenants = team.server.tenants
+        tenants.capacity = 1
+        with anyio.fail_after(WAIT):
+            async with user(team, token_a) as alice, user(team, token_b) as bob:
+                ia = (await ok(alice, "create_interview", {"title": "Alpha"}))["data"]["id"]
+                first = next(iter(tenants._open.values())).runtime
+                await ok(bob, "get_usage", {})
+                assert len(tenants) == 1 and first.config_error is None
+                with pytest.raises(RuntimeError, match="not open"):
+                    first.client  # noqa: B018 - evicted: its client is closed
+                assert [iv["id"] for iv in (await ok(alice, "list_interviews", {}))["data"]] == [ia]
+                assert len(tenants) == 1 and next(iter(tenants._open.values())).runtime is not first
