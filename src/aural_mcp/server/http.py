@@ -44,6 +44,9 @@ def build_http_app(server: MCPServer, settings: Settings, port: int) -> Any:
             transport_security=security,
             host=settings.host,
         )
+        team = getattr(server, "team", None)  # TeamAuth in `--auth oauth` (server/app.py build_server)
+        if team is not None:  # ours first: the SDK serves its own metadata at the same paths
+            inner.router.routes[0:0] = team.routes()
     return HTTPGuard(
         inner,
         hosts=security.allowed_hosts,
