@@ -122,13 +122,13 @@ class TeamAuth:
     def routes(self) -> list[Any]:
         """Starlette routes served in front of the SDK's own (server/http.py): the authorization
         server metadata (the SDK's lacks Client ID Metadata Documents, public clients and
-        `iss`), the protected resource metadata with our scopes, and the consent page."""
+        `iss`), the protected resource metadata with our scopes, revocation and the consent page."""
         from mcp.server.auth.handlers.metadata import MetadataHandler
         from mcp.server.auth.routes import build_metadata, cors_middleware, create_protected_resource_routes
         from starlette.routing import Route
 
         from aural_mcp.team.consent import ConsentPage
-        from aural_mcp.team.oauth import CONSENT_PATH
+        from aural_mcp.team.oauth import CONSENT_PATH, REVOCATION_PATH
 
         auth = self.auth_settings()
         assert auth.client_registration_options is not None and auth.revocation_options is not None
@@ -150,6 +150,11 @@ class TeamAuth:
                 authorization_servers=[auth.issuer_url],
                 scopes_supported=list(SCOPES),
                 resource_name="Aural interviews",
+            ),
+            Route(
+                REVOCATION_PATH,
+                endpoint=cors_middleware(self.provider.revocation_endpoint, ["POST", "OPTIONS"]),
+                methods=["POST", "OPTIONS"],
             ),
             Route(CONSENT_PATH, endpoint=consent.get, methods=["GET"]),
             Route(CONSENT_PATH, endpoint=consent.post, methods=["POST"]),

@@ -9,6 +9,7 @@ The SDK's handlers serve `/authorize`, `/token`, `/register` and `/revoke` and c
   `exchange_authorization_code` takes the code once: a replayed code is `invalid_grant`, and it
   revokes the grant the code made (RFC 6749 §4.1.2);
 - refresh tokens rotate (`GrantBook.refresh`): an old one presented again revokes the grant;
+- `/revoke` is `revocation_endpoint` (served in front of the SDK's, see there);
 - access tokens, and service tokens from `aural-mcp tokens`, resolve through `GrantTokenVerifier`.
 """
 
@@ -18,6 +19,7 @@ import secrets
 import time
 from typing import Any
 
+from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
 from mcp.server.auth.provider import (
     AuthorizationCode,
     AuthorizationParams,
@@ -27,6 +29,8 @@ from mcp.server.auth.provider import (
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyHttpUrl, AnyUrl, ValidationError
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from aural_mcp.team.clients import ClientRegistry
 from aural_mcp.team.grants import SCOPE_ALL, SCOPES, GrantBook, Issued
@@ -34,6 +38,8 @@ from aural_mcp.team.secrets import token_hash
 from aural_mcp.team.store import TeamStore
 
 PENDING_TTL = 600.0
+REVOCATION_PATH = "/revoke"
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CONSENT_PATH = "/consent"
 
 
@@ -170,6 +176,22 @@ class TeamOAuthProvider:
 
     async def revoke_token(self, token: Any) -> None:
         await self.book.revoke_token(token.token)
+
+    async def revocation_endpoint(self, request: Request) -> Response:
+        """RFC 7009 `/revoke`. Ours rather than the SDK's, which requires a `client_secret` field
+        even of public clients. The client authenticates as at `/token`; revoking an access or
+        refresh token of its own revokes the grant; any other token is answered 200 all the same."""
+        try:
+            client = await ClientAuthenticator(self).authenticate_request(request)
+        except AuthenticationError as exc:
+            return JSONResponse({"error": "invalid_client", "error_description": exc.message}, 401, _NO_STORE)
+        token = (await request.form()).get("token")
+        if not isinstance(token, str) or not token:
+            return JSONResponse({"error": "invalid_request", "error_description": "the form needs token"}, 400, _NO_STORE)
+        record = await self.book.token_record(token)
+        if record is not None and record.get("client_id") == client.client_id:
+            await self.book.revoke_token(token)
+        return Response(status_code=200, headers=_NO_STORE)
 
     async def exchange_identity_assertion(self, client: OAuthClientInformationFull, params: Any) -> OAuthToken:
         raise TokenError("unsupported_grant_type", "this server supports authorization_code and refresh_token only")
