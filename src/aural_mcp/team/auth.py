@@ -99,7 +99,9 @@ class TeamAuth:
     def provider(self) -> TeamOAuthProvider:
         from aural_mcp.team.oauth import TeamOAuthProvider
 
-        return TeamOAuthProvider(self.store, self.book, issuer=self.issuer, resource=self.resource)
+        return TeamOAuthProvider(
+            self.store, self.book, GrantTokenVerifier(self.book), issuer=self.issuer, resource=self.resource
+        )
 
     def auth_settings(self) -> AuthSettings:
         from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions

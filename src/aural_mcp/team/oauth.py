@@ -26,6 +26,7 @@ from mcp.server.auth.provider import (
     AuthorizeError,
     RefreshToken,
     TokenError,
+    TokenVerifier,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyHttpUrl, AnyUrl, ValidationError
@@ -63,12 +64,10 @@ def _token(issued: Issued) -> OAuthToken:
 class TeamOAuthProvider:
     """`OAuthAuthorizationServerProvider` (mcp.server.auth.provider) for the team server."""
 
-    def __init__(self, store: TeamStore, book: GrantBook, *, issuer: str, resource: str) -> None:
-        from aural_mcp.team.auth import GrantTokenVerifier
-
-        self.store, self.book, self.issuer, self.resource = store, book, issuer, resource
+    def __init__(self, store: TeamStore, book: GrantBook, verifier: TokenVerifier, *, issuer: str, resource: str) -> None:
+        self.store, self.book, self.verifier = store, book, verifier  # verifier: auth.GrantTokenVerifier
+        self.issuer, self.resource = issuer, resource
         self.clients = ClientRegistry(store, book.box)
-        self.verifier = GrantTokenVerifier(book)
 
     # -- clients ------------------------------------------------------------------------------
 
