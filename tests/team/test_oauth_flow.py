@@ -39,6 +39,11 @@ async def test_metadata_says_what_clients_need(tmp_path: Path) -> None:
     with anyio.fail_after(WAIT), sandbox_api() as (_, api), team_server(tmp_path, api) as served:
         async with httpx2.AsyncClient(timeout=WAIT) as http:
             metadata = await discover(http, served.mcp)
+            # A browser client (the MCP Inspector) reads them: exactly one Allow-Origin, its own.
+            for url in (served.url + "/.well-known/oauth-authorization-server", metadata["token_endpoint"]):
+                answer = await http.request("GET" if "well-known" in url else "POST", url,
+                                            headers={"Origin": "http://localhost:6274"})  # fmt: skip
+                assert answer.headers.get_list("access-control-allow-origin") == ["http://localhost:6274"], url
     assert metadata["issuer"] == served.url, "the public URL, no trailing slash, everywhere"
     assert metadata["authorization_endpoint"] == served.url + "/authorize"
     assert metadata["registration_endpoint"] == served.url + "/register"
