@@ -40,3 +40,12 @@ async def test_serve_with_auth_oauth_signs_a_user_in(tmp_path: Path) -> None:
     stored = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("team.sqlite3"))
     for plain in (key, tokens["access_token"], tokens["refresh_token"], secret):
         assert plain not in output and plain.encode() not in stored, plain[:10]
+
+
+def test_a_public_url_with_a_path_is_refused_at_start() -> None:
+    argv = [*AURAL_MCP, "serve", "--transport", "http", "--auth", "oauth", "--port", "0",
+            "--public-url", "https://mcp.example.com/aural"]  # fmt: skip
+    env = env_without_aural(AURAL_MCP_SECRET_KEY=generate_secret_key())
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    assert "must be an origin such as https://mcp.example.com, without path" in proc.stderr
