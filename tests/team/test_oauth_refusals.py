@@ -44,8 +44,10 @@ async def test_authorize_refuses_another_resource_and_unknown_scopes(tmp_path: P
             assert other.status_code == 302
             assert query(other.headers["location"])["error"] == "invalid_target"
             assert query(other.headers["location"])["state"] == "s"
+            assert query(other.headers["location"])["iss"] == served.url, "RFC 9207: errors carry iss too"
             scope = await authorize(http, metadata, client["client_id"], challenge, scope="admin")
             assert query(scope.headers["location"])["error"] == "invalid_scope"
+            assert query(scope.headers["location"])["iss"] == served.url
             plain = await authorize(http, metadata, client["client_id"], challenge, code_challenge_method="plain")
             assert plain.status_code == 302 and query(plain.headers["location"])["error"] == "invalid_request"
             assert "S256" in query(plain.headers["location"])["error_description"]

@@ -124,13 +124,14 @@ class TeamAuth:
     def routes(self) -> list[Any]:
         """Starlette routes served in front of the SDK's own (server/http.py): the authorization
         server metadata (the SDK's lacks Client ID Metadata Documents, public clients and
-        `iss`), the protected resource metadata with our scopes, revocation and the consent page."""
+        `iss`), the protected resource metadata with our scopes, authorization and revocation
+        (`TeamOAuthProvider`'s endpoints) and the consent page."""
         from mcp.server.auth.handlers.metadata import MetadataHandler
         from mcp.server.auth.routes import build_metadata, cors_middleware, create_protected_resource_routes
         from starlette.routing import Route
 
         from aural_mcp.team.consent import ConsentPage
-        from aural_mcp.team.oauth import CONSENT_PATH, REVOCATION_PATH
+        from aural_mcp.team.oauth import AUTHORIZATION_PATH, CONSENT_PATH, REVOCATION_PATH
 
         auth = self.auth_settings()
         assert auth.client_registration_options is not None and auth.revocation_options is not None
@@ -153,6 +154,7 @@ class TeamAuth:
                 scopes_supported=list(SCOPES),
                 resource_name="Aural interviews",
             ),
+            Route(AUTHORIZATION_PATH, endpoint=self.provider.authorization_endpoint, methods=["GET", "POST"]),
             Route(
                 REVOCATION_PATH,
                 endpoint=cors_middleware(self.provider.revocation_endpoint, ["POST", "OPTIONS"]),

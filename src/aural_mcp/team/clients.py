@@ -75,7 +75,7 @@ class ClientRegistry:
             try:
                 document = await fetch_document(client_id)
             except ClientDocumentError as exc:
-                logger.warning("client %s: %s", client_id[:200], exc)
+                logger.warning("client %r: %s", client_id[:200], exc)
                 return None
             await self.store.put("client", client_id, document, DOCUMENT_TTL)
             return _client(document)

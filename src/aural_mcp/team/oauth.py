@@ -9,7 +9,8 @@ The SDK's handlers serve `/authorize`, `/token`, `/register` and `/revoke` and c
   `exchange_authorization_code` takes the code once: a replayed code is `invalid_grant`, and it
   revokes the grant the code made (RFC 6749 §4.1.2);
 - refresh tokens rotate (`GrantBook.refresh`): an old one presented again revokes the grant;
-- `/revoke` is `revocation_endpoint` (served in front of the SDK's, see there);
+- `/authorize` and `/revoke` are `authorization_endpoint` and `revocation_endpoint`, served in
+  front of the SDK's (see there why);
 - access tokens, and service tokens from `aural-mcp tokens`, resolve through `GrantTokenVerifier`.
 """
 
@@ -19,6 +20,7 @@ import secrets
 import time
 from typing import Any
 
+from mcp.server.auth.handlers.authorize import AuthorizationHandler
 from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
 from mcp.server.auth.provider import (
     AuthorizationCode,
@@ -27,6 +29,7 @@ from mcp.server.auth.provider import (
     RefreshToken,
     TokenError,
     TokenVerifier,
+    construct_redirect_uri,
 )
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyHttpUrl, AnyUrl, ValidationError
@@ -39,6 +42,7 @@ from aural_mcp.team.secrets import token_hash
 from aural_mcp.team.store import TeamStore
 
 PENDING_TTL = 600.0
+AUTHORIZATION_PATH = "/authorize"
 REVOCATION_PATH = "/revoke"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CONSENT_PATH = "/consent"
@@ -89,7 +93,7 @@ class TeamOAuthProvider:
         request_id = secrets.token_urlsafe(24)
         pending = {
             "client_id": client.client_id,
-            "client_name": client.client_name,
+            "client_name": (client.client_name or "")[:200] or None,
             "redirect_uri": str(params.redirect_uri),
             "redirect_uri_provided_explicitly": params.redirect_uri_provided_explicitly,
             "code_challenge": params.code_challenge,
@@ -175,6 +179,15 @@ class TeamOAuthProvider:
 
     async def revoke_token(self, token: Any) -> None:
         await self.book.revoke_token(token.token)
+
+    async def authorization_endpoint(self, request: Request) -> Response:
+        """`/authorize`: the SDK's handler, with `iss` (RFC 9207) added to the errors it sends back to
+        the client (invalid_scope, invalid_target, ...), as on every other authorization response."""
+        response = await AuthorizationHandler(self).handle(request)
+        location = response.headers.get("location")
+        if location is not None and not location.startswith(self.issuer + CONSENT_PATH + "?"):
+            response.headers["location"] = construct_redirect_uri(location, iss=self.issuer)
+        return response
 
     async def revocation_endpoint(self, request: Request) -> Response:
         """RFC 7009 `/revoke`. Ours rather than the SDK's, which requires a `client_secret` field
