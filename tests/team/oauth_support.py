@@ -35,6 +35,7 @@ class TeamServer:
     url: str  # the public URL: the issuer
     team: TeamAuth
     db: Path
+    local: str  # where it listens: the public URL, unless that is a proxy's
 
     @property
     def mcp(self) -> str:
@@ -53,11 +54,12 @@ def sandbox_api() -> Iterator[tuple[Sandbox, str]]:
 
 
 @contextlib.contextmanager
-def team_server(tmp_path: Path, api_url: str, **ttl: float) -> Iterator[TeamServer]:
-    """`serve --transport http --auth oauth --public-url http://127.0.0.1:PORT` in process."""
+def team_server(tmp_path: Path, api_url: str, *, public_url: str | None = None, **ttl: float) -> Iterator[TeamServer]:
+    """`serve --transport http --auth oauth --public-url http://127.0.0.1:PORT` in process (or
+    `public_url`, as behind a TLS proxy: then requests go to `local` with that URL's Host)."""
     sock = _bind("127.0.0.1", 0)
     port = sock.getsockname()[1]
-    url = f"http://127.0.0.1:{port}"
+    url = public_url or f"http://127.0.0.1:{port}"
     db = tmp_path / "team.sqlite3"
     settings = Settings.from_env(
         {}, transport="http", port=port, auth_mode="oauth", public_url=url, base_url=api_url,
@@ -67,7 +69,7 @@ def team_server(tmp_path: Path, api_url: str, **ttl: float) -> Iterator[TeamServ
     server = build_server(settings, team=team)
     try:
         with LiveServer(build_http_app(server, settings, port), sock=sock, lifespan="on", stop_timeout=15):
-            yield TeamServer(url, team, db)
+            yield TeamServer(url, team, db, f"http://127.0.0.1:{port}")
     finally:
         server.runtime.close()  # type: ignore[attr-defined]
 

@@ -182,3 +182,23 @@ async def test_registration_refuses_dangerous_redirect_uris(tmp_path: Path) -> N
             bad_scope = await http.post(metadata["registration_endpoint"],
                                         json={"redirect_uris": [REDIRECT], "scope": "admin"})  # fmt: skip
             assert bad_scope.status_code == 400 and bad_scope.json()["error"] == "invalid_client_metadata"
+
+
+async def test_behind_a_tls_proxy_the_csrf_cookie_is_a_secure_host_cookie(tmp_path: Path) -> None:
+    public = "https://mcp.example.test"
+    with anyio.fail_after(WAIT), sandbox_api() as (_, api), team_server(tmp_path, api, public_url=public) as served:
+        proxied = {"Host": "mcp.example.test", "X-Forwarded-Proto": "https"}
+        async with httpx2.AsyncClient(base_url=served.local, headers=proxied, timeout=WAIT) as http:
+            metadata = (await http.get("/.well-known/oauth-authorization-server")).json()
+            assert metadata["issuer"] == public and metadata["token_endpoint"] == public + "/token"
+            client = (await http.post("/register", json={"redirect_uris": [REDIRECT], "token_endpoint_auth_method": "none"})).json()
+            to_consent = await http.get("/authorize", params={
+                "response_type": "code", "client_id": client["client_id"], "redirect_uri": REDIRECT,
+                "code_challenge": pkce()[1], "code_challenge_method": "S256",
+            })  # fmt: skip
+            assert to_consent.headers["location"].startswith(public + "/consent?request=")
+            page = await http.get("/consent?" + to_consent.headers["location"].split("?", 1)[1])
+        assert page.status_code == 200
+        cookie = page.headers["set-cookie"]
+        assert cookie.startswith("__Host-aural_csrf_"), cookie
+        assert all(part in cookie.lower() for part in ("; secure", "; httponly", "; samesite=strict", "; path=/"))

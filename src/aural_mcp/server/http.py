@@ -8,6 +8,7 @@ a token is refused at start-up.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aural_mcp.server.console import ConfigError, say
 from aural_mcp.server.http_connections import connection_protocol
@@ -112,7 +113,8 @@ def run_http(settings: Settings) -> int:
         )
         say(f"{kind} listening on http://{shown}:{port}{path} ({auth}; health: {HEALTH_PATH})")
         if settings.host in ("0.0.0.0", "::"):
-            say("accepting Host localhost/127.0.0.1/[::1] only; add others with --allowed-hosts")
+            public = f", {urlsplit(settings.public_url).netloc}" if settings.public_url else ""
+            say(f"accepting Host localhost/127.0.0.1/[::1]{public} only; add others with --allowed-hosts")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()
