@@ -76,6 +76,7 @@ def build_server(
     subscriptions.install(server, runtime.subscriptions)
     client_logging.install(server, [settings.api_key, settings.auth_token])
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
+    server.team = team  # type: ignore[attr-defined]  # its routes (consent, metadata) join the HTTP app
     return server
 
 

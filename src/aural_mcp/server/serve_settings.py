@@ -162,8 +162,9 @@ def team_problem(settings: Settings) -> str | None:
     local = parts.hostname is not None and is_loopback(parts.hostname)
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
         return f"--public-url {url[:80]!r} must be an https:// URL (http:// only for 127.0.0.1, localhost or [::1])"
-    if parts.query or parts.fragment or not parts.hostname:
-        return f"--public-url {url[:80]!r} must be a plain URL such as https://mcp.example.com, without query or fragment"
+    if parts.query or parts.fragment or not parts.hostname or parts.path not in ("", "/"):
+        # Clients look for the OAuth metadata at the origin's /.well-known/, where a path prefix cannot reach it.
+        return f"--public-url {url[:80]!r} must be an origin such as https://mcp.example.com, without path, query or fragment"
     from aural_mcp.team.secrets import SecretBox, SecretKeyError
 
     try:
