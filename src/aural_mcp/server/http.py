@@ -39,6 +39,7 @@ def build_http_app(server: MCPServer, settings: Settings, port: int) -> Any:
         inner = server.streamable_http_app(
             streamable_http_path=HTTP_PATH,
             stateless_http=settings.stateless,
+            json_response=settings.json_response,
             max_request_body_size=settings.max_body_bytes,
             session_idle_timeout=settings.session_idle_timeout,
             max_sessions=settings.max_sessions,
@@ -104,7 +105,8 @@ def run_http(settings: Settings) -> int:
         kind = (
             "SSE"
             if settings.transport == "sse"
-            else "Streamable HTTP" + (" (stateless)" if settings.stateless else "")
+            else "Streamable HTTP"
+            + "".join(f" ({m})" for m, on in (("stateless", settings.stateless), ("JSON", settings.json_response)) if on)
         )
         auth = (
             f"OAuth, issuer {settings.public_url}"

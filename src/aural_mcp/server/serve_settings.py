@@ -57,7 +57,7 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
-    for flag in ("stateless", "read_only", "sandbox"):
+    for flag in ("stateless", "json_response", "read_only", "sandbox"):
         if getattr(args, flag, False):
             overrides[flag] = True
     if getattr(args, "base_url", None):
@@ -112,6 +112,8 @@ def check_settings(settings: Settings) -> None:
     problem = team_problem(settings)
     if problem:
         raise ConfigError(problem)
+    if settings.json_response and settings.transport != "http":
+        raise ConfigError("--json-response is for Streamable HTTP: add --transport http, or drop it")
     if settings.transport == "stdio":
         return
     if not 0 <= settings.port <= 65535:
