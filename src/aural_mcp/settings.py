@@ -122,6 +122,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8765
     stateless: bool = False
+    json_response: bool = False  # Streamable HTTP answers as one JSON body, not an SSE stream
     auth_token: str | None = field(default=None, repr=False)
     allowed_hosts: list[str] = field(default_factory=list)
     allowed_origins: list[str] = field(default_factory=list)

@@ -66,9 +66,9 @@ import aural_mcp.server.app as app
 
 original = app.build_server
 
-def noisy(settings):
+def noisy(settings, **options):
     print("NOISE: a library printed during start-up")
-    server = original(settings)
+    server = original(settings, **options)
 
     @server.tool()
     def shout() -> str:

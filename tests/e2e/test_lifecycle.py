@@ -47,8 +47,8 @@ async def test_lifecycle_over_stdio(tmp_path: Any) -> None:
 
 @pytest.mark.parametrize(
     ("transport", "flags"),
-    [("sse", []), ("http", []), ("http", ["--stateless"])],
-    ids=["sse", "http", "http-stateless"],
+    [("sse", []), ("http", []), ("http", ["--stateless"]), ("http", ["--stateless", "--json-response"])],
+    ids=["sse", "http", "http-stateless", "http-stateless-json"],
 )
 async def test_lifecycle_over_http(transport: str, flags: list[str]) -> None:
     env = env_without_aural(AURAL_MCP_TOKEN=TOKEN)
@@ -62,3 +62,15 @@ async def test_lifecycle_over_http(transport: str, flags: list[str]) -> None:
             assert not listed.is_error
             assert out["sessionIds"][0] in "".join(getattr(b, "text", "") for b in listed.content)
     assert "Traceback" not in server.stderr()
+
+
+async def test_json_response_mode_answers_with_one_json_body() -> None:
+    env = env_without_aural(AURAL_MCP_TOKEN=TOKEN)
+    with serve_http("http", "--stateless", "--json-response", env=env) as server:
+        async with create_mcp_http_client(headers={"Authorization": f"Bearer {TOKEN}"}) as http:
+            answer = await http.post(server.url, headers={"Accept": "application/json, text/event-stream"}, json={
+                "jsonrpc": "2.0", "id": 1, "method": "initialize",
+                "params": {"protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "t", "version": "1"}}})  # fmt: skip
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("application/json")
+    assert answer.json()["result"]["serverInfo"]["name"] == "aural-mcp"
+    assert "(stateless) (JSON)" in server.stderr()

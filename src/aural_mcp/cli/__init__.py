@@ -41,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None, help="HTTP port (default 8765; 0 picks a free one)")
     serve.add_argument("--stateless", action="store_true", help="Streamable HTTP without sessions")
     serve.add_argument(
+        "--json-response",
+        action="store_true",
+        help="Streamable HTTP answers each request with one JSON body instead of an SSE stream (no progress "
+        "notifications); with --stateless, the mode to scale out behind a load balancer",
+    )
+    serve.add_argument(
         "--auth-token",
         default=None,
         help="bearer token HTTP clients must send; prefer AURAL_MCP_TOKEN (flags show in ps)",

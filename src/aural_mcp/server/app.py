@@ -86,6 +86,7 @@ def build_server(
 
     add_request_handler(server, "tools/list", PaginatedRequestParams, list_tools)
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
+    server.team = team  # type: ignore[attr-defined]  # its routes (consent, metadata) join the HTTP app
     if team is not None:
         server.tenants = tenants  # type: ignore[attr-defined]  # for tests
     return server

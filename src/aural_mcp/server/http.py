@@ -8,6 +8,7 @@ a token is refused at start-up.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from aural_mcp.server.console import ConfigError, say
 from aural_mcp.server.http_connections import connection_protocol
@@ -38,12 +39,16 @@ def build_http_app(server: MCPServer, settings: Settings, port: int) -> Any:
         inner = server.streamable_http_app(
             streamable_http_path=HTTP_PATH,
             stateless_http=settings.stateless,
+            json_response=settings.json_response,
             max_request_body_size=settings.max_body_bytes,
             session_idle_timeout=settings.session_idle_timeout,
             max_sessions=settings.max_sessions,
             transport_security=security,
             host=settings.host,
         )
+        team = getattr(server, "team", None)  # TeamAuth in `--auth oauth` (server/app.py build_server)
+        if team is not None:  # ours first: the SDK serves its own metadata at the same paths
+            inner.router.routes[0:0] = team.routes()
     return HTTPGuard(
         inner,
         hosts=security.allowed_hosts,
@@ -100,7 +105,8 @@ def run_http(settings: Settings) -> int:
         kind = (
             "SSE"
             if settings.transport == "sse"
-            else "Streamable HTTP" + (" (stateless)" if settings.stateless else "")
+            else "Streamable HTTP"
+            + "".join(f" ({m})" for m, on in (("stateless", settings.stateless), ("JSON", settings.json_response)) if on)
         )
         auth = (
             f"OAuth, issuer {settings.public_url}"
@@ -109,7 +115,8 @@ def run_http(settings: Settings) -> int:
         )
         say(f"{kind} listening on http://{shown}:{port}{path} ({auth}; health: {HEALTH_PATH})")
         if settings.host in ("0.0.0.0", "::"):
-            say("accepting Host localhost/127.0.0.1/[::1] only; add others with --allowed-hosts")
+            public = f", {urlsplit(settings.public_url).netloc}" if settings.public_url else ""
+            say(f"accepting Host localhost/127.0.0.1/[::1]{public} only; add others with --allowed-hosts")
         uvicorn.Server(config).run(sockets=[sock])
     finally:
         sock.close()

@@ -216,7 +216,9 @@ def _with_cors(send: Any, origin: str) -> Any:
 
     async def send_with_cors(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            message = {**message, "headers": [*message.get("headers", ()), *cors]}
+            # The SDK's OAuth routes answer `*` themselves: one Allow-Origin only, or browsers refuse both.
+            kept = [(k, v) for k, v in message.get("headers", ()) if k.lower() != b"access-control-allow-origin"]
+            message = {**message, "headers": [*kept, *cors]}
         await send(message)
 
     return send_with_cors

@@ -57,7 +57,7 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
         value = getattr(args, name, None)
         if value is not None:
             overrides[name] = value
-    for flag in ("stateless", "read_only", "sandbox"):
+    for flag in ("stateless", "json_response", "read_only", "sandbox"):
         if getattr(args, flag, False):
             overrides[flag] = True
     if getattr(args, "base_url", None):
@@ -112,6 +112,8 @@ def check_settings(settings: Settings) -> None:
     problem = team_problem(settings)
     if problem:
         raise ConfigError(problem)
+    if settings.json_response and settings.transport != "http":
+        raise ConfigError("--json-response is for Streamable HTTP: add --transport http, or drop it")
     if settings.transport == "stdio":
         return
     if not 0 <= settings.port <= 65535:
@@ -162,8 +164,9 @@ def team_problem(settings: Settings) -> str | None:
     local = parts.hostname is not None and is_loopback(parts.hostname)
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
         return f"--public-url {url[:80]!r} must be an https:// URL (http:// only for 127.0.0.1, localhost or [::1])"
-    if parts.query or parts.fragment or not parts.hostname:
-        return f"--public-url {url[:80]!r} must be a plain URL such as https://mcp.example.com, without query or fragment"
+    if parts.query or parts.fragment or not parts.hostname or parts.path not in ("", "/"):
+        # Clients look for the OAuth metadata at the origin's /.well-known/, where a path prefix cannot reach it.
+        return f"--public-url {url[:80]!r} must be an origin such as https://mcp.example.com, without path, query or fragment"
     from aural_mcp.team.secrets import SecretBox, SecretKeyError
 
     try:
