@@ -1,0 +1,157 @@
+"""`RedisStore`: the `TeamStore` on Redis, so that many replicas share grants, tokens, the rate budget
+of each Aural key and resource updates.
+
+Layout (every name starts with `aural-mcp:`):
+
+| Redis key | type | holds |
+| --- | --- | --- |
+| `aural-mcp:<kind>:<key>` | string, with a TTL when given one | the JSON value |
+| `aural-mcp:index:<kind>` | set | the keys of a kind, for `items` (members whose value expired are removed there) |
+| `aural-mcp:budget:<bucket>` | sorted set | the send times of the bucket's last requests, scored in seconds |
+| `aural-mcp:channel:<channel>` | pub/sub channel | the messages of `publish`/`subscribe` |
+
+`take` is `GETDEL`: of two replicas taking one authorization code, one gets it. `reserve` is one Lua
+script (atomic on the server) on Redis's own clock, so the replicas' clocks need not agree.
+
+The URL may hold a password: it is shown only masked (`masked_url`).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import redis.asyncio as aioredis
+
+PREFIX = "aural-mcp:"
+
+# KEYS[1] the bucket's sorted set; ARGV limit, window (s), a member name unique to this call.
+# Returns the wait as a string (Lua numbers become integers on the way out).
+_RESERVE = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local count = redis.call('ZCARD', KEYS[1])
+if count < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+  return '0'
+end
+local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+return tostring(math.max(0.001, tonumber(oldest[2]) + window - now))
+"""
+
+
+def masked_url(url: str) -> str:
+    """`url` with its password (if any) replaced by `***`: the form for errors, logs and reprs."""
+    try:
+        parts = urlsplit(url)
+        if parts.password is None:
+            return url
+        host = parts.hostname or ""
+        if ":" in host:
+            host = f"[{host}]"
+        netloc = f"{parts.username or ''}:***@{host}" + (f":{parts.port}" if parts.port else "")
+        return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    except ValueError:  # unparsable: show the scheme at most
+        return url.split(":", 1)[0] + "://***"
+
+
+class RedisStore:
+    """`TeamStore` on one Redis database, shared by every replica that opens the same URL."""
+
+    def __init__(self, url: str) -> None:
+        scheme = url.split("://", 1)[0] if "://" in url else ""
+        if scheme not in ("redis", "rediss", "unix"):
+            raise ValueError(
+                f"--redis / AURAL_MCP_REDIS_URL {masked_url(url)!r} must be a redis:// (or rediss://, unix://) URL, "
+                "for example redis://:PASSWORD@127.0.0.1:6379/0"
+            )
+        self.url = url
+        try:
+            self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+        except ValueError:
+            # redis-py's message may quote the URL, password and all
+            raise ValueError(
+                f"--redis / AURAL_MCP_REDIS_URL {masked_url(url)!r} is not a usable Redis URL, "
+                "for example redis://:PASSWORD@127.0.0.1:6379/0"
+            ) from None
+        self._reserve = self._redis.register_script(_RESERVE)
+
+    def __repr__(self) -> str:
+        return f"RedisStore({masked_url(self.url)!r})"
+
+    @staticmethod
+    def _name(kind: str, key: str) -> str:
+        return f"{PREFIX}{kind}:{key}"
+
+    @staticmethod
+    def _index(kind: str) -> str:
+        return f"{PREFIX}index:{kind}"
+
+    async def put(self, kind: str, key: str, value: dict[str, Any], ttl: float | None = None) -> None:
+        text = json.dumps(value, sort_keys=True)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            # a TTL under a millisecond still expires (PX 0 is refused)
+            pipe.set(self._name(kind, key), text, px=max(1, round(ttl * 1000)) if ttl is not None else None)
+            pipe.sadd(self._index(kind), key)
+            await pipe.execute()
+
+    @staticmethod
+    def _value(text: str | bytes | None) -> dict[str, Any] | None:
+        if text is None:
+            return None
+        value: dict[str, Any] = json.loads(text)
+        return value
+
+    async def get(self, kind: str, key: str) -> dict[str, Any] | None:
+        return self._value(await self._redis.get(self._name(kind, key)))
+
+    async def take(self, kind: str, key: str) -> dict[str, Any] | None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.getdel(self._name(kind, key))
+            pipe.srem(self._index(kind), key)
+            text, _ = await pipe.execute()
+        return self._value(text)
+
+    async def delete(self, kind: str, key: str) -> bool:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._name(kind, key))
+            pipe.srem(self._index(kind), key)
+            deleted, _ = await pipe.execute()
+        return bool(deleted)
+
+    async def items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
+        keys = sorted(str(key) for key in await self._redis.smembers(self._index(kind)))
+        if not keys:
+            return []
+        texts = await self._redis.mget([self._name(kind, key) for key in keys])
+        expired = [key for key, text in zip(keys, texts, strict=True) if text is None]
+        if expired:
+            await self._redis.srem(self._index(kind), *expired)
+        return [(key, json.loads(text)) for key, text in zip(keys, texts, strict=True) if text is not None]
+
+    async def reserve(self, bucket: str, limit: int, window: float) -> float:
+        wait = await self._reserve(keys=[f"{PREFIX}budget:{bucket}"], args=[limit, repr(float(window)), uuid.uuid4().hex])
+        return float(wait)
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self._redis.publish(f"{PREFIX}channel:{channel}", message)
+
+    async def subscribe(self, channel: str) -> AsyncIterator[str]:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        try:
+            await pubsub.subscribe(f"{PREFIX}channel:{channel}")
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    yield str(message["data"])
+        finally:
+            await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        await self._redis.aclose()
