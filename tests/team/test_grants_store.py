@@ -165,6 +165,19 @@ async def test_the_shared_budget_holds_across_handles(open_store: OpenStore):
     assert await a.reserve("another-key", 5, 1.0) == 0.0, "budgets are per key"
 
 
+async def test_a_held_slot_counts_from_its_settling(open_store: OpenStore):
+    a, b = open_store(), open_store()
+    assert await a.reserve("acct", 1, 0.5, slot="s1", hold=30.0) == 0.0
+    assert await b.reserve("acct", 1, 0.5, slot="s2", hold=30.0) == float("inf"), "held: no known end"
+    await anyio.sleep(0.6)
+    assert await b.reserve("acct", 1, 0.5, slot="s2", hold=30.0) == float("inf"), "still held after a window"
+    await a.settle("acct", "s1")  # its request ended: a window from now
+    assert 0.4 < await b.reserve("acct", 1, 0.5, slot="s2", hold=30.0) <= 0.5
+    await anyio.sleep(0.55)
+    assert await b.reserve("acct", 1, 0.5, slot="s2", hold=0.0) == 0.0
+    await b.settle("acct", "gone")  # an unknown slot: nothing happens
+
+
 async def test_ttl_take_items_and_pubsub(open_store: OpenStore):
     store, other = open_store(), open_store()
     await store.put("pending", "p1", {"a": 1}, ttl=0.2)

@@ -7,7 +7,7 @@ Layout (every name starts with `aural-mcp:`):
 | --- | --- | --- |
 | `aural-mcp:<kind>:<key>` | string, with a TTL when given one | the JSON value |
 | `aural-mcp:index:<kind>` | set | the keys of a kind, for `items` (members whose value expired are removed there) |
-| `aural-mcp:budget:<bucket>` | sorted set | the send times of the bucket's last requests, scored in seconds |
+| `aural-mcp:budget:<bucket>` | sorted set | the bucket's slots (requests), scored with the time each counts from |
 | `aural-mcp:channel:<channel>` | pub/sub channel | the messages of `publish`/`subscribe` |
 
 `take` is `GETDEL`: of two replicas taking one authorization code, one gets it. `reserve` is one Lua
@@ -28,8 +28,9 @@ import redis.asyncio as aioredis
 
 PREFIX = "aural-mcp:"
 
-# KEYS[1] the bucket's sorted set; ARGV limit, window (s), a member name unique to this call.
-# Returns the wait as a string (Lua numbers become integers on the way out).
+# KEYS[1] the bucket's sorted set of slots, each scored with the time it counts from.
+# ARGV limit, window (s), the slot's name, hold (s). Returns the wait as a string (Lua numbers become
+# integers on the way out): '0' when taken, 'inf' while the slot to free next is still held.
 _RESERVE = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
@@ -38,12 +39,27 @@ local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local count = redis.call('ZCARD', KEYS[1])
 if count < limit then
-  redis.call('ZADD', KEYS[1], now, ARGV[3])
-  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000))
+  local hold = tonumber(ARGV[4])
+  redis.call('ZADD', KEYS[1], now + hold, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil((window + hold) * 1000))
   return '0'
 end
-local oldest = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
-return tostring(math.max(0.001, tonumber(oldest[2]) + window - now))
+local freeing = tonumber(redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')[2])
+if freeing > now then
+  return 'inf'
+end
+return tostring(math.max(0.001, freeing + window - now))
+"""
+
+# KEYS[1] the bucket's sorted set; ARGV the slot. Counts a held slot from now (never later than before).
+_SETTLE = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if held and tonumber(held) > now then
+  redis.call('ZADD', KEYS[1], now, ARGV[1])
+end
+return 0
 """
 
 
@@ -82,6 +98,7 @@ class RedisStore:
                 "for example redis://:PASSWORD@127.0.0.1:6379/0"
             ) from None
         self._reserve = self._redis.register_script(_RESERVE)
+        self._settle = self._redis.register_script(_SETTLE)
 
     def __repr__(self) -> str:
         return f"RedisStore({masked_url(self.url)!r})"
@@ -136,9 +153,14 @@ class RedisStore:
             await self._redis.srem(self._index(kind), *expired)
         return [(key, json.loads(text)) for key, text in zip(keys, texts, strict=True) if text is not None]
 
-    async def reserve(self, bucket: str, limit: int, window: float) -> float:
-        wait = await self._reserve(keys=[f"{PREFIX}budget:{bucket}"], args=[limit, repr(float(window)), uuid.uuid4().hex])
+    async def reserve(self, bucket: str, limit: int, window: float, *, slot: str = "", hold: float = 0.0) -> float:
+        wait = await self._reserve(
+            keys=[f"{PREFIX}budget:{bucket}"], args=[limit, repr(float(window)), slot or uuid.uuid4().hex, repr(float(hold))]
+        )
         return float(wait)
+
+    async def settle(self, bucket: str, slot: str) -> None:
+        await self._settle(keys=[f"{PREFIX}budget:{bucket}"], args=[slot])
 
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(f"{PREFIX}channel:{channel}", message)
