@@ -71,8 +71,6 @@ async def redis_contents(url: str) -> bytes:
             kind = await client.type(name)
             if kind == b"string":
                 out.append(await client.get(name))
-            elif kind == b"set":
-                out.extend(await client.smembers(name))
             elif kind == b"zset":
                 out.extend(member for member, _ in await client.zrange(name, 0, -1, withscores=True))
             else:

@@ -6,12 +6,13 @@ Layout (every name starts with `aural-mcp:`):
 | Redis key | type | holds |
 | --- | --- | --- |
 | `aural-mcp:<kind>:<key>` | string, with a TTL when given one | the JSON value |
-| `aural-mcp:index:<kind>` | set | the keys of a kind, for `items` (members whose value expired are removed there) |
 | `aural-mcp:budget:<bucket>` | sorted set | the bucket's slots (requests), scored with the time each counts from |
 | `aural-mcp:channel:<channel>` | pub/sub channel | the messages of `publish`/`subscribe` |
 
-`take` is `GETDEL`: of two replicas taking one authorization code, one gets it. `reserve` is one Lua
-script (atomic on the server) on Redis's own clock, so the replicas' clocks need not agree.
+`take` is `GETDEL`: of two replicas taking one authorization code, one gets it. `items` scans the
+kind's keys (grants and service tokens are small sets; Redis drops expired keys itself). `reserve`
+and `settle` are Lua scripts (atomic on the server) on Redis's own clock, so the replicas' clocks
+need not agree.
 
 The URL may hold a password: it is shown only masked (`masked_url`).
 """
@@ -107,17 +108,10 @@ class RedisStore:
     def _name(kind: str, key: str) -> str:
         return f"{PREFIX}{kind}:{key}"
 
-    @staticmethod
-    def _index(kind: str) -> str:
-        return f"{PREFIX}index:{kind}"
-
     async def put(self, kind: str, key: str, value: dict[str, Any], ttl: float | None = None) -> None:
         text = json.dumps(value, sort_keys=True)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            # a TTL under a millisecond still expires (PX 0 is refused)
-            pipe.set(self._name(kind, key), text, px=max(1, round(ttl * 1000)) if ttl is not None else None)
-            pipe.sadd(self._index(kind), key)
-            await pipe.execute()
+        # a TTL under a millisecond still expires (PX 0 is refused)
+        await self._redis.set(self._name(kind, key), text, px=max(1, round(ttl * 1000)) if ttl is not None else None)
 
     @staticmethod
     def _value(text: str | bytes | None) -> dict[str, Any] | None:
@@ -130,28 +124,18 @@ class RedisStore:
         return self._value(await self._redis.get(self._name(kind, key)))
 
     async def take(self, kind: str, key: str) -> dict[str, Any] | None:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.getdel(self._name(kind, key))
-            pipe.srem(self._index(kind), key)
-            text, _ = await pipe.execute()
-        return self._value(text)
+        return self._value(await self._redis.getdel(self._name(kind, key)))
 
     async def delete(self, kind: str, key: str) -> bool:
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.delete(self._name(kind, key))
-            pipe.srem(self._index(kind), key)
-            deleted, _ = await pipe.execute()
-        return bool(deleted)
+        return bool(await self._redis.delete(self._name(kind, key)))
 
     async def items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
-        keys = sorted(str(key) for key in await self._redis.smembers(self._index(kind)))
-        if not keys:
+        prefix = self._name(kind, "")
+        names = sorted({str(name) async for name in self._redis.scan_iter(match=prefix + "*", count=1000)})
+        if not names:
             return []
-        texts = await self._redis.mget([self._name(kind, key) for key in keys])
-        expired = [key for key, text in zip(keys, texts, strict=True) if text is None]
-        if expired:
-            await self._redis.srem(self._index(kind), *expired)
-        return [(key, json.loads(text)) for key, text in zip(keys, texts, strict=True) if text is not None]
+        texts = await self._redis.mget(names)  # one that expired since the scan reads as None
+        return [(name[len(prefix):], json.loads(text)) for name, text in zip(names, texts, strict=True) if text is not None]
 
     async def reserve(self, bucket: str, limit: int, window: float, *, slot: str = "", hold: float = 0.0) -> float:
         wait = await self._reserve(
