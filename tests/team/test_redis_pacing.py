@@ -103,7 +103,8 @@ async def test_three_replicas_of_one_key_stay_within_its_limit_and_another_key_k
         assert arrivals.most_in_a_window(key) <= LIMIT
         assert arrivals.most_in_a_window(other_key) == LIMIT
         assert max(results["key"]) > 2 * WINDOW, "three windows' worth cannot finish within two windows"
-        assert max(results["other"]) < WINDOW / 2, "the other key's budget is its own: nothing waited"
+        assert other.pacer.stats["foreground_waits"] == 0, "the other key's budget is its own: nothing waited"
+        assert max(results["other"]) < WINDOW
         assert waits and max(waits) > 1.0, "the wait for the shared budget was reported"
         for client in [*replicas, other]:
             await client.aclose()
