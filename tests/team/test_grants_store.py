@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import anyio
 import pytest
@@ -207,3 +208,21 @@ async def test_ttl_take_items_and_pubsub(open_store: OpenStore):
         await store.put("code", "c1", {"c": 3}, ttl=0.05)
         await anyio.sleep(0.1)
         assert await store.sweep() == 2  # the expired rows (g2 and the code), unread, are deleted
+
+
+def test_a_redis_store_serves_one_event_loop_after_another():
+    """A command-line tool may run several event loops in turn on one store (redis-py's connections
+    belong to the loop that opened them)."""
+    def run(call: Callable[..., Any], *args: Any) -> Any:
+        async def bounded() -> Any:
+            with anyio.fail_after(5):
+                return await call(*args)
+
+        return anyio.run(bounded)
+
+    with redis_server() as url:
+        store = RedisStore(url)
+        run(store.put, "grant", "g1", {"b": 2})
+        assert run(store.get, "grant", "g1") == {"b": 2}
+        assert run(store.reserve, "acct", 1, 60.0) == 0.0
+        run(store.close)

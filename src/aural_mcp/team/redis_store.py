@@ -19,6 +19,7 @@ The URL may hold a password: it is shown only masked (`masked_url`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import AsyncIterator
@@ -91,15 +92,30 @@ class RedisStore:
             )
         self.url = url
         try:
-            self._redis = aioredis.Redis.from_url(url, decode_responses=True)
+            self._connect()
         except ValueError:
             # redis-py's message may quote the URL, password and all
             raise ValueError(
                 f"--redis / AURAL_MCP_REDIS_URL {masked_url(url)!r} is not a usable Redis URL, "
                 "for example redis://:PASSWORD@127.0.0.1:6379/0"
             ) from None
-        self._reserve = self._redis.register_script(_RESERVE)
-        self._settle = self._redis.register_script(_SETTLE)
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _connect(self) -> None:
+        self._client = aioredis.Redis.from_url(self.url, decode_responses=True)
+        self._reserve = self._client.register_script(_RESERVE)
+        self._settle = self._client.register_script(_SETTLE)
+
+    @property
+    def _redis(self) -> aioredis.Redis:
+        """The client of the running event loop: redis-py's connections belong to the loop that
+        opened them, and a command-line tool may run several loops, one after another, on one store."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            if self._loop is not None:  # an earlier loop (a command's, ended): its connections are gone
+                self._connect()
+            self._loop = loop
+        return self._client
 
     def __repr__(self) -> str:
         return f"RedisStore({masked_url(self.url)!r})"
@@ -138,13 +154,17 @@ class RedisStore:
         return [(name[len(prefix):], json.loads(text)) for name, text in zip(names, texts, strict=True) if text is not None]
 
     async def reserve(self, bucket: str, limit: int, window: float, *, slot: str = "", hold: float = 0.0) -> float:
+        client = self._redis
         wait = await self._reserve(
-            keys=[f"{PREFIX}budget:{bucket}"], args=[limit, repr(float(window)), slot or uuid.uuid4().hex, repr(float(hold))]
+            keys=[f"{PREFIX}budget:{bucket}"],
+            args=[limit, repr(float(window)), slot or uuid.uuid4().hex, repr(float(hold))],
+            client=client,
         )
         return float(wait)
 
     async def settle(self, bucket: str, slot: str) -> None:
-        await self._settle(keys=[f"{PREFIX}budget:{bucket}"], args=[slot])
+        client = self._redis
+        await self._settle(keys=[f"{PREFIX}budget:{bucket}"], args=[slot], client=client)
 
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(f"{PREFIX}channel:{channel}", message)
