@@ -29,7 +29,7 @@ from pydantic import BaseModel, ValidationError
 from .. import operations
 from ..settings import DEFAULT_MAX_RESPONSE_BYTES, account_fingerprint
 from . import envelope, errors, requests
-from .pacing import DEFAULT_BACKGROUND_SHARE, OnWait, Pacer
+from .pacing import DEFAULT_BACKGROUND_SHARE, BudgetStore, OnWait, Pacer, SharedBudget
 from .sending import Limits, Sender
 
 
@@ -105,7 +105,10 @@ class AuralClient:
         max_retry_wait: float = 120.0,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         background_share: float = DEFAULT_BACKGROUND_SHARE,
+        budget_store: BudgetStore | None = None,
     ) -> None:
+        """`budget_store` (a team store, `aural_mcp.team.store.TeamStore`): share this key's rate budget
+        with every client of the same key and base URL on that store (a team server's replicas)."""
         key = api_key if api_key is not None else os.environ.get("AURAL_API_KEY")
         key = (key or "").strip()
         if not key:
@@ -164,7 +167,14 @@ class AuralClient:
             limits=Limits(
                 timeout, max_retries, backoff_base, max_backoff, max_retry_wait, max_response_bytes
             ),
-            pacer=Pacer(rate_limit, rate_window, background_share=background_share),
+            pacer=Pacer(
+                rate_limit,
+                rate_window,
+                background_share=background_share,
+                shared_budget=None
+                if budget_store is None
+                else SharedBudget(budget_store, f"rate:{self.account}", rate_limit, rate_window, hold=timeout),
+            ),
             http_options={
                 "transport": transport,
                 "timeout": httpx2.Timeout(timeout),

@@ -15,28 +15,84 @@ Background requests (the session watcher's polls) take second place: one is sent
 foreground request is waiting, and at most `background_share` of the limit (at least one slot)
 are background ones in any window. So foreground requests that stay within the rest of the limit
 never wait because of background work.
+
+Replicas of a team server each hold their own client of one Aural key, but the API counts the
+key's requests together. A `SharedBudget` (a bucket in the team store: Redis for many replicas)
+keeps the same log for all of them: after the local pacer finds a free slot, the shared budget
+must grant one too, or the request waits and asks again. A shared slot is held in the same way,
+from send until the answer (`settle`), then for one more `window`; if the answer is never
+reported (a replica died), it is held until the client's timeout has passed, then for a window.
 """
 
 from __future__ import annotations
 
 import math
 import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Protocol
 
 import anyio
 
-__all__ = ["DEFAULT_BACKGROUND_SHARE", "OnWait", "Pacer"]
+from . import errors
+
+__all__ = ["DEFAULT_BACKGROUND_SHARE", "BudgetStore", "OnWait", "Pacer", "SharedBudget"]
 
 DEFAULT_BACKGROUND_SHARE = 0.2  # of the rate limit, for the session watcher
 WAIT_REPORT_SECONDS = 1.0  # waits longer than this are reported to `acquire(on_wait=...)`, about this often
+SETTLE_SECONDS = 5.0  # the most a request's end waits to tell the shared budget
 
 # Told the seconds left of a wait for a slot (an MCP tool sends them as progress notifications).
 OnWait = Callable[[float], Awaitable[None]]
 
 
+class BudgetStore(Protocol):
+    """Where shared budgets are kept: `aural_mcp.team.store.TeamStore.reserve` (SQLite or Redis)."""
+
+    async def reserve(self, bucket: str, limit: int, window: float, *, slot: str, hold: float) -> float: ...
+
+    async def settle(self, bucket: str, slot: str) -> None: ...
+
+
+class SharedBudget:
+    """One key's budget of `limit` requests per `window` seconds, kept in `store` under `bucket` for
+    every client (replica) of that key. `bucket` names the account (its fingerprint), never the key.
+    `hold`: the longest a request can be in flight (the client's timeout)."""
+
+    def __init__(self, store: BudgetStore, bucket: str, limit: int, window: float, *, hold: float) -> None:
+        self.store = store
+        self.bucket = bucket
+        self.limit = limit
+        self.window = window
+        self.hold = hold
+
+    def __repr__(self) -> str:
+        return f"SharedBudget(bucket={self.bucket!r}, limit={self.limit}, window={self.window})"
+
+    async def reserve(self, slot: str) -> float:
+        """0.0 when `slot` is taken, else the seconds until one may free up (inf: when requests in
+        flight end); nothing is taken then."""
+        try:
+            return await self.store.reserve(self.bucket, self.limit, self.window, slot=slot, hold=self.hold)
+        except Exception as exc:  # the store's errors name no secret (the URL is not in them)
+            raise errors.TransportError(
+                f"The shared rate budget in the team store is out of reach ({type(exc).__name__}: {exc}); "
+                "the request was not sent. Check that the store (--redis) is up, then try again."
+            ) from exc
+
+    async def settle(self, slot: str) -> None:
+        """`slot`'s request has ended: count it from now. Best effort: if the store cannot be
+        reached, the slot stays held until `hold` has passed (slower, never over the limit)."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(SETTLE_SECONDS), suppress(Exception):
+            await self.store.settle(self.bucket, slot)
+
+
 class Pacer:
-    """A sliding-log limiter for one event loop. `acquire()` before sending, `release()` after."""
+    """A sliding-log limiter for one event loop. `acquire()` before sending, `release()` after.
+
+    With a `shared_budget`, a slot is taken only when the shared budget grants one too."""
 
     def __init__(
         self,
@@ -45,6 +101,7 @@ class Pacer:
         *,
         background_share: float = DEFAULT_BACKGROUND_SHARE,
         clock: Callable[[], float] = time.monotonic,
+        shared_budget: SharedBudget | None = None,
     ) -> None:
         if limit < 1 or not (math.isfinite(window) and window > 0):
             raise ValueError("rate limit needs limit >= 1 and a finite window > 0, for example 60 per 60.0 s")
@@ -59,6 +116,7 @@ class Pacer:
         self._blocked_until = 0.0
         self._changed: anyio.Event | None = None
         self.background_share = background_share
+        self.shared_budget = shared_budget
         # Foreground acquires that found no free slot, and the seconds they waited (429 blocks included).
         self.stats: dict[str, float] = {"foreground_waits": 0, "foreground_wait_seconds": 0.0}
 
@@ -111,22 +169,33 @@ class Pacer:
             return done[0] + self.window - now
         return math.inf
 
-    async def acquire(self, *, background: bool = False, on_wait: OnWait | None = None) -> None:
+    async def acquire(self, *, background: bool = False, on_wait: OnWait | None = None) -> str | None:
         """Wait for a free slot and take it. Cancellation-safe: nothing is taken if cancelled.
+        With a shared budget, the shared slot's name: `settle` it when the request has ended.
 
         `on_wait(seconds_left)` is awaited when the wait is known to last more than a second, then
         about every second until the slot is taken (a wait on in-flight requests has no known end
-        and is not reported)."""
+        and is not reported). A wait for the shared budget is reported the same way."""
         started: float | None = None
         reporting = False
         try:
             while True:
                 wait = self.delay(background=background)
+                shared_wait = False
                 if wait <= 0:
-                    self._in_flight += 1
-                    if background:
-                        self._background_in_flight += 1
-                    return
+                    self._take(background)
+                    if self.shared_budget is None:
+                        return None
+                    slot = uuid.uuid4().hex
+                    try:
+                        wait = await self.shared_budget.reserve(slot)
+                    except BaseException:
+                        self._give_back(background)
+                        raise
+                    if wait <= 0:
+                        return slot
+                    self._give_back(background)  # others here may go meanwhile; the shared budget decides
+                    shared_wait = True
                 if not background and started is None:
                     started = self._clock()
                     self._foreground_waiting += 1
@@ -136,6 +205,11 @@ class Pacer:
                     reporting = True
                     await on_wait(wait)
                     timeout = min(timeout, WAIT_REPORT_SECONDS)
+                if shared_wait:  # local changes cannot shorten it: ask the shared budget again then
+                    if timeout is None:  # until requests in flight (on any replica) end: look again soon
+                        timeout = min(WAIT_REPORT_SECONDS, self.window / 20)
+                    await anyio.sleep(timeout)
+                    continue
                 if self._changed is None:
                     self._changed = anyio.Event()
                 event = self._changed
@@ -147,6 +221,18 @@ class Pacer:
                 self.stats["foreground_wait_seconds"] += self._clock() - started
                 self._notify()  # a background request may go now
 
+    def _take(self, background: bool) -> None:
+        self._in_flight += 1
+        if background:
+            self._background_in_flight += 1
+
+    def _give_back(self, background: bool) -> None:
+        """Undo `_take`: the slot was never used."""
+        self._in_flight -= 1
+        if background:
+            self._background_in_flight -= 1
+        self._notify()
+
     def release(self, *, background: bool = False) -> None:
         """The answer (or failure) of a request taken with `acquire()` has arrived."""
         now = self._clock()
@@ -156,6 +242,11 @@ class Pacer:
             self._background_in_flight = max(0, self._background_in_flight - 1)
             self._background_done.append(now)
         self._notify()
+
+    async def settle(self, slot: str | None) -> None:
+        """After `release()`: the shared budget's `slot` (from `acquire()`) counts from now."""
+        if slot is not None and self.shared_budget is not None:
+            await self.shared_budget.settle(slot)
 
     def block(self, seconds: float) -> None:
         """Hold every request for `seconds` (after a 429)."""

@@ -194,8 +194,9 @@ class Sender:
             self.stats["requests"] += 1
             if attempt > 1:
                 self.stats["retries"] += 1
+            slot = None
             if keyed:
-                await self.pacer.acquire(background=background, on_wait=on_wait)
+                slot = await self.pacer.acquire(background=background, on_wait=on_wait)
             failure: httpx2.TransportError | None = None
             answer: _Answer | None = None
             started = anyio.current_time()
@@ -212,6 +213,7 @@ class Sender:
             finally:
                 if keyed:
                     self.pacer.release(background=background)
+                    await self.pacer.settle(slot)
                 spent += anyio.current_time() - started
 
             if failure is not None:

@@ -73,6 +73,15 @@ def build_parser() -> argparse.ArgumentParser:
         "default: team.sqlite3 in the user's data folder)",
     )
     serve.add_argument(
+        "--redis",
+        dest="redis_url",
+        default=None,
+        metavar="URL",
+        help="with --auth oauth: keep grants, tokens, each key's rate budget and resource updates in Redis, "
+        "so many replicas serve as one, e.g. redis://:PASSWORD@10.0.0.5:6379/0; prefer AURAL_MCP_REDIS_URL "
+        "(flags show in ps)",
+    )
+    serve.add_argument(
         "--allowed-hosts",
         type=_csv,
         default=None,

@@ -47,6 +47,7 @@ def settings_from_args(args: argparse.Namespace, env: dict[str, str] | None = No
         "auth_mode",
         "public_url",
         "team_db",
+        "redis_url",
         "allowed_hosts",
         "allowed_origins",
         "toolsets",
@@ -147,6 +148,8 @@ def team_problem(settings: Settings) -> str | None:
     """Why `--auth oauth` cannot start as configured, or None (also for `--auth token`)."""
     if settings.auth_mode not in ("token", "oauth"):
         return f"--auth / AURAL_MCP_AUTH {settings.auth_mode!r} must be token or oauth"
+    if settings.redis_url and settings.auth_mode != "oauth":
+        return "--redis / AURAL_MCP_REDIS_URL is the team server's shared store: add --auth oauth, or drop it"
     if settings.auth_mode != "oauth":
         return None
     if settings.transport != "http":
@@ -173,6 +176,13 @@ def team_problem(settings: Settings) -> str | None:
         SecretBox.from_text(settings.secret_key)
     except SecretKeyError as exc:
         return str(exc)
+    if settings.redis_url:
+        from aural_mcp.team.redis_store import RedisStore
+
+        try:
+            RedisStore(settings.redis_url)  # the URL's form only: nothing is sent until the first request
+        except ValueError as exc:
+            return str(exc)
     return None
 
 

@@ -16,6 +16,10 @@ here acts on the request's Runtime's (`subscriptions_for`): a user's subscriptio
 updates are theirs alone. The server's own Runtime uses the server's bus and the SDK's listen
 handler; a tenant's (`Subscriptions.own_bus`) gets a bus and a listen handler of its own.
 
+Replicas of a team server on Redis share announcements (`Subscriptions.shared`): each one is
+also published on the team store's channel of the account, and what other replicas publish there
+is delivered to this replica's subscribers (`UpdateRelay`).
+
 MCPServer has no public hook for resources/subscribe, resources/unsubscribe and logging/setLevel,
 nor for wrapping its listen handler, so these are registered on its low-level server
 (`sdk_private`).
@@ -23,13 +27,17 @@ nor for wrapping its listen handler, so these are registered on its low-level se
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import uuid
 import weakref
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager, contextmanager, suppress
+from typing import Any, Protocol
 
+import anyio
+from anyio.abc import TaskStatus
 from mcp.shared.exceptions import MCPError
 from mcp_types import (
     INVALID_PARAMS,
@@ -64,6 +72,7 @@ class Subscriptions:
         self._streams: dict[object, tuple[str, ...]] = {}  # open listen streams -> the URIs they asked for
         self.bus: Any = None  # the SubscriptionBus its listen streams read: the server's, set by `install`
         self.listen: Callable[[Any, Any], Awaitable[Any]] | None = None  # serves a listen stream on `bus`
+        self.relay: UpdateRelay | None = None  # to the other replicas, while `shared`
         self.on_change: Callable[[], None] = _nothing  # called when the wanted URIs change
 
     @classmethod
@@ -120,8 +129,15 @@ class Subscriptions:
         return out
 
     async def announce(self, uri: str) -> None:
-        """`notifications/resources/updated` for `uri`: to its subscribers, and to listen streams
-        through the bus (which delivers it only to streams that asked for it). Never raises."""
+        """`notifications/resources/updated` for `uri`: here (`deliver`), and to the other replicas
+        while `shared`. Never raises."""
+        await self.deliver(uri)
+        if self.relay is not None:
+            await self.relay.publish(uri)
+
+    async def deliver(self, uri: str) -> None:
+        """`notifications/resources/updated` for `uri` on this replica: to its subscribers, and to
+        listen streams through the bus (which delivers it only to streams that asked for it). Never raises."""
         for connection in self.subscribers(uri):
             with suppress(Exception):  # a closed connection must not stop the others
                 await connection.send_resource_updated(uri)
@@ -130,6 +146,28 @@ class Subscriptions:
 
             with suppress(Exception):
                 await self.bus.publish(ResourceUpdated(uri=uri))
+
+    @asynccontextmanager
+    async def shared(self, store: UpdateStore, account: str) -> AsyncIterator[None]:
+        """While open, announcements reach every replica on `store` that shares `account`'s
+        updates (its fingerprint), and theirs reach this one's subscribers. Entered once the
+        relay is listening."""
+        relay = UpdateRelay(store, f"updates:{account}")
+        unreachable: ConnectionError | None = None
+        async with anyio.create_task_group() as tg:
+            try:
+                await tg.start(relay.listen, self.deliver)
+            except ConnectionError as exc:  # raised below, on its own rather than in a task group's
+                unreachable = exc
+            else:
+                self.relay = relay
+                try:
+                    yield
+                finally:
+                    self.relay = None
+                    tg.cancel_scope.cancel()
+        if unreachable is not None:
+            raise unreachable
 
     def subscribers(self, uri: str) -> list[Any]:
         return [connection for connection, uris in list(self._uris.items()) if uri in uris]
@@ -141,6 +179,93 @@ class Subscriptions:
 
 def _nothing() -> None:
     return None
+
+
+class UpdateStore(Protocol):
+    """The pub/sub of the team store (`aural_mcp.team.store.TeamStore`: Redis reaches every replica)."""
+
+    async def publish(self, channel: str, message: str) -> None: ...
+
+    def subscribe(self, channel: str) -> AsyncIterator[str]: ...
+
+
+RELAY_RETRY_SECONDS = 1.0  # after the store's connection broke, before listening again
+
+
+class UpdateRelay:
+    """Resource updates between replicas on one channel of the store. Each message is JSON,
+    `{"from": replica, "uri": uri}`; a replica skips its own (it has delivered them already), and
+    listens until it hears its own greeting `{"from": replica}` back, so nothing published after
+    `listen` has started is missed."""
+
+    def __init__(self, store: UpdateStore, channel: str) -> None:
+        self.store = store
+        self.channel = channel
+        self.origin = uuid.uuid4().hex
+
+    async def publish(self, uri: str) -> None:
+        try:
+            await self.store.publish(self.channel, json.dumps({"from": self.origin, "uri": uri}))
+        except Exception as exc:  # the other replicas miss this one; their watchers still see the change
+            logger.warning("could not tell the other replicas about an update (%s)", type(exc).__name__)
+
+    async def listen(
+        self, deliver: Callable[[str], Awaitable[None]], *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+    ) -> None:
+        """Deliver other replicas' updates until cancelled; `task_status.started()` once listening."""
+        started = False
+        while True:
+            heard = anyio.Event()
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(self._greet, heard)
+                    async for text in self.store.subscribe(self.channel):
+                        message = _relayed(text)
+                        if message is None:
+                            continue
+                        origin, uri = message
+                        if origin != self.origin and uri is not None:
+                            await deliver(uri)
+                        elif origin == self.origin and not heard.is_set():
+                            heard.set()
+                            if not started:
+                                started = True
+                                task_status.started()
+            except Exception as exc:
+                if not started:  # the store cannot be reached at all: say so at start-up
+                    raise ConnectionError(
+                        f"cannot hear the other replicas' resource updates: the team store is out of reach "
+                        f"({_first_cause(exc)}); check that it (--redis) is up"
+                    ) from exc
+                logger.warning("lost the other replicas' updates (%s); listening again", type(exc).__name__)
+            await anyio.sleep(RELAY_RETRY_SECONDS)
+
+    async def _greet(self, heard: anyio.Event) -> None:
+        """Publish the greeting until it is heard back: then the subscription is live."""
+        greeting = json.dumps({"from": self.origin})
+        while not heard.is_set():
+            await self.store.publish(self.channel, greeting)
+            with anyio.move_on_after(0.05):
+                await heard.wait()
+
+
+def _first_cause(exc: BaseException) -> str:
+    """`Type: message` of the first error inside any task groups' groups."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _relayed(text: str) -> tuple[str, str | None] | None:
+    """(origin, URI or None for a greeting) of a relay message; None for anything else."""
+    try:
+        message = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(message, dict) or not isinstance(message.get("from"), str):
+        return None
+    uri = message.get("uri")
+    return message["from"], uri if isinstance(uri, str) else None
 
 
 class SubscribableUris:

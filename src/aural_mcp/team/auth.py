@@ -66,7 +66,11 @@ def default_team_db() -> Path:
 
 
 def open_store(settings: Settings) -> TeamStore:
-    """The embedded SQLite file."""
+    """Redis with `--redis` (many replicas share it), else the embedded SQLite file (one replica)."""
+    if settings.redis_url:
+        from aural_mcp.team.redis_store import RedisStore  # redis is imported only in this mode
+
+        return RedisStore(settings.redis_url)
     return SqliteStore(settings.team_db or default_team_db())
 
 

@@ -11,8 +11,8 @@ Everything is a JSON object under a (kind, key) pair, optionally with a time to 
 | `token` | hash of an access, refresh or service token | its grant, kind, scopes, resource, expiry |
 
 `take` reads and deletes in one step, so an authorization code or a refresh token is used at most
-once even when two replicas race. `reserve` is the shared rate budget: one log of send times per
-Aural key, so replicas together stay within the key's limit. `publish`/`subscribe` carry resource
+once even when two replicas race. `reserve` is the shared rate budget: one log of requests per
+Aural key, each counted from its answer (`settle`), so replicas together stay within the key's limit. `publish`/`subscribe` carry resource
 updates between replicas.
 
 `SqliteStore` is the default for one replica (nothing to install); `redis_store.RedisStore` is the
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import sqlite3
 import threading
 import time
@@ -52,9 +53,16 @@ class TeamStore(Protocol):
     async def items(self, kind: str) -> list[tuple[str, dict[str, Any]]]:
         """Every live (key, value) of a kind (grants and service tokens: small sets)."""
 
-    async def reserve(self, bucket: str, limit: int, window: float) -> float:
+    async def reserve(self, bucket: str, limit: int, window: float, *, slot: str = "", hold: float = 0.0) -> float:
         """Take a slot of `bucket`'s budget of `limit` per `window` seconds: 0.0 when taken, else
-        the seconds until one frees (nothing taken; call again then)."""
+        the seconds until one frees (nothing taken; call again then), or inf while the budget waits
+        on slots still held (call again shortly).
+
+        A slot counts for `window` from `hold` seconds after now: a request in flight for at most
+        `hold` seconds. `settle(bucket, slot)` when its answer has come counts it from then instead."""
+
+    async def settle(self, bucket: str, slot: str) -> None:
+        """Count the held `slot` (named in `reserve`) for `window` from now: its request has ended."""
 
     async def publish(self, channel: str, message: str) -> None: ...
 
@@ -69,7 +77,7 @@ CREATE TABLE IF NOT EXISTS records (
     kind TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, expires_at REAL,
     PRIMARY KEY (kind, key)
 );
-CREATE TABLE IF NOT EXISTS budget (bucket TEXT NOT NULL, sent_at REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS budget (bucket TEXT NOT NULL, slot TEXT NOT NULL, sent_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS budget_bucket ON budget (bucket, sent_at);
 """
 
@@ -142,18 +150,23 @@ class SqliteStore:
             ).fetchall()
         return [(key, json.loads(value)) for key, value in rows]
 
-    async def reserve(self, bucket: str, limit: int, window: float) -> float:
+    async def reserve(self, bucket: str, limit: int, window: float, *, slot: str = "", hold: float = 0.0) -> float:
         def reserve(db: sqlite3.Connection) -> float:
             now = time.time()
             db.execute("DELETE FROM budget WHERE bucket = ? AND sent_at <= ?", (bucket, now - window))
             sent = [float(t) for (t,) in db.execute("SELECT sent_at FROM budget WHERE bucket = ? ORDER BY sent_at", (bucket,))]
             if len(sent) < limit:
-                db.execute("INSERT INTO budget (bucket, sent_at) VALUES (?, ?)", (bucket, now))
+                db.execute("INSERT INTO budget (bucket, slot, sent_at) VALUES (?, ?, ?)", (bucket, slot, now + hold))
                 return 0.0
-            return max(0.001, sent[len(sent) - limit] + window - now)
+            freeing = sent[len(sent) - limit]
+            return math.inf if freeing > now else max(0.001, freeing + window - now)
 
         wait: float = self._tx(reserve)
         return wait
+
+    async def settle(self, bucket: str, slot: str) -> None:
+        self._tx(lambda db: db.execute(
+            "UPDATE budget SET sent_at = MIN(sent_at, ?) WHERE bucket = ? AND slot = ?", (time.time(), bucket, slot)))  # fmt: skip
 
     async def publish(self, channel: str, message: str) -> None:
         for stream in list(self._channels.get(channel, [])):
