@@ -223,7 +223,9 @@ class AuralClient:
     # --- lifecycle -----------------------------------------------------------------------------
 
     @classmethod
-    def from_settings(cls, settings: Any, transport: httpx2.AsyncBaseTransport | None = None) -> AuralClient:
+    def from_settings(
+        cls, settings: Any, transport: httpx2.AsyncBaseTransport | None = None, budget_store: BudgetStore | None = None
+    ) -> AuralClient:
         """Build a client from `aural_mcp.settings.Settings` (or anything with the same attributes)."""
         return cls(
             getattr(settings, "api_key", None),
@@ -234,6 +236,7 @@ class AuralClient:
             max_response_bytes=getattr(settings, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES),
             background_share=getattr(settings, "watch_share", DEFAULT_BACKGROUND_SHARE),
             transport=transport,
+            budget_store=budget_store,
         )
 
     def __repr__(self) -> str:

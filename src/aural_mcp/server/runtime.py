@@ -50,8 +50,10 @@ class Runtime:
         client: AuralClient | None = None,
         transport: Any = None,
         subscriptions: Subscriptions | None = None,
+        budget_store: Any = None,
     ) -> None:
         self.settings = settings
+        self._budget_store = budget_store  # a team store: this key's rate budget shared by every replica
         # The tools requests on this Runtime may list and call: `tools.tool_names` of its settings
         # (a tenant's settings carry its grant's scope).
         self.tool_names = tool_names
@@ -152,7 +154,9 @@ class Runtime:
                     if self.settings.sandbox:
                         client = self._make_sandbox_client()
                     else:
-                        client = AuralClient.from_settings(self.settings, transport=self._transport)
+                        client = AuralClient.from_settings(
+                            self.settings, transport=self._transport, budget_store=self._budget_store
+                        )
                 except ConfigurationError as exc:
                     # Serve anyway: every call then explains how to configure the key.
                     if not problem:  # a key problem was reported once at start (`aural-mcp serve`)

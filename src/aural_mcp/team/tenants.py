@@ -137,20 +137,35 @@ class Tenants:
                 "changed): connect again to consent anew, or ask the operator for a new service token"
             ) from None
         settings = self.settings_for(grant, key)
+        # On Redis (many replicas) the key's rate budget and its resource updates are shared by the
+        # replicas; one replica on SQLite needs neither (each would cost fsynced writes per request).
+        shared = self.book.store if self.settings.redis_url else None
         runtime = Runtime(
             settings,
             tool_names=frozenset(tool_names(settings)),
             transport=self._transport,
             subscriptions=Subscriptions.own_bus(),
+            budget_store=shared,
         )
         await runtime.acquire()
         scope = anyio.CancelScope()
 
-        async def watch() -> None:
+        async def serve(*, task_status: anyio.abc.TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
             with scope:
-                await runtime.watching.host()
+                if shared is None:
+                    task_status.started()
+                    await runtime.watching.host()
+                    return
+                async with runtime.subscriptions.shared(shared, grant.account):  # once the relay listens
+                    task_status.started()
+                    await runtime.watching.host()
 
-        tasks.start_soon(watch)
+        try:
+            await tasks.start(serve)
+        except ConnectionError:
+            await runtime.release()
+            runtime.close()
+            raise _refused("the team store (Redis) cannot be reached right now: try again shortly") from None
         logger.info("tenant opened for grant %s (%s)", grant.id, grant.kind)
         return _Tenant(runtime, scope)
 
