@@ -6,8 +6,10 @@
 // Registration: the SDK uses Client ID Metadata Documents only for https ids), and starts the
 // authorization with PKCE: the authorization URL is printed as {"authorize": URL}. The caller plays
 // the browser (the consent page, a real key) and writes the redirect's query string back as one
-// line on stdin; the SDK checks it and exchanges the code for tokens, then lists the tools. The
-// last line printed is {"tools": [...], "scope": "...", "iss": "..."}; errors go to stderr, exit 1.
+// line on stdin; the SDK checks it and exchanges the code for tokens, then lists the tools and calls
+// two, acting as the user who consented: create_interview, then list_interviews. The last line
+// printed is {"tools": [...], "scope": "...", "iss": "...", "created": {...}, "listed": {...}} (the
+// tool results' structuredContent); errors go to stderr, exit 1.
 //
 // SDK_DIR: the folder whose node_modules holds the SDK (tests/team/test_oauth_typescript.py installs it).
 
@@ -65,7 +67,13 @@ try {
   mcp = new Client({ name: "ts-oauth-test", version: "1.0.0" });
   await mcp.connect(transport);
   const listed = await mcp.listTools();
-  say({ tools: listed.tools.map((t) => t.name), scope: tokens.scope, iss: redirect.get("iss") });
+  const created = await mcp.callTool({ name: "create_interview", arguments: { title: "Made by the TypeScript SDK" } });
+  if (created.isError) throw new Error("create_interview: " + JSON.stringify(created.content));
+  const interviews = await mcp.callTool({ name: "list_interviews", arguments: {} });
+  say({
+    tools: listed.tools.map((t) => t.name), scope: tokens.scope, iss: redirect.get("iss"),
+    created: created.structuredContent, listed: interviews.structuredContent,
+  });
   await mcp.close();
   process.exit(0);
 } catch (error) {

@@ -1,7 +1,8 @@
 """An OAuth client we did not write signs in to the team server: the MCP TypeScript SDK's
 (`@modelcontextprotocol/sdk`, pinned, installed from the npm registry into the gitignored
 `.bench-cache/node/mcp-sdk` on first use). It discovers, registers, authorizes with PKCE and
-exchanges the code; the test plays the browser on the consent page with a real sandbox key."""
+exchanges the code; the test plays the browser on the consent page with a real sandbox key. Then
+it lists the tools and calls two, which act with the key the user consented with."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ def ensure_sdk() -> Path:
     return SDK_DIR
 
 
-async def test_the_typescript_sdk_signs_in_and_lists_tools(tmp_path: Path) -> None:
+async def test_the_typescript_sdk_signs_in_lists_and_calls_tools_as_the_user(tmp_path: Path) -> None:
     sdk = await anyio.to_thread.run_sync(ensure_sdk)
     with anyio.fail_after(60), sandbox_api() as (box, api), team_server(tmp_path, api) as served:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "SDK_DIR": str(sdk)}
@@ -79,5 +80,9 @@ async def test_the_typescript_sdk_signs_in_and_lists_tools(tmp_path: Path) -> No
             assert await node.wait() == 0
         assert done["iss"] == served.url and done["scope"] == "aural"
         assert {"list_interviews", "get_usage"} <= set(done["tools"])  # type: ignore[call-overload]
+        # tools/call acts as the user who consented: the interview is in their organization
+        made = done["created"]["data"]  # type: ignore[index]
+        assert made["title"] == "Made by the TypeScript SDK"
+        assert [iv["id"] for iv in done["listed"]["data"]] == [made["id"]]  # type: ignore[index]
         grants = await served.team.book.grants()
         assert [(g.kind, g.name) for g in grants] == [("oauth", "MCP TypeScript SDK test client")]
