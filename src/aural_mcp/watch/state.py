@@ -303,8 +303,8 @@ class WatchState:
             raise ValueError("is not a cursor this server gave: pass the `since` of an earlier result, or omit it")
         if state != self.state_id[:12]:
             raise ValueError(
-                "comes from another watcher state (another account, or a state file that was replaced): "
-                "omit it to start from now"
+                "comes from another watcher state (another account, a state file that was replaced, or another "
+                "replica of a team server): omit it to start from now"
             )
         return int(number)
 
