@@ -8,8 +8,9 @@ on. An interview nobody needs any more is dropped. Each event the watcher stores
 `notifications/resources/updated` for the resources it changes.
 
 It is opened lazily: a server that never waits and never gets a subscription opens no state file
-and sends no watcher request. Its state is `settings.watch_state`, else in memory when serving
-the in-memory sandbox, else this account's file in the user's data folder.
+and sends no watcher request. Its state is the account's on Redis when the team server runs on
+`settings.redis_url` (shared by its replicas), else `settings.watch_state`, else in memory when
+serving the in-memory sandbox, else this account's file in the user's data folder.
 
 The loop runs while a connection is open: each connection's MCP lifespan runs `host()`, which
 takes one shared lock and runs the loop while holding it, so exactly one loop runs, and when the
@@ -38,7 +39,8 @@ from aural_mcp.server.subscriptions import Subscriptions
 from aural_mcp.settings import Settings
 
 if TYPE_CHECKING:
-    from aural_mcp.watch import Event, Watcher, WatchState
+    from aural_mcp.watch import Event, Watcher
+    from aural_mcp.watch.state import WatchStore
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -91,7 +93,7 @@ class Watching:
         self.account = account or (lambda: client().account)  # names the default state file
         self.subscriptions = subscriptions
         self.poll_seconds: float | None = None  # the watcher's interval; None: its default (30 s)
-        self.state: WatchState | None = None
+        self.state: WatchStore | None = None
         self.watcher: Watcher | None = None
         self.loops = 0  # loops running now: 0 or 1
         self._loop_lock = anyio.Lock()
@@ -112,7 +114,13 @@ class Watching:
         from aural_mcp.watch import Watcher, WatchState
         from aural_mcp.watch.state import state_location
 
-        state = WatchState(state_location(self.settings, self.account()))
+        state: WatchStore
+        if self.settings.redis_url:  # the team server's replicas on Redis share each account's state there
+            from aural_mcp.watch.redis_state import RedisWatchState
+
+            state = RedisWatchState(self.settings.redis_url, self.account())
+        else:
+            state = WatchState(state_location(self.settings, self.account()))
         kw: dict[str, Any] = {} if self.poll_seconds is None else {"poll_seconds": self.poll_seconds}
         watcher = Watcher(_CurrentClient(self.client), state, interviews=[], fresh_seconds=FRESH_SECONDS, **kw)
         watcher.on_events(self.publish)

@@ -90,7 +90,9 @@ class Tenants:
             api_key=key,
             sandbox=False,  # always the API at base_url, with the user's key
             read_only=self.settings.read_only or grant.read_only,
-            watch_state=None,  # each account's own file in the data folder, never one shared by users
+            # each account's own watcher state, never one shared by users: on Redis when the replicas
+            # share it (`Watching.open` opens it from redis_url), else its file in the data folder
+            watch_state=None,
         )
 
     @asynccontextmanager

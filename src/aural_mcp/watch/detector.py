@@ -28,7 +28,7 @@ import anyio
 
 from aural_mcp.api.errors import NotFoundError
 from aural_mcp.watch import events as ev
-from aural_mcp.watch.state import NewEvent, SessionMark, WatchState, now_iso
+from aural_mcp.watch.state import NewEvent, SessionMark, WatchStore, now_iso
 
 
 class ApiCaller(Protocol):
@@ -100,7 +100,7 @@ def _past_known(page: list[dict[str, Any]], known: dict[str, SessionMark], recen
 class Detector:
     """Runs passes for one client and one state. `background` passes give way to other requests."""
 
-    def __init__(self, client: ApiCaller, state: WatchState, *, background: bool = True) -> None:
+    def __init__(self, client: ApiCaller, state: WatchStore, *, background: bool = True) -> None:
         self.client = client
         self.state = state
         self.background = background

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from aural_mcp.watch.events import Event
 
@@ -121,7 +121,57 @@ class NewEvent:
 
 
 class StateError(Exception):
-    """The state file cannot be used; the message names the path and the fix."""
+    """The state cannot be used; the message names where it is (a path, or a masked Redis URL) and the fix."""
+
+
+class WatchStore(Protocol):
+    """What the detector, the watcher and the server need of a watcher state: `WatchState` (SQLite,
+    one file per account) or `RedisWatchState` (redis_state.py: shared by the team server's replicas)."""
+
+    state_id: str
+
+    def close(self) -> None: ...
+    def meta_get(self, key: str) -> str | None: ...
+    def meta_set_once(self, key: str, value: str) -> str: ...
+    def knows(self, interview_id: str) -> bool: ...
+    def polled_at(self, interview_id: str) -> str | None: ...
+    def interview_ids(self) -> list[str]: ...
+    def sessions(self, interview_id: str) -> dict[str, SessionMark]: ...
+    def candidates(self, interview_id: str) -> dict[str, str | None]: ...
+    def open_sessions(self, interview_id: str | None = None) -> int: ...
+    def record(
+        self,
+        interview_id: str,
+        *,
+        sessions: Sequence[SessionMark] = (),
+        candidates: dict[str, str | None] | None = None,
+        events: Sequence[NewEvent] = (),
+    ) -> list[Event]: ...
+    def last_seq(self) -> int: ...
+    def events_after(
+        self, seq: int, *, interview_ids: Sequence[str] | None = None, limit: int = 1000
+    ) -> list[Event]: ...
+    def event(self, event_id: str) -> Event | None: ...
+    def cursor(self, seq: int) -> str: ...
+    def seq_of(self, cursor: str) -> int: ...
+
+
+def cursor_in(state_id: str, seq: int) -> str:
+    """An opaque position in a state's events: `<state>.<seq>`."""
+    return f"{state_id[:12]}.{seq}"
+
+
+def seq_in(state_id: str, cursor: str) -> int:
+    """The event number a `cursor_in(state_id, ...)` stands for; ValueError (saying what to do) for any other text."""
+    state, _, number = cursor.partition(".")
+    if not number.isascii() or not number.isdigit() or len(number) > 18:
+        raise ValueError("is not a cursor this server gave: pass the `since` of an earlier result, or omit it")
+    if state != state_id[:12]:
+        raise ValueError(
+            "comes from another watcher state (another account, or a state file or Redis that was replaced): "
+            "omit it to start from now"
+        )
+    return int(number)
 
 
 class WatchState:
@@ -171,6 +221,16 @@ class WatchState:
             self._db.execute("ROLLBACK")
             raise
         self._db.execute("COMMIT")
+
+    def meta_get(self, key: str) -> str | None:
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def meta_set_once(self, key: str, value: str) -> str:
+        """Set `key` unless it is set; returns its value now (the first writer's, when two race)."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES (?, ?)", (key, value))
+            return str(db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()[0])
 
     # --- what is known ---------------------------------------------------------------------------
 
@@ -293,20 +353,10 @@ class WatchState:
     # --- cursors -----------------------------------------------------------------------------------
 
     def cursor(self, seq: int) -> str:
-        """An opaque position in this state's events: `<state>.<seq>`."""
-        return f"{self.state_id[:12]}.{seq}"
+        return cursor_in(self.state_id, seq)
 
     def seq_of(self, cursor: str) -> int:
-        """The event number a `cursor()` stands for; ValueError (saying what to do) for any other text."""
-        state, _, number = cursor.partition(".")
-        if not number.isascii() or not number.isdigit() or len(number) > 18:
-            raise ValueError("is not a cursor this server gave: pass the `since` of an earlier result, or omit it")
-        if state != self.state_id[:12]:
-            raise ValueError(
-                "comes from another watcher state (another account, a state file that was replaced, or another "
-                "replica of a team server): omit it to start from now"
-            )
-        return int(number)
+        return seq_in(self.state_id, cursor)
 
 
 def _event(row: sqlite3.Row) -> Event:

@@ -24,7 +24,7 @@ import anyio
 from aural_mcp.api.errors import AuralError, NotFoundError
 from aural_mcp.watch.detector import ApiCaller, Detector
 from aural_mcp.watch.events import Event
-from aural_mcp.watch.state import WatchState, now_iso
+from aural_mcp.watch.state import WatchStore, now_iso
 
 logger = logging.getLogger("aural_mcp.watch")
 
@@ -40,7 +40,7 @@ class Watcher:
     def __init__(
         self,
         client: ApiCaller,
-        state: WatchState,
+        state: WatchStore,
         *,
         interviews: Iterable[str] | None = None,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
@@ -219,12 +219,5 @@ class Watcher:
 
     def _watch_all_since(self) -> str:
         """When this state began watching all interviews: interviews made after it are announced whole."""
-        db = self.state.connection
-        row = db.execute("SELECT value FROM meta WHERE key='watch_all_since'").fetchone()
-        if row is not None:
-            return str(row[0])
-        at = now_iso()
-        with self.state.transaction() as tx:
-            tx.execute("INSERT OR IGNORE INTO meta VALUES ('watch_all_since', ?)", (at,))
-        return at
+        return self.state.meta_get("watch_all_since") or self.state.meta_set_once("watch_all_since", now_iso())
 

@@ -27,7 +27,8 @@ from aural_mcp.server.tools.errors import explain
 
 if TYPE_CHECKING:
     from aural_mcp.server.runtime import Runtime, RuntimeFor
-    from aural_mcp.watch import Event, WatchState
+    from aural_mcp.watch import Event
+    from aural_mcp.watch.state import WatchStore
 
 logger = logging.getLogger("aural_mcp.server")
 
@@ -53,7 +54,7 @@ SCHEMA: dict[str, Any] = {
 }
 
 
-def _events(state: WatchState, after: int, upto: int, interview_id: str) -> list[Event]:
+def _events(state: WatchStore, after: int, upto: int, interview_id: str) -> list[Event]:
     """The interview's events numbered in (after, upto], oldest first."""
     out: list[Event] = []
     while True:
