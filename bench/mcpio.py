@@ -166,17 +166,22 @@ def _sse_messages(body: str) -> list[dict[str, Any]]:
 
 
 class HttpSession:
-    """One MCP session over Streamable HTTP (JSON or SSE answers), on a shared httpx2.AsyncClient."""
+    """One MCP session over Streamable HTTP (JSON or SSE answers), on a shared httpx2.AsyncClient.
+    With `token`, every request carries `Authorization: Bearer <token>` (the team server's OAuth or
+    service tokens)."""
 
-    def __init__(self, client: Any, url: str):
+    def __init__(self, client: Any, url: str, token: str | None = None):
         self.client = client
         self.url = url
+        self.token = token
         self.session_id: str | None = None
         self.protocol_version = PROTOCOL_VERSION
         self._ids = itertools.count(1)
 
     def _headers(self) -> dict[str, str]:
         h = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
+        if self.token:
+            h["Authorization"] = f"Bearer {self.token}"
         if self.session_id:
             h["Mcp-Session-Id"] = self.session_id
             h["Mcp-Protocol-Version"] = self.protocol_version

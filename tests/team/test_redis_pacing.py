@@ -11,6 +11,7 @@ from typing import Any
 
 import anyio
 import pytest
+from tests.support.arrivals import Arrivals
 from tests.support.redis import redis_server
 from tests.support.servers import LiveServer
 
@@ -23,29 +24,10 @@ pytestmark = pytest.mark.anyio
 LIMIT, WINDOW = 10, 2.0
 
 
-class Arrivals:
-    """ASGI middleware: (arrival time, bearer token) of every API request, then the sandbox."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.seen: list[tuple[float, str]] = []
-
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/v1"):
-            auth = dict(scope["headers"]).get(b"authorization", b"").decode()
-            self.seen.append((time.monotonic(), auth.removeprefix("Bearer ")))
-        await self.app(scope, receive, send)
-
-    def most_in_a_window(self, key: str) -> int:
-        """The most requests of `key` that arrived within any `WINDOW`-long interval."""
-        times = sorted(t for t, k in self.seen if k == key)
-        return max((sum(1 for u in times[i:] if u < t + WINDOW) for i, t in enumerate(times)), default=0)
-
-
 @contextmanager
 def sandbox() -> Iterator[tuple[Sandbox, Arrivals, str]]:
     box = Sandbox(":memory:", rate_limit=LIMIT, rate_window=WINDOW)
-    arrivals = Arrivals(box.app)
+    arrivals = Arrivals(box.app, WINDOW)
     try:
         with LiveServer(arrivals, log_level="warning") as live:
             yield box, arrivals, live.url + "/api/v1"

@@ -28,11 +28,11 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 from tests.e2e.aural_e2e import serve_http
+from tests.support.arrivals import Arrivals
 from tests.support.processes import AURAL_MCP, env_without_aural
 from tests.support.redis import redis_server
 from tests.support.servers import LiveServer
 from tests.team.oauth_support import discover, register, sign_in
-from tests.team.test_redis_pacing import Arrivals
 
 from aural_mcp.sandbox import Sandbox
 from aural_mcp.team.secrets import generate_secret_key
@@ -78,7 +78,7 @@ def deployment() -> Iterator[dict[str, Any]]:
     box = Sandbox(":memory:", rate_limit=LIMIT, rate_window=WINDOW)
     keys = {"ada": box.create_key(organization=box.create_organization("Ada's agency")),
             "bo": box.create_key(organization=box.create_organization("Bo's startup"))}
-    arrivals = Arrivals(box.app)
+    arrivals = Arrivals(box.app, WINDOW)
     proxy = RoundRobin()
     secret = generate_secret_key()
     with ExitStack() as stack:
