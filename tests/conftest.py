@@ -94,7 +94,18 @@ def repository_tree_is_left_as_it_was() -> Iterator[None]:
     left = sorted(files_under(REPO) - before)
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":  # asked for: tests/server/test_surface.py
         left = [path for path in left if not path.startswith("tests/server/snapshots/")]
+    if os.environ.get("UPDATE_SCREENSHOTS") == "1":  # asked for: the browser tests' pictures for docs/
+        left = [path for path in left if not path.startswith("docs/screenshots/")]
     assert not left, f"the tests left new files in the repository tree (write them under tmp_path): {left}"
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[object]:
+    """One headless system Chromium (a Playwright `Browser`) for the whole run: tests/support/browser.py."""
+    from tests.support.browser import chromium
+
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
