@@ -5,15 +5,19 @@ repository tree, and the background soak.
 A test marked `soak` reads the result of a long scenario (`tests/watch/budget_soak.py`, three
 minutes of real time) through the `budget_soak_result` fixture. The scenario starts as a
 subprocess as soon as such a test is collected, and the test runs last, so the wait overlaps the
-rest of the suite instead of adding to it."""
+rest of the suite instead of adding to it. The suite runs on pytest-xdist workers (`-n` in
+pyproject.toml): they share one scenario, started by the first worker that collects a soak test."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,10 +46,44 @@ def pytest_configure(config: pytest.Config) -> None:
     data = tempfile.mkdtemp(prefix="aural-data-")
     os.environ["XDG_DATA_HOME"] = data
     config.add_cleanup(lambda: shutil.rmtree(data, ignore_errors=True))
+    # The xdist controller (`-n`): its workers share one soak scenario, in a folder it removes at the end.
+    if config.pluginmanager.hasplugin("dsession") and SOAK_FOLDER_ENV not in os.environ:
+        folder = tempfile.mkdtemp(prefix="aural-soak-")
+        os.environ[SOAK_FOLDER_ENV] = folder  # the workers start after this and inherit it
+        config.add_cleanup(lambda: _soak_cleanup(folder))
 
 
 SOAK_TIMEOUT = 300.0  # the scenario's three minutes, its set-up, and a loaded machine
+SOAK_FOLDER_ENV = "AURAL_TEST_SOAK_FOLDER"  # set by the xdist controller: one scenario for all its workers
 _soak: dict[str, object] = {}
+
+
+def _soak_cleanup(folder: str) -> None:
+    """Stop the scenario started in `folder` (by the PID it recorded, its own process group) and remove it."""
+    with contextlib.suppress(OSError, ValueError):
+        os.killpg(int(Path(folder, "pid").read_text()), signal.SIGTERM)
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _start_soak(config: pytest.Config) -> None:
+    """Start the scenario once per run: the first process to claim its folder starts it, in its own
+    process group; its exit code lands in `result.json.rc`. Under xdist the controller made the folder
+    (pytest_configure) and removes it at the end; otherwise this process does (pytest_sessionfinish)."""
+    shared = os.environ.get(SOAK_FOLDER_ENV)
+    folder = shared or tempfile.mkdtemp(prefix="aural-soak-")
+    _soak.update(folder=folder, owned=not shared)
+    try:
+        os.close(os.open(os.path.join(folder, "claim"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return  # another worker of this run started it
+    out = os.path.join(folder, "result.json")
+    script = '"$0" -m tests.watch.budget_soak "$1"; echo $? > "$1.rc.part" && mv "$1.rc.part" "$1.rc"'
+    with open(os.path.join(folder, "log.txt"), "wb") as log:
+        proc = subprocess.Popen(
+            ["sh", "-c", script, sys.executable, out], cwd=REPO, stdout=log, stderr=log, start_new_session=True
+        )
+    Path(folder, "pid").write_text(str(proc.pid))
+    _soak["proc"] = proc  # reaped by whoever stops it; kept so it is not collected while running
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -53,37 +91,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not soaks:
         return
     items[:] = [item for item in items if item not in soaks] + soaks
-    folder = tempfile.mkdtemp(prefix="aural-soak-")
-    out, log = os.path.join(folder, "result.json"), open(os.path.join(folder, "log.txt"), "wb")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "tests.watch.budget_soak", out], cwd=REPO, stdout=log, stderr=log)
-    _soak.update(proc=proc, out=out, log=log, folder=folder)
+    _start_soak(config)
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
+    if _soak.get("owned"):
+        _soak_cleanup(str(_soak["folder"]))
     proc = _soak.get("proc")
     if isinstance(proc, subprocess.Popen):
-        from tests.support.processes import stop_process
-
-        stop_process(proc)  # ours, by its PID; already ended when the soak test ran
-        _soak["log"].close()  # type: ignore[attr-defined]
-        shutil.rmtree(str(_soak["folder"]), ignore_errors=True)
+        proc.poll()  # reap it if it has ended
 
 
 @pytest.fixture
 def budget_soak_result() -> str:
     """The soak scenario's JSON result, once it has finished (it started at collection)."""
-    proc = _soak.get("proc")
-    assert isinstance(proc, subprocess.Popen), "the soak scenario starts only when a soak test is collected"
-    try:
-        code = proc.wait(timeout=SOAK_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        code = None
-    log_path = os.path.join(str(_soak["folder"]), "log.txt")
-    with open(log_path, encoding="utf-8", errors="replace") as f:
+    assert "folder" in _soak, "the soak scenario starts only when a soak test is collected"
+    folder = str(_soak["folder"])
+    rc_path = Path(folder, "result.json.rc")
+    deadline = time.monotonic() + SOAK_TIMEOUT
+    while not rc_path.exists() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    code = rc_path.read_text().strip() if rc_path.exists() else None
+    with open(os.path.join(folder, "log.txt"), encoding="utf-8", errors="replace") as f:
         log = f.read()[-4000:]
-    assert code == 0, f"the soak scenario did not finish cleanly (exit {code}):\n{log}"
-    with open(str(_soak["out"]), encoding="utf-8") as f:
-        return f.read()
+    assert code == "0", f"the soak scenario did not finish cleanly (exit {code}):\n{log}"
+    return Path(folder, "result.json").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="session", autouse=True)
