@@ -44,7 +44,7 @@ from aural_mcp.sandbox.store import Store
 
 API = "/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-PAGE_ROUTES = ("/i/invite/{token}", "/i/{slug}", "/healthz")
+PAGE_ROUTES = ("/i/invite/{token}", "/i/s/{page}", "/i/assets/{name}", "/i/{slug}", "/healthz")
 
 # The sandbox's own routes; every keyed /api/v1 route comes from the operation registry.
 # kind: "sandbox" = keyed, not rate-limited or fault-injected; "public" = no key.
@@ -55,8 +55,13 @@ OWN_ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("POST", "/sandbox/interviews/{id}/practices", "simulate_practice_op", "sandbox"),
     ("GET", "/sandbox/stats", "stats_page", "public"),
     ("GET", "/healthz", "healthz", "public"),
-    ("GET", "/i/invite/{token}", "invite_page", "public"),
-    ("GET", "/i/{slug}", "interview_page", "public"),
+    ("GET", "/i/invite/{token}", "candidate_page", "public"),
+    ("POST", "/i/invite/{token}", "candidate_page", "public"),
+    ("GET", "/i/s/{page}", "candidate_page", "public"),
+    ("POST", "/i/s/{page}", "candidate_page", "public"),
+    ("GET", "/i/assets/{name}", "candidate_asset", "public"),
+    ("GET", "/i/{slug}", "candidate_page", "public"),
+    ("POST", "/i/{slug}", "candidate_page", "public"),
 )
 
 
@@ -133,6 +138,7 @@ class Sandbox:
         }  # fmt: skip
         self._stats_lock = threading.Lock()
         self._openapi: dict[str, Any] | None = None
+        self._candidate_pages = pages.CandidatePages(self.store, self._read_body)
         routes = []
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
         for op in operations.OPERATIONS:
@@ -502,8 +508,20 @@ class Sandbox:
     async def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
-    async def interview_page(self, request: Request) -> Response:
-        return pages.interview_page(self.store, request.path_params["slug"])
+    async def candidate_page(self, request: Request) -> Response:
+        """The candidate's side: start screens, a session's page and their form posts (sandbox.pages)."""
+        params = request.path_params
+        handle = (
+            self._candidate_pages.invite_start
+            if "token" in params
+            else self._candidate_pages.session_page
+            if "page" in params
+            else self._candidate_pages.public_start
+        )
+        try:
+            return await handle(request)
+        except BodyTooLarge:
+            return _too_large(self.max_body_bytes)
 
-    async def invite_page(self, request: Request) -> Response:
-        return pages.invite_page(self.store, request.path_params["token"])
+    async def candidate_asset(self, request: Request) -> Response:
+        return pages.asset(request.path_params["name"])
