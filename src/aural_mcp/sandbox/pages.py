@@ -43,6 +43,7 @@ SECURITY_HEADERS = {
     "Cache-Control": "no-store",
 }
 CSRF_COOKIE = "aural_csrf"
+STARTED_COOKIE = "aural_started"  # the page id of the session this browser last started on a public link
 ASSETS = {"chat.css": "text/css; charset=utf-8", "chat.js": "text/javascript; charset=utf-8"}
 MAX_NAME = 200
 MAX_EMAIL = 254
@@ -149,7 +150,10 @@ class CandidatePages:
         page_id = interviewing.start(
             self.store, interview, name=name, email=email.lower(), start_key=form.get("start") or None
         )
-        return _see(page_id)
+        response = _see(page_id)
+        # Back on the start screen (the back button), this browser is offered its session again.
+        response.set_cookie(STARTED_COOKIE, page_id, httponly=True, samesite="lax", path="/i/")
+        return response
 
     async def invite_start(self, request: Request) -> Response:
         found = self._by_token(request.path_params["token"])
@@ -236,6 +240,16 @@ class CandidatePages:
             "(by the sandbox's heuristic, not Aural's model). The interview's team sees them.</li>",
             "<li>You can reload the page or come back to this link: your progress is kept.</li></ul>",
         ]
+        started = (
+            interviewing.load(self.store, request.cookies.get(STARTED_COOKIE) or "") if ask_contact else None
+        )
+        if started is not None and started.session.get("interviewId") == interview.get("id"):
+            where = "see it" if not started.in_progress else "continue it"
+            parts.append(
+                "<p class='notice'>You have already started this interview in this browser: "
+                f"<a href='/i/s/{esc(started.page_id)}'>{where}</a>. To start again as someone else, "
+                "fill in the form.</p>"
+            )
         if stale:
             parts.append(
                 "<p class='error' role='alert'>This form had expired. Nothing was lost: check your details "
