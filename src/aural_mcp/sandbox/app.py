@@ -65,6 +65,22 @@ OWN_ROUTES: tuple[tuple[str, str, str, str], ...] = (
 )
 
 
+LINK_OPERATIONS = ("publish_interview", "add_candidates")
+
+
+def candidate_links(result: Any) -> list[tuple[str, str]]:
+    """(whose, URL) of the links in a publish_interview or add_candidates answer."""
+    data = result.get("data") if isinstance(result, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("url"), str):
+        return [("the public link", data["url"])]
+    rows = data if isinstance(data, list) else []
+    return [
+        (f"the invite link of {row.get('name') or 'a candidate'}", row["inviteUrl"])
+        for row in rows
+        if isinstance(row, dict) and isinstance(row.get("inviteUrl"), str)
+    ]
+
+
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
     try:
         content = js.stringify(body).encode("utf-8")
@@ -133,6 +149,8 @@ class Sandbox:
             faults = FaultSpec.parse(faults)
         self.faults = FaultInjector(faults) if faults is not None and faults.rate > 0 else None
         self.public_url = public_url
+        # Told the candidate links each publish_interview and add_candidates hands out, e.g. to print them.
+        self.on_links: Callable[[list[tuple[str, str]]], None] | None = None
         self._stats: dict[str, Any] = {
             "requests": 0, "api_requests": 0, "rate_limited": 0, "by_status": {}, "by_route": {}
         }  # fmt: skip
@@ -143,7 +161,8 @@ class Sandbox:
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
         for op in operations.OPERATIONS:
             handler = self._api_handler(op.name)
-            by_path.setdefault(API + op.path, {})[op.method] = self._keyed(handler, rate_limited=True)
+            endpoint = self._keyed(handler, rate_limited=True, operation=op.name)
+            by_path.setdefault(API + op.path, {})[op.method] = endpoint
         for method, path, name, kind in OWN_ROUTES:
             own = getattr(self, name)
             by_path.setdefault(path, {})[method] = (
@@ -434,8 +453,11 @@ class Sandbox:
             raise LookupError(f"registry operation {name!r} has no sandbox handler (sandbox/handlers/)")
         return handler
 
-    def _keyed(self, handler: Handler, *, rate_limited: bool) -> Callable[[Request], Awaitable[Response]]:
+    def _keyed(
+        self, handler: Handler, *, rate_limited: bool, operation: str = ""
+    ) -> Callable[[Request], Awaitable[Response]]:
         """The endpoint of a keyed route: the key and organization checks, then `handler`."""
+        hands_out_links = operation in LINK_OPERATIONS
 
         async def endpoint(request: Request) -> Response:
             query: dict[str, str] = {}
@@ -465,6 +487,8 @@ class Sandbox:
                 with self.store.tx():
                     simulate.apply_due_plans(self.store)  # timed sessions: what is due, before anyone reads
                     result = handler(ctx, req)
+                if hands_out_links and self.on_links is not None:
+                    self.on_links(candidate_links(result))
                 return json_response(result)
             except ApiError as e:
                 return json_response(e.body(), e.status, e.headers)

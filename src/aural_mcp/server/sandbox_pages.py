@@ -15,7 +15,19 @@ import threading
 import time
 from typing import Any
 
+from aural_mcp.server.console import say
+from aural_mcp.server.render.safe import flat
+
 PAGES_PREFIX = "/i/"
+SHOWN_LINKS = 3  # per call: add_candidates may add hundreds
+
+
+def announce_links(links: list[tuple[str, str]]) -> None:
+    """One stderr line per link the sandbox hands out (the first few), to open in a browser."""
+    for whose, url in links[:SHOWN_LINKS]:
+        say(f"sandbox: take the interview as a candidate at {url} ({flat(whose, 80)})")
+    if len(links) > SHOWN_LINKS:
+        say(f"sandbox: … and {len(links) - SHOWN_LINKS} more invite links (list_candidates shows them)")
 
 
 class PagesServer:
