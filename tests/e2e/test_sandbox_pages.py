@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
+import anyio
 import httpx2
 import pytest
 from aural_e2e import first_id
@@ -65,19 +67,27 @@ async def test_public_and_invite_links_open(tmp_path: Path, choose_port: bool) -
                 assert started.status_code == 303, started.text[-500:]
                 page_url = base + started.headers["location"]
                 question_page = await http.get(page_url)
-                answered = await http.post(
-                    page_url, data={**dict(HIDDEN.findall(question_page.text)), "answer": "It opens."}
-                )
-                assert answered.status_code == 303, answered.text[-500:]
+                listed = await client.call_tool("list_sessions", {"interviewId": interview_id})
+                session_id = listed.structured_content["data"][0]["id"]
+                assert listed.structured_content["data"][0]["status"] == "IN_PROGRESS"
+                waited: list[Any] = []
+
+                async def wait() -> None:
+                    args = {"interviewId": interview_id, "status": "COMPLETED", "timeoutSeconds": 20}
+                    waited.append(await client.call_tool("wait_for_sessions", args))
+
+                async with anyio.create_task_group() as tasks:  # the agent waits while the candidate answers
+                    tasks.start_soon(wait)
+                    await anyio.sleep(0.5)
+                    answered = await http.post(
+                        page_url, data={**dict(HIDDEN.findall(question_page.text)), "answer": "It opens."}
+                    )
+                    assert answered.status_code == 303, answered.text[-500:]
+                assert session_id in str(waited[0].content), waited[0].content
                 assert "Thank you, Grace Hopper" in (await http.get(page_url)).text
             printed = errlog_path.read_text()
-            assert (
-                f"take the interview as a candidate at {invite_url} (the invite link of Grace Hopper)"
-                in printed
-            )
+            assert f"take the interview as a candidate at {invite_url} (the invite link of Grace Hopper)" in printed
             assert f"take the interview as a candidate at {public_url} (the public link)" in printed
-            sessions = await client.call_tool("list_sessions", {"interviewId": interview_id})
-            session_id = sessions.structured_content["data"][0]["id"]
             session = await client.call_tool("get_session", {"sessionId": session_id})
             assert session.structured_content["data"]["status"] == "COMPLETED"
             assert "It opens." in str(session.structured_content)
