@@ -91,6 +91,10 @@ async def test_public_and_invite_links_open(tmp_path: Path, choose_port: bool) -
             session = await client.call_tool("get_session", {"sessionId": session_id})
             assert session.structured_content["data"]["status"] == "COMPLETED"
             assert "It opens." in str(session.structured_content)
+            transcript = await client.call_tool("get_transcript", {"sessionId": session_id})
+            assert not transcript.is_error and "It opens." in str(transcript.content)
+            compared = await client.call_tool("compare_sessions", {"interviewId": interview_id})
+            assert not compared.is_error and "Grace Hopper" in str(compared.content), compared.content
     stderr = errlog_path.read_text()
     assert "Traceback" not in stderr
     with pytest.raises(httpx2.TransportError):  # stopped with the server

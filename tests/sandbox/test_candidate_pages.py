@@ -252,3 +252,16 @@ async def test_closed_interviews_say_so(http, browser):
     assert "This interview is closed" in closed.text and "<form" not in closed.text
     late = await browser.post(iv["url"], data={**hidden(start), "name": "Al", "email": "a@b.io"})
     assert late.status_code == 409 and "closed" in late.text
+
+
+async def test_the_code_box_starts_with_the_questions_starter_code(http, browser):
+    iv = (await http.post(f"{API}/interviews", json={"title": "Code"})).json()["data"]
+    starter = {"python": "def merge(spans):\n    ..."}
+    question = {"text": "Merge intervals.", "type": "CODING", "starterCode": starter}
+    assert (await http.post(f"{API}/interviews/{iv['id']}/questions", json=[question])).status_code == 200
+    assert (await http.post(f"{API}/interviews/{iv['id']}/publish")).status_code == 200
+    url = f"/i/{iv['publicSlug']}"
+    start = await browser.get(url)
+    page_url = (await browser.post(url, data={**hidden(start), "name": "Al", "email": "a@b.io"})).headers["location"]
+    box = await browser.get(page_url)
+    assert "class='code'" in box.text and ">def merge(spans):\n    ...</textarea>" in box.text

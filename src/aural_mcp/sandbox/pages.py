@@ -426,10 +426,11 @@ class CandidatePages:
             note_html = f"<p class='note' id='answer-note'>{esc(note)}</p>" if note else ""
             css = "code" if coding else "answer"
             extra = " spellcheck='false' autocapitalize='off' autocomplete='off' wrap='off'" if coding else ""
+            typed = form.get("answer", starter_code(question) if coding else "")
             parts.append(
                 f"<div class='field'><label for='answer'>{label}</label>{note_html}"
                 f"<textarea id='answer' name='answer' class='{css}' rows='{12 if coding else 6}'{extra}{invalid}>"
-                f"{esc(form.get('answer', ''))}</textarea>{problem}</div>"
+                f"{esc(typed)}</textarea>{problem}</div>"
             )
         last = number == len(progress.questions)
         parts.append(
@@ -448,6 +449,16 @@ class CandidatePages:
         body = (await self.read_body(request)).decode("utf-8", "replace")
         fields = parse_qs(body, keep_blank_values=True, max_num_fields=200)
         return {name: "\n".join(values) for name, values in fields.items()}
+
+
+def starter_code(question: dict[str, Any]) -> str:
+    """The code a CODING question starts the box with: `{language, code}` or a map of language to
+    source (the first one), whichever the row holds; nothing otherwise."""
+    starter = question.get("starterCode")
+    if isinstance(starter, dict):
+        code = starter.get("code") if "code" in starter else next(iter(starter.values()), None)
+        return code if isinstance(code, str) else ""
+    return starter if isinstance(starter, str) else ""
 
 
 def _answer_text(question: dict[str, Any], form: dict[str, str]) -> tuple[str, str | None]:
