@@ -262,6 +262,31 @@ async def test_the_code_box_starts_with_the_questions_starter_code(http, browser
     assert (await http.post(f"{API}/interviews/{iv['id']}/publish")).status_code == 200
     url = f"/i/{iv['publicSlug']}"
     start = await browser.get(url)
-    page_url = (await browser.post(url, data={**hidden(start), "name": "Al", "email": "a@b.io"})).headers["location"]
+    page_url = (await browser.post(url, data={**hidden(start), "name": "Al", "email": "a@b.io"})).headers[
+        "location"
+    ]
     box = await browser.get(page_url)
     assert "class='code'" in box.text and ">def merge(spans):\n    ...</textarea>" in box.text
+
+
+async def test_odd_requests_get_pages_not_crashes(http, browser):
+    iv = await interview_with_questions(http)
+    start = await browser.get(iv["url"])
+    assert (await browser.head(iv["url"])).status_code == 200  # HEAD reads, never posts
+    many = "&".join(f"f{i}=x" for i in range(500))
+    flooded = await browser.post(
+        iv["url"], content=many, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert flooded.status_code == 403 and "expired" in flooded.text
+    started = await browser.post(iv["url"], data={**hidden(start), "name": "Al", "email": "a@b.io"})
+    page_url = started.headers["location"]
+    assert (await browser.head(page_url)).status_code == 200
+    garbled = await browser.post(
+        page_url, data={**hidden(await browser.get(page_url)), "step": "one", "answer": "Kept"}
+    )
+    assert garbled.status_code == 422 and "Kept</textarea>" in garbled.text
+    binary = await browser.post(
+        page_url, content=b"\xff\xfe=\x00", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert binary.status_code == 403
+    assert len((await http.get(f"{API}/interviews/{iv['id']}/sessions")).json()["data"]) == 1

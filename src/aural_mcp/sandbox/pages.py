@@ -48,6 +48,7 @@ ASSETS = {"chat.css": "text/css; charset=utf-8", "chat.js": "text/javascript; ch
 MAX_NAME = 200
 MAX_EMAIL = 254
 MAX_ANSWER = 20_000
+MAX_FORM_FIELDS = 200
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 TEXT_TYPES_NOTE = {
     "WHITEBOARD": "The sandbox has no whiteboard: describe your drawing in words.",
@@ -125,7 +126,7 @@ class CandidatePages:
         interview = self._by_slug(request.path_params["slug"])
         if interview is None:
             return not_found_page()
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return self._start_screen(request, interview, None, ask_contact=True)
         form = await self._form(request)
         if form is None:
@@ -164,7 +165,7 @@ class CandidatePages:
             started = interviewing.page_of_session(self.store, candidate["sessionId"])
             if started is not None:  # the invitation's session is under way or done: its page
                 return _see(started)
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return self._start_screen(request, interview, None, candidate=candidate)
         form = await self._form(request)
         if form is None:
@@ -300,7 +301,7 @@ class CandidatePages:
         progress = interviewing.load(self.store, request.path_params["page"])
         if progress is None:
             return not_found_page()
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):
             return self._conversation(progress)
         form = await self._form(request)
         if form is None:
@@ -346,7 +347,10 @@ class CandidatePages:
         if session.get("status") != "IN_PROGRESS":
             return page(title, f"<h1>{esc(title)}</h1><p class='notice'>This session has ended.</p>")
         question = progress.current
-        assert question is not None  # an IN_PROGRESS page session has a question waiting
+        if question is None:  # not reached: the last answer completes the session in its transaction
+            return page(
+                title, f"<h1>{esc(title)}</h1><p class='notice'>This session takes no more answers.</p>"
+            )
         number = progress.answered + 1
         parts = [
             f"<h1>{esc(title)}</h1>",
@@ -447,7 +451,10 @@ class CandidatePages:
         if kind != "application/x-www-form-urlencoded":
             return None
         body = (await self.read_body(request)).decode("utf-8", "replace")
-        fields = parse_qs(body, keep_blank_values=True, max_num_fields=200)
+        try:
+            fields = parse_qs(body, keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        except ValueError:  # more fields than any of these forms has: not one of ours
+            return {}
         return {name: "\n".join(values) for name, values in fields.items()}
 
 
