@@ -229,6 +229,9 @@ def test_markup_in_names_and_answers_stays_inert(browser: Any, site: Site) -> No
         page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
         requests = Requests(page)
         page.goto(url)
+        page.get_by_role("button", name="Start the interview").press("Enter")  # nothing filled in
+        page.get_by_text("Enter your name.").wait_for()
+        accessible(page, True)  # the errors, next to their fields, pass too
         page.get_by_label("Your name").fill(HOSTILE_NAME)
         page.get_by_label("Your email").fill("ada@example.com")
         page.get_by_role("button", name="Start the interview").press("Enter")
