@@ -131,9 +131,14 @@ def repository_tree_is_left_as_it_was() -> Iterator[None]:
     assert not left, f"the tests left new files in the repository tree (write them under tmp_path): {left}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless system Chromium (a Playwright `Browser`) for the whole run: tests/support/browser.py."""
+    """A headless system Chromium (a Playwright `Browser`) per module: tests/support/browser.py.
+
+    Not per session: while Playwright's sync API is started, its event loop counts as running in
+    the main thread, so every anyio test after it would fail ("Cannot run the event loop while
+    another loop is running"). Stopping it at the module's end clears that; keep a module's
+    browser tests sync and apart from its async ones."""
     from tests.support.browser import chromium
 
     with chromium() as launched:

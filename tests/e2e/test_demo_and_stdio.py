@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import select
 import subprocess
 import sys
@@ -42,6 +43,7 @@ def test_demo_walks_the_lifecycle() -> None:
     assert out.count("simulate_session(") == 3
     assert "completeAfterSeconds=2" in out and "1 COMPLETED of interview" in out  # the wait saw it finish
     assert "SINGLE_CHOICE" in out and "CODING" in out and "OPEN_ENDED" in out
+    assert re.search(r"Ada Lovelace's link, to take the interview in a browser: http://127\.0\.0\.1:\d+/i/invite/\w+", out)
     assert "Done in" in out and "FAILED" not in out
     assert "Traceback" not in out + done.stderr
     assert elapsed < 30

@@ -269,7 +269,8 @@ async def test_public_pages(client, sb):
     r = await client.get(f"/i/{iv['publicSlug']}")
     assert r.status_code == 200 and "&lt;b&gt;Evil&lt;/b&gt; &amp; co" in r.text and "invitation" in r.text
     await client.post(f"/api/v1/interviews/{iv['id']}/publish")
-    assert "open" in (await client.get(f"/i/{iv['publicSlug']}")).text
+    opened = (await client.get(f"/i/{iv['publicSlug']}")).text
+    assert "invitation" not in opened and "no questions yet" in opened  # open, with nothing to ask yet
     c = (await client.post(f"/api/v1/interviews/{iv['id']}/candidates", json={"name": "Ann"})).json()["data"][
         0
     ]

@@ -125,6 +125,14 @@ class Walk:
         return text
 
 
+def _invite_url(result: Any) -> str | None:
+    """The first candidate's invite link in an add_candidates result."""
+    rows = (getattr(result, "structured_content", None) or {}).get("data")
+    first = rows[0] if isinstance(rows, list) and rows and isinstance(rows[0], dict) else {}
+    url = first.get("inviteUrl")
+    return url if isinstance(url, str) else None
+
+
 def _one_id(result: Any, what: str) -> str:
     ids = find_ids(result)
     if not ids:
@@ -172,7 +180,11 @@ async def walk(walker: Walk, check: Callable[[bool, str], None]) -> dict[str, in
         len(find_ids(added)) >= len(QUESTIONS) or "3" in result_text(added), "add_questions added 3 questions"
     )
     await walker.call("publish_interview", {"interviewId": interview_id})
-    await walker.call("add_candidates", {"interviewId": interview_id, "candidates": CANDIDATES})
+    added_candidates = await walker.call("add_candidates", {"interviewId": interview_id, "candidates": CANDIDATES})
+    invite = _invite_url(added_candidates)
+    check(invite is not None, "add_candidates returned an invite link")
+    walker.say(f"    ↳ {CANDIDATES[0]['name']}'s link, to take the interview in a browser: {invite}")
+    walker.say("      (open while this demo runs; `aural-mcp serve --sandbox` prints each link it makes)")
     session_ids = []
     for seed, (candidate, status) in enumerate(
         zip(CANDIDATES, ("COMPLETED", "COMPLETED"), strict=True), start=1

@@ -44,7 +44,7 @@ from aural_mcp.sandbox.store import Store
 
 API = "/api/v1"
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
-PAGE_ROUTES = ("/i/invite/{token}", "/i/{slug}", "/healthz")
+PAGE_ROUTES = ("/i/invite/{token}", "/i/s/{page}", "/i/assets/{name}", "/i/{slug}", "/healthz")
 
 # The sandbox's own routes; every keyed /api/v1 route comes from the operation registry.
 # kind: "sandbox" = keyed, not rate-limited or fault-injected; "public" = no key.
@@ -55,9 +55,30 @@ OWN_ROUTES: tuple[tuple[str, str, str, str], ...] = (
     ("POST", "/sandbox/interviews/{id}/practices", "simulate_practice_op", "sandbox"),
     ("GET", "/sandbox/stats", "stats_page", "public"),
     ("GET", "/healthz", "healthz", "public"),
-    ("GET", "/i/invite/{token}", "invite_page", "public"),
-    ("GET", "/i/{slug}", "interview_page", "public"),
+    ("GET", "/i/invite/{token}", "candidate_page", "public"),
+    ("POST", "/i/invite/{token}", "candidate_page", "public"),
+    ("GET", "/i/s/{page}", "candidate_page", "public"),
+    ("POST", "/i/s/{page}", "candidate_page", "public"),
+    ("GET", "/i/assets/{name}", "candidate_asset", "public"),
+    ("GET", "/i/{slug}", "candidate_page", "public"),
+    ("POST", "/i/{slug}", "candidate_page", "public"),
 )
+
+
+LINK_OPERATIONS = ("publish_interview", "add_candidates")
+
+
+def candidate_links(result: Any) -> list[tuple[str, str]]:
+    """(whose, URL) of the links in a publish_interview or add_candidates answer."""
+    data = result.get("data") if isinstance(result, dict) else None
+    if isinstance(data, dict) and isinstance(data.get("url"), str):
+        return [("the public link", data["url"])]
+    rows = data if isinstance(data, list) else []
+    return [
+        (f"the invite link of {row.get('name') or 'a candidate'}", row["inviteUrl"])
+        for row in rows
+        if isinstance(row, dict) and isinstance(row.get("inviteUrl"), str)
+    ]
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -128,16 +149,20 @@ class Sandbox:
             faults = FaultSpec.parse(faults)
         self.faults = FaultInjector(faults) if faults is not None and faults.rate > 0 else None
         self.public_url = public_url
+        # Told the candidate links each publish_interview and add_candidates hands out, e.g. to print them.
+        self.on_links: Callable[[list[tuple[str, str]]], None] | None = None
         self._stats: dict[str, Any] = {
             "requests": 0, "api_requests": 0, "rate_limited": 0, "by_status": {}, "by_route": {}
         }  # fmt: skip
         self._stats_lock = threading.Lock()
         self._openapi: dict[str, Any] | None = None
+        self._candidate_pages = pages.CandidatePages(self.store, self._read_body)
         routes = []
         by_path: dict[str, dict[str, Callable[[Request], Awaitable[Response]]]] = {}
         for op in operations.OPERATIONS:
             handler = self._api_handler(op.name)
-            by_path.setdefault(API + op.path, {})[op.method] = self._keyed(handler, rate_limited=True)
+            endpoint = self._keyed(handler, rate_limited=True, operation=op.name)
+            by_path.setdefault(API + op.path, {})[op.method] = endpoint
         for method, path, name, kind in OWN_ROUTES:
             own = getattr(self, name)
             by_path.setdefault(path, {})[method] = (
@@ -428,8 +453,11 @@ class Sandbox:
             raise LookupError(f"registry operation {name!r} has no sandbox handler (sandbox/handlers/)")
         return handler
 
-    def _keyed(self, handler: Handler, *, rate_limited: bool) -> Callable[[Request], Awaitable[Response]]:
+    def _keyed(
+        self, handler: Handler, *, rate_limited: bool, operation: str = ""
+    ) -> Callable[[Request], Awaitable[Response]]:
         """The endpoint of a keyed route: the key and organization checks, then `handler`."""
+        hands_out_links = operation in LINK_OPERATIONS
 
         async def endpoint(request: Request) -> Response:
             query: dict[str, str] = {}
@@ -459,6 +487,8 @@ class Sandbox:
                 with self.store.tx():
                     simulate.apply_due_plans(self.store)  # timed sessions: what is due, before anyone reads
                     result = handler(ctx, req)
+                if hands_out_links and self.on_links is not None:
+                    self.on_links(candidate_links(result))
                 return json_response(result)
             except ApiError as e:
                 return json_response(e.body(), e.status, e.headers)
@@ -502,8 +532,20 @@ class Sandbox:
     async def healthz(self, request: Request) -> Response:
         return PlainTextResponse("ok")
 
-    async def interview_page(self, request: Request) -> Response:
-        return pages.interview_page(self.store, request.path_params["slug"])
+    async def candidate_page(self, request: Request) -> Response:
+        """The candidate's side: start screens, a session's page and their form posts (sandbox.pages)."""
+        params = request.path_params
+        handle = (
+            self._candidate_pages.invite_start
+            if "token" in params
+            else self._candidate_pages.session_page
+            if "page" in params
+            else self._candidate_pages.public_start
+        )
+        try:
+            return await handle(request)
+        except BodyTooLarge:
+            return _too_large(self.max_body_bytes)
 
-    async def invite_page(self, request: Request) -> Response:
-        return pages.invite_page(self.store, request.path_params["token"])
+    async def candidate_asset(self, request: Request) -> Response:
+        return pages.asset(request.path_params["name"])

@@ -39,6 +39,31 @@ ENDS_AT_FIELDS = {"COMPLETED": "completesAt", "ABANDONED": "abandonsAt"}  # in t
 MAX_TIMED_SECONDS = 86_400
 
 
+# The scripted interviewer's lines, shared with the candidate pages' sessions (sandbox.interviewing),
+# so both kinds of session read the same to every reader of a transcript.
+SESSION_STARTED = "Session started: chat interview, candidate joined."
+FAREWELL = "Thank you, that was the last question. We'll be in touch soon."
+SESSION_COMPLETED = "Session completed."
+
+
+def greeting(interview: dict[str, Any], name: str) -> str:
+    ai = interview.get("aiName") or "Aural"
+    return f"Hi {name}, I'm {ai}. Thanks for joining \"{interview.get('title')}\". Let's begin."
+
+
+def moving_to(index: int, total: int) -> str:
+    """The SYSTEM line before question `index` (0-based) of `total`."""
+    return f"Moving to question {index + 1} of {total}."
+
+
+def question_prompt(question: dict[str, Any]) -> str:
+    """The interviewer's turn that asks `question`: its text, and its options for a choice question."""
+    prompt = question_text(question)
+    if labels := option_labels(question.get("options")):
+        prompt += " Options: " + ", ".join(labels) + "."
+    return prompt
+
+
 def message_row(
     session_id: str, role: str, content: str, at: Any, question_id: str | None = None
 ) -> dict[str, Any]:
@@ -168,27 +193,16 @@ def simulate_session(
     sid = new_id()
     # The script: (role, content, question id, seconds since the previous step).
     steps: list[tuple[str, str, str | None, float]] = []
-    ai = interview.get("aiName") or "Aural"
-    steps.append(("SYSTEM", "Session started: chat interview, candidate joined.", None, 0))
-    steps.append(
-        (
-            "ASSISTANT",
-            f"Hi {name}, I'm {ai}. Thanks for joining \"{interview.get('title')}\". Let's begin.",
-            None,
-            5,
-        )
-    )
+    steps.append(("SYSTEM", SESSION_STARTED, None, 0))
+    steps.append(("ASSISTANT", greeting(interview, name), None, 5))
     for i, q in enumerate(questions[:asked]):
         if i > 0:
-            steps.append(("SYSTEM", f"Moving to question {i + 1} of {len(questions)}.", q["id"], 1))
-        prompt = question_text(q)
-        if labels := option_labels(q.get("options")):
-            prompt += " Options: " + ", ".join(labels) + "."
-        steps.append(("ASSISTANT", prompt, q["id"], 4))
+            steps.append(("SYSTEM", moving_to(i, len(questions)), q["id"], 1))
+        steps.append(("ASSISTANT", question_prompt(q), q["id"], 4))
         steps.append(("USER", answers[i], q["id"], 10 + len(answers[i].split()) * 0.5))
     if status == "COMPLETED":
-        steps.append(("ASSISTANT", "Thank you, that was the last question. We'll be in touch soon.", None, 4))
-        steps.append(("SYSTEM", "Session completed.", None, 1))
+        steps.append(("ASSISTANT", FAREWELL, None, 4))
+        steps.append(("SYSTEM", SESSION_COMPLETED, None, 1))
     elif status == "ABANDONED":
         steps.append(("SYSTEM", "Candidate left the session.", None, 30))
     total = sum(s[3] for s in steps)

@@ -73,6 +73,8 @@ CREATE INDEX IF NOT EXISTS attempts_question ON practice_attempts (question_id);
 CREATE TABLE IF NOT EXISTS session_plans (
   session_id TEXT PRIMARY KEY, next_due TEXT NOT NULL, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS session_plans_due ON session_plans (next_due);
+CREATE TABLE IF NOT EXISTS candidate_pages (
+  id TEXT PRIMARY KEY, session_id TEXT NOT NULL UNIQUE, start_key TEXT UNIQUE, data TEXT NOT NULL);
 """
 
 

@@ -152,7 +152,8 @@ def build_for_serve(settings: Settings) -> MCPServer:
             if runtime.pages is not None:
                 say(
                     f"sandbox candidate pages at {runtime.pages.url}/i/... "
-                    "(the public and invite links from publish_interview and add_candidates open there)"
+                    "(the public and invite links from publish_interview and add_candidates open there; "
+                    "each is printed here when it is made)"
                 )
         return server
     except ConfigurationError as exc:

@@ -117,6 +117,9 @@ class Runtime:
                 pages.stop()
             raise
         if pages is not None:
+            from aural_mcp.server.sandbox_pages import announce_links
+
+            sandbox.on_links = announce_links
             pages.start(sandbox.app)
         self.sandbox, self.pages = sandbox, pages
         self._sandbox_key = sandbox.create_key()

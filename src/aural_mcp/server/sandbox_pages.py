@@ -4,7 +4,8 @@ and invite links its API hands out open in a browser.
 The socket is bound before the sandbox is made, so the sandbox's links can name the real port
 (a free one unless `--sandbox-port` chooses it). uvicorn serves it from a thread, the way it would
 serve any ASGI app, independent of the MCP transport's own event loop. Only the candidate pages
-(`GET /i/...`) are served there; the sandbox's API stays in-process, behind its key.
+(`/i/...`: GET and HEAD, and the POSTs of their forms) are served there; the sandbox's API stays
+in-process, behind its key.
 """
 
 from __future__ import annotations
@@ -14,7 +15,19 @@ import threading
 import time
 from typing import Any
 
+from aural_mcp.server.console import say
+from aural_mcp.server.render.safe import flat
+
 PAGES_PREFIX = "/i/"
+SHOWN_LINKS = 3  # per call: add_candidates may add hundreds
+
+
+def announce_links(links: list[tuple[str, str]]) -> None:
+    """One stderr line per link the sandbox hands out (the first few), to open in a browser."""
+    for whose, url in links[:SHOWN_LINKS]:
+        say(f"sandbox: take the interview as a candidate at {url} ({flat(whose, 80)})")
+    if len(links) > SHOWN_LINKS:
+        say(f"sandbox: … and {len(links) - SHOWN_LINKS} more invite links (list_candidates shows them)")
 
 
 class PagesServer:
@@ -39,7 +52,7 @@ class PagesServer:
 
         async def pages_only(scope: dict[str, Any], receive: Any, send: Any) -> None:
             if scope["type"] == "http" and not (
-                scope["path"].startswith(PAGES_PREFIX) and scope["method"] in ("GET", "HEAD")
+                scope["path"].startswith(PAGES_PREFIX) and scope["method"] in ("GET", "HEAD", "POST")
             ):
                 await send({"type": "http.response.start", "status": 404, "headers": [(b"content-type", b"text/plain")]})
                 await send({"type": "http.response.body", "body": b"Not found: only /i/... candidate pages are here"})
