@@ -155,6 +155,25 @@ async def test_expired_and_revoked_tokens_resolve_to_nothing(open_store: OpenSto
     await grants.revoke_token("amcp_at_unknown")  # no error
 
 
+async def test_a_token_resolved_before_is_refused_at_once_after_a_revocation_elsewhere(open_store: OpenStore):
+    # Two replicas: each has resolved the tokens once (and keeps that resolution); revoking
+    # through the other one must still be seen at the very next request.
+    secret = generate_secret_key()
+    here, there = book(open_store, secret), book(open_store, secret)
+    service_grant = await here.create_grant(kind="service", name="ats", scopes=[SCOPE_READ], resource=RESOURCE, key=KEY)
+    service = await here.issue_service_token(service_grant)
+    oauth_grant = await here.create_grant(kind="oauth", name="Claude", scopes=[SCOPE_ALL], resource=RESOURCE, key=KEY, client_id="c1")
+    issued = await here.issue(oauth_grant)
+    for token in (service, issued.access_token):
+        for replica in (here, there, here):  # the second time on `here` is served from what it kept
+            assert await replica.resolve(token) is not None
+    assert await there.revoke_grant(service_grant.id)
+    assert await here.resolve(service) is None, "the grant is gone: refused on the other replica at once"
+    await there.store.delete("token", token_hash(issued.access_token))  # the token alone gone, its grant kept
+    assert await here.resolve(issued.access_token) is None
+    assert await here.grant(oauth_grant.id) is not None
+
+
 async def test_the_shared_budget_holds_across_handles(open_store: OpenStore):
     a, b = open_store(), open_store()
     waits = [await (a if i % 2 else b).reserve("acct", 5, 1.0) for i in range(7)]

@@ -11,13 +11,16 @@ and stored only by hash:
 - a service token has no expiry and is revoked with its grant.
 
 Every request resolves its token to a live grant through the store, so revoking a grant (deleting
-it) takes effect on every replica at the next request.
+it) takes effect on every replica at the next request. A token already resolved once is only
+checked for being still there (its record and its grant's, one read without decoding): what a
+token and its grant say never changes while both exist, only whether they exist.
 """
 
 from __future__ import annotations
 
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -39,6 +42,7 @@ SCOPES = (SCOPE_ALL, SCOPE_READ)
 ACCESS_TTL = 3600.0
 REFRESH_TTL = 30 * 86400.0
 CODE_TTL = 300.0
+RESOLVED_CAPACITY = 1024  # tokens whose resolution is kept (by hash), least recently used out first
 
 
 @dataclass
@@ -112,6 +116,7 @@ class GrantBook:
     ) -> None:
         self.store, self.box, self.base_url = store, box, base_url
         self.access_ttl, self.refresh_ttl, self.code_ttl = access_ttl, refresh_ttl, code_ttl
+        self._resolved: OrderedDict[str, Resolved] = OrderedDict()  # token hash -> its resolution
 
     # -- grants -------------------------------------------------------------------------------
 
@@ -175,7 +180,20 @@ class GrantBook:
 
     async def resolve(self, token: str) -> Resolved | None:
         """The live access or service token `token`, with its grant; None for anything else."""
-        record = await self.store.get("token", token_hash(token))
+        digest = token_hash(token)
+        known = self._resolved.get(digest)
+        if known is not None:
+            # Revoking deletes the grant (and maybe the token) and an expired token's record is
+            # gone or past `expires_at`: asking the store whether both are still there, on every
+            # request, keeps revocation immediate on every replica.
+            if (known.expires_at is None or known.expires_at > time.time()) and await self.store.all_live(
+                ("token", digest), ("grant", known.grant.id)
+            ):
+                self._resolved.move_to_end(digest)
+                return known
+            self._resolved.pop(digest, None)
+            return None
+        record = await self.store.get("token", digest)
         if record is None or record.get("kind") not in ("access", "service"):
             return None
         expires = record.get("expires_at")
@@ -184,8 +202,12 @@ class GrantBook:
         grant = await self.grant(str(record.get("grant")))
         if grant is None:  # revoked
             return None
-        return Resolved(grant, str(record["kind"]), record.get("client_id"), list(record.get("scopes") or []),
-                        str(record.get("resource") or ""), expires)  # fmt: skip
+        resolved = Resolved(grant, str(record["kind"]), record.get("client_id"), list(record.get("scopes") or []),
+                            str(record.get("resource") or ""), expires)  # fmt: skip
+        self._resolved[digest] = resolved
+        while len(self._resolved) > RESOLVED_CAPACITY:
+            self._resolved.popitem(last=False)
+        return resolved
 
     async def refresh(self, refresh_token: str, client_id: str) -> Issued | None:
         """Rotate: the refresh token is used up and a new pair issued. None when it is not a live

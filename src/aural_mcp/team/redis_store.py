@@ -139,6 +139,11 @@ class RedisStore:
     async def get(self, kind: str, key: str) -> dict[str, Any] | None:
         return self._value(await self._redis.get(self._name(kind, key)))
 
+    async def all_live(self, *names: tuple[str, str]) -> bool:
+        wanted = {self._name(kind, key) for kind, key in names}
+        # EXISTS counts the names that are there; an expired one is gone
+        return not wanted or int(await self._redis.exists(*wanted)) == len(wanted)
+
     async def take(self, kind: str, key: str) -> dict[str, Any] | None:
         return self._value(await self._redis.getdel(self._name(kind, key)))
 

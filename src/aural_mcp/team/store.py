@@ -47,6 +47,9 @@ class TeamStore(Protocol):
     async def take(self, kind: str, key: str) -> dict[str, Any] | None:
         """Read and delete in one atomic step: of two concurrent takes, one gets the value."""
 
+    async def all_live(self, *names: tuple[str, str]) -> bool:
+        """Whether every (kind, key) is there and unexpired: one read, without decoding values."""
+
     async def delete(self, kind: str, key: str) -> bool:
         """True when there was something to delete."""
 
@@ -128,6 +131,19 @@ class SqliteStore:
         with self._lock:
             row = self._db.execute("SELECT value, expires_at FROM records WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return self._live(row, time.time())
+
+    async def all_live(self, *names: tuple[str, str]) -> bool:
+        wanted = set(names)
+        if not wanted:
+            return True
+        where = " OR ".join(["(kind = ? AND key = ?)"] * len(wanted))
+        pairs = [part for name in wanted for part in name]
+        with self._lock:
+            (found,) = self._db.execute(
+                f"SELECT COUNT(*) FROM records WHERE ({where}) AND (expires_at IS NULL OR expires_at > ?)",
+                (*pairs, time.time()),
+            ).fetchone()
+        return bool(found == len(wanted))
 
     async def take(self, kind: str, key: str) -> dict[str, Any] | None:
         def take(db: sqlite3.Connection) -> Any:

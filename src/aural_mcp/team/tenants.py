@@ -116,6 +116,10 @@ class Tenants:
         return await self.get(grant_of(context))
 
     async def get(self, grant: Grant) -> Runtime:
+        tenant = self._open.get(grant.id)
+        if tenant is not None:  # open already: no await between the look-up and the use, so no lock needed
+            self._open.move_to_end(grant.id)
+            return tenant.runtime
         async with self._lock:
             tenant = self._open.get(grant.id)
             if tenant is not None:

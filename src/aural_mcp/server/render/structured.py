@@ -12,6 +12,7 @@ The SDK remains the way to the raw API objects.
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -137,7 +138,7 @@ def without_internal(value: Any) -> Any:
     return value
 
 
-def _kind_fits(value: Any, types: list[str]) -> bool:
+def _kind_fits(value: Any, types: frozenset[str]) -> bool:
     if isinstance(value, bool):
         return "boolean" in types
     if isinstance(value, int):
@@ -151,33 +152,61 @@ def _kind_fits(value: Any, types: list[str]) -> bool:
     return isinstance(value, list) and "array" in types
 
 
-def project(schema: dict[str, Any], value: Any) -> Any:
-    """`value` made to satisfy the `lenient` `schema`, dropping internal columns at every depth.
+@dataclass(frozen=True)
+class _Shape:
+    """A `lenient` schema read once for `project`: the kinds it names (null aside) at this depth,
+    and the shapes of its properties and items."""
+
+    types: frozenset[str]
+    properties: dict[str, _Shape]
+    items: _Shape | None
+
+
+def _shape(schema: dict[str, Any]) -> _Shape:
+    items = schema.get("items")
+    return _Shape(
+        frozenset(_types(schema)),
+        {name: _shape(sub) for name, sub in schema.get("properties", {}).items()},
+        _shape(items) if items is not None else None,
+    )
+
+
+_STRING_ONLY = frozenset({"string"})
+
+
+def project(shape: _Shape, value: Any) -> Any:
+    """`value` made to satisfy the `lenient` schema read into `shape`, dropping internal columns at every depth.
 
     A value of a kind the schema does not name becomes null, except a number where only a string
     is named, which becomes its text (an API may send an integer id): the result always
     validates, and the text rendering still shows the value as it came.
     """
-    types = _types(schema)
+    types = shape.types
     if not types or value is None:
         return without_internal(value)
     if not _kind_fits(value, types):
-        if types == ["string"] and isinstance(value, int | float) and not isinstance(value, bool):
+        if types == _STRING_ONLY and isinstance(value, int | float) and not isinstance(value, bool):
             return str(value)
         return None
     if isinstance(value, dict):
-        props = schema.get("properties", {})
+        props = shape.properties
         return {
             k: project(props[k], v) if k in props else without_internal(v)
             for k, v in value.items()
             if k not in INTERNAL_COLUMNS
         }
     if isinstance(value, list):
-        items = schema.get("items")
+        items = shape.items
         return [project(items, v) for v in value] if items is not None else without_internal(value)
     return value
 
 
+@cache
+def _data_shape(op_name: str) -> _Shape:
+    # read once per operation: every call projects its answer onto the same schema
+    return _shape(_data_schema(op_name))
+
+
 def project_data(op_name: str, data: Any) -> Any:
     """`op_name`'s `data` as structuredContent carries it (`data_schema`)."""
-    return project(_data_schema(op_name), data)
+    return project(_data_shape(op_name), data)
