@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-import json
 import os
 import re
 import shutil
@@ -44,10 +43,10 @@ PAYLOAD_NAMES = ['<img src=x onerror="window.__pwned=1">Eve', "<script>window.__
 PAYLOAD_ANSWERS = [
     '<img src=x onerror="window.__pwned=3;alert(3)"> I designed a REST API with versioning.',
     "<script>window.__pwned=4;alert(4)</script> I would add a composite index.",
-    "<svg onload=\"window.__pwned=5\"></svg> We rolled back the release.",
+    '<svg onload="window.__pwned=5"></svg><img src="http://127.0.0.1:9/leak.png"> We rolled back the release.',
     "Postgres <iframe src=\"javascript:window.__pwned=6\"></iframe>",
 ]
-HOST_CAPABILITIES = {"serverTools": {}, "serverResources": {}, "message": {"text": {}}}
+HOST_CAPABILITIES = {"serverTools": {}, "message": {"text": {}}}
 
 
 class BackgroundClient:
@@ -165,9 +164,8 @@ class Host:
 
         def forward(method: str, params: dict[str, Any]) -> dict[str, Any]:
             self.forwarded.append((method, params))
-            if method == "tools/call":
-                return as_json(apps.run(lambda c: c.call_tool(params["name"], params.get("arguments") or {})))
-            return as_json(apps.run(lambda c: c.read_resource(params["uri"])))
+            assert method == "tools/call"
+            return as_json(apps.run(lambda c: c.call_tool(params["name"], params.get("arguments") or {})))
 
         self.page.expose_function("auralBridge", forward)
         self.page.set_content(HOST_PAGE)
@@ -227,6 +225,9 @@ def test_rows_and_bars_match_the_structured_result(host, round_):
         assert flags == "".join(row["flags"]) and "sandbox heuristic" in flags
     badges = host.view.locator("tr.candidate").first.locator(".badge")
     assert badges.all_text_contents() == board["sessions"][0]["flags"]
+    # the bridge's order: the handshake first, then the view reports its size
+    calls = host.page.evaluate("() => window.hostCalls")
+    assert calls[:2] == ["ui/initialize", "ui/notifications/initialized"] and "ui/notifications/size-changed" in calls
 
 
 def test_sorting_by_a_criterion_with_the_keyboard_reorders_the_rows(host, round_):
@@ -313,8 +314,7 @@ def test_no_follow_up_buttons_when_the_host_does_not_take_messages(browser, roun
     shown = Host(browser, round_, capabilities={"serverTools": {}})
     try:
         assert shown.view.locator("#followup").is_hidden()
-        assert shown.view.get_by_role("button", name="Ask to compare them").count() == 0 or \
-            not shown.view.get_by_role("button", name="Ask to compare them").is_visible()
+        assert shown.view.get_by_role("button", name="Ask to compare them").count() == 0  # hidden: not a button
     finally:
         shown.close()
 
@@ -366,4 +366,3 @@ def test_the_document_is_built_from_the_package_sources():
     html = apps.scorecard_html()
     for name in ("scorecard.css", "scorecard.js"):
         assert (sources / name).read_text(encoding="utf-8") in html
-    assert json.dumps(html)  # plain text, as resources/read sends it
