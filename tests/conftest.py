@@ -99,9 +99,13 @@ def repository_tree_is_left_as_it_was() -> Iterator[None]:
     assert not left, f"the tests left new files in the repository tree (write them under tmp_path): {left}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless system Chromium (a Playwright `Browser`) for the whole run: tests/support/browser.py."""
+    """One headless system Chromium (a Playwright `Browser`) per module: tests/support/browser.py.
+
+    Per module, not per session: while Playwright's sync API runs, its event loop counts as running
+    in the main thread, and every anyio test after it would fail with "Cannot run the event loop
+    while another loop is running"; stopping Playwright at the module's end releases it."""
     from tests.support.browser import chromium
 
     with chromium() as launched:

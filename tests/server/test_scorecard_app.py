@@ -334,6 +334,11 @@ def test_the_host_theme_sets_the_colours_and_both_themes_pass_axe(host, round_):
     assert dark == ["rgb(17, 24, 39)", "rgb(243, 244, 246)"]
     violations = axe_violations(host.frame)
     assert not violations, describe_violations(violations)
+    # the host's own style variables (the spec's names) win over the view's defaults
+    host.page.evaluate("""() => setHostContext({styles: {variables: {
+        '--color-background-primary': 'rgb(0, 0, 0)', '--color-text-primary': 'rgb(250, 250, 250)'}}})""")
+    host.frame.wait_for_function("() => getComputedStyle(document.body).backgroundColor === 'rgb(0, 0, 0)'")
+    assert host.frame.evaluate(COLOURS) == ["rgb(0, 0, 0)", "rgb(250, 250, 250)"]
 
 
 @pytest.mark.parametrize(("width", "viewport"), [("desktop", DESKTOP), ("phone", PHONE)])

@@ -2,9 +2,9 @@
 
 The browser is the system's (Debian's `chromium`, which `.ci/run` installs when it is missing);
 Playwright's own browser download is never used. The flags keep Chromium off the network: without
-them it tries Google's hosts at start, which this machine refuses. One browser serves the whole test
-session (`browser` fixture in tests/conftest.py); each test opens its own context, so cookies and
-storage never leak between tests.
+them it tries Google's hosts at start, which this machine refuses. One browser serves each test
+module (`browser` fixture in tests/conftest.py, which says why not the whole session); each test
+opens its own context, so cookies and storage never leak between tests.
 
 `axe_violations` runs axe-core (the copy the `axe-playwright-python` wheel ships) inside a page or
 frame, through the DevTools protocol, so a page's own Content-Security-Policy does not block it.

@@ -4,8 +4,9 @@
 `resources/read` of that URI always answers: hosts that render Apps find the view through the
 tool, whatever they declare, and every other client ignores the `_meta` and reads the text
 scoreboard as before. Only `resources/list` depends on the client: it shows the view to clients
-that declare the extension (`client_renders_apps`), so an agent without Apps is not offered an
-HTML page it cannot use.
+that declare the extension in `capabilities.extensions` with the HTML profile (the SDK's
+`client_supports_apps`; the spec has clients declare it there at every protocol version), so an
+agent without Apps is not offered an HTML page it cannot use.
 
 The document is one self-contained HTML file, inlined at first use from `scorecard/` (HTML, CSS,
 JS in the package); its `_meta.ui.csp` declares no domains, so hosts let it make no requests.
@@ -20,7 +21,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from mcp.server.apps import APP_MIME_TYPE, EXTENSION_ID, Apps, ResourceCsp, client_supports_apps
+from mcp.server.apps import Apps, ResourceCsp, client_supports_apps
 from mcp_types import ListResourcesResult, PaginatedRequestParams
 
 from aural_mcp.server.sdk_private import add_request_handler
@@ -57,23 +58,12 @@ def apps_extension() -> Apps:
     return apps
 
 
-def client_renders_apps(ctx: Any) -> bool:
-    """Whether the client declared MCP Apps with the HTML profile: in `capabilities.extensions`
-    (the SDK's check), or in `capabilities.experimental`, where protocols before 2026 put
-    declarations outside the specification."""
-    if client_supports_apps(ctx):
-        return True
-    capabilities = ctx.session.client_capabilities
-    declared = (getattr(capabilities, "experimental", None) or {}).get(EXTENSION_ID)
-    return isinstance(declared, dict) and APP_MIME_TYPE in (declared.get("mimeTypes") or [])
-
-
 def list_ui_resources_only_to_apps_clients(server: Any) -> None:
     """resources/list without the `ui://` resources for clients that did not declare MCP Apps."""
 
     async def list_resources(ctx: Any, params: PaginatedRequestParams | None) -> ListResourcesResult:
         resources = await server.list_resources()
-        if not client_renders_apps(ctx):
+        if not client_supports_apps(ctx):
             resources = [r for r in resources if not str(r.uri).startswith("ui://")]
         return ListResourcesResult(resources=resources)
 
