@@ -8,8 +8,8 @@ that declare the extension in `capabilities.extensions` with the HTML profile (t
 `client_supports_apps`; the spec has clients declare it there at every protocol version), so an
 agent without Apps is not offered an HTML page it cannot use.
 
-The document is one self-contained HTML file, inlined at first use from `scorecard/` (HTML, CSS,
-JS in the package); its `_meta.ui.csp` declares no domains, so hosts let it make no requests.
+The document is one self-contained HTML file, inlined when the server is built from `scorecard/`
+(HTML, CSS, JS in the package); its `_meta.ui.csp` declares no domains, so hosts let it make no requests.
 The view reads only the tool result the host hands it and what its own `tools/call` of
 `get_transcript` returns, which the host sends through the user's ordinary connection (in the
 team server, that user's grant).

@@ -114,7 +114,7 @@
 
   function showResult(result) {
     const data = result && result.structuredContent;
-    if (result && result.isError || !data || !Array.isArray(data.sessions)) {
+    if ((result && result.isError) || !data || !Array.isArray(data.sessions)) {
       const text = result && Array.isArray(result.content) ? result.content.filter((c) => c.type === "text").map((c) => c.text).join("\n") : "";
       say(text || "The scoreboard could not be shown.");
       return;
