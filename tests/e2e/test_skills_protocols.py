@@ -15,6 +15,7 @@ from tests.support.processes import AURAL_MCP, env_without_aural
 pytestmark = pytest.mark.anyio
 
 SKILLS = "io.modelcontextprotocol/skills"
+APPS = "io.modelcontextprotocol/ui"
 SKILL_URI = "skill://aural-interviews/SKILL.md"
 
 
@@ -41,7 +42,8 @@ async def test_skills_extension_is_visible_at_both_protocol_versions(
             if version == "2025-11-25":
                 assert caps.experimental == {SKILLS: {}}
             else:
-                assert caps.extensions == {SKILLS: {}} and not caps.experimental
+                # and MCP Apps (the scorecard, server/apps), which the SDK declares there only
+                assert caps.extensions == {SKILLS: {}, APPS: {}} and not caps.experimental
             assert caps.resources is not None  # the extension requires the resources capability
             listed = await send(client, "skills/list", {})
             assert [s["uri"] for s in listed["skills"]] == [SKILL_URI]

@@ -127,7 +127,10 @@ async def test_invites_csv_of_a_missing_interview_is_a_protocol_error(mcp):
 async def test_skills_extension_list_and_get(mode):
     async with Client(build_server(Settings(sandbox=True)), mode=mode) as mcp:
         if mode == "auto":  # `capabilities.extensions` exists from protocol 2026-07-28 on
-            assert mcp.server_capabilities.extensions == {"io.modelcontextprotocol/skills": {}}
+            assert mcp.server_capabilities.extensions == {
+                "io.modelcontextprotocol/skills": {},
+                "io.modelcontextprotocol/ui": {},  # MCP Apps: the scorecard (server/apps)
+            }
         assert mcp.server_capabilities.resources is not None
         send = mcp.session._dispatcher.send_raw_request  # no client helper for extension methods
         listed = await send("skills/list", {}, {})

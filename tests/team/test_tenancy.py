@@ -23,6 +23,7 @@ import httpx2
 import pytest
 from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
+from mcp.server.apps import APP_MIME_TYPE
 from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
 from mcp.shared.subscriptions import ResourceUpdated
@@ -35,6 +36,7 @@ from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
 from aural_mcp.sandbox import Sandbox
 from aural_mcp.server.app import build_for_serve
+from aural_mcp.server.apps import SCORECARD_URI
 from aural_mcp.server.http import HTTP_PATH, _bind, build_http_app
 from aural_mcp.server.serve_settings import check_settings
 from aural_mcp.settings import Settings
@@ -193,6 +195,9 @@ async def test_a_read_only_token_lists_and_calls_only_read_tools(tmp_path: Path,
                 assert read_tools and all(t.annotations and t.annotations.read_only_hint for t in read_tools.values())
                 assert {"list_interviews", "get_interview", "compare_sessions"} <= set(read_tools)
                 assert {"create_interview", "apply_interview_spec"} <= all_tools - set(read_tools)
+                # the scorecard MCP App is the same for every user; its get_transcript calls are ordinary calls
+                assert read_tools["compare_sessions"].meta == {"ui": {"resourceUri": SCORECARD_URI}}
+                assert (await read_only.read_resource(SCORECARD_URI)).contents[0].mime_type == APP_MIME_TYPE
 
                 refused = await read_only.call_tool("create_interview", {"title": "Not made"})
                 assert refused.is_error and "read-only" in text(refused) and "aural:read" in text(refused)

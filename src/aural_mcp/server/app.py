@@ -37,14 +37,15 @@ SERVER_NAME = "aural-mcp"
 def build_server(
     settings: Settings, *, client: AuralClient | None = None, transport: Any = None, team: TeamAuth | None = None
 ) -> MCPServer:
-    """The MCP server for `settings`: tools, resources, prompts, completions and the Skills extension.
+    """The MCP server for `settings`: tools, resources, prompts, completions, the Skills extension and
+    the scorecard MCP App (`server.apps`).
 
     `client` is used as is (its owner opens and closes it); otherwise the lifespan builds one from
     `settings` (with `transport` if given, e.g. an ASGITransport in tests), or against an
     in-process sandbox when `settings.sandbox`. With `team` (`--auth oauth`) every request needs a
     bearer token of a live grant (`aural_mcp.team`) and acts on that grant's tenant.
     """
-    from aural_mcp.server import client_logging, prompts, resources, skills, subscriptions
+    from aural_mcp.server import apps, client_logging, prompts, resources, skills, subscriptions
     from aural_mcp.server.instructions import instructions_for
     from aural_mcp.server.sdk_private import add_request_handler
     from aural_mcp.server.tools import build_tools, tool_names
@@ -64,13 +65,14 @@ def build_server(
         instructions=instructions_for(tool_names(settings)),
         version=__version__,
         tools=list(build_tools(settings, runtime_for)),
-        extensions=[skills_extension],
+        extensions=[skills_extension, apps.apps_extension()],
         lifespan=lifespan,
         log_level=_sdk_log_level(settings.log_level),
         **(team.server_kwargs() if team is not None else {}),
     )
     skills.advertise_in_experimental(server, skills_extension)
     resources.register(server, runtime, runtime_for)
+    apps.list_ui_resources_only_to_apps_clients(server)
     prompts.register(server, runtime_for)
 
     async def subscriptions_for(ctx: Any) -> subscriptions.Subscriptions:

@@ -21,8 +21,8 @@ def add_request_handler(
 ) -> None:
     """Serve (or replace the handler of) the spec method `method` on `server`."""
     # MCPServer has no public way to register a spec method's handler (resources/subscribe,
-    # resources/unsubscribe, logging/setLevel) or to wrap its own (prompts/get): its low-level
-    # server has.
+    # resources/unsubscribe, logging/setLevel) or to wrap its own (prompts/get, resources/list):
+    # its low-level server has.
     server._lowlevel_server.add_request_handler(method, params_type, handler)
 
 

@@ -192,9 +192,10 @@ def make_tool(
     changes: tuple[str, ...] = (),
     operation: Operation | None = None,
     with_context: bool = False,
+    meta: dict[str, Any] | None = None,
 ) -> SchemaTool:
     """A tool; `output_schema` is what its structuredContent validates against (every tool has one).
-    With `with_context`, `handler` is a ContextHandler."""
+    With `with_context`, `handler` is a ContextHandler; `meta` is the tool's `_meta` in tools/list."""
     return SchemaTool(
         fn=handler,
         name=name,
@@ -210,6 +211,7 @@ def make_tool(
         context_kwarg=None,
         is_async=True,
         annotations=tool_annotations,
+        meta=meta,
     )
 
 

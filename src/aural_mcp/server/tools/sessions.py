@@ -2,6 +2,8 @@
 
 They are not API operations: each reads the API through the registry operations it combines
 (`list_sessions`, `get_session`, `get_interview`) and renders with `render.review`.
+`compare_sessions` also names the scorecard MCP App (`server.apps`) in its `_meta`, for hosts that
+render Apps; its text result is the same for every client.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from mcp_types import CallToolResult, ResourceLink, ToolAnnotations
 from aural_mcp import operations
 from aural_mcp.api.errors import AuralError
 from aural_mcp.api.pacing import OnWait
+from aural_mcp.server.apps import SCORECARD_TOOL_META
 from aural_mcp.server.render import review
 from aural_mcp.server.render.fit import TEXT_LIMIT
 from aural_mcp.server.render.safe import Marker, as_dict, dicts, raw
@@ -194,6 +197,7 @@ def _review_tool(
     output_schema: dict[str, Any],
     result: Callable[..., Awaitable[tuple[str, dict[str, Any]]]],
     runtime_for: RuntimeFor,
+    meta: dict[str, Any] | None = None,
 ) -> SchemaTool:
     """A read-only job tool whose text and structuredContent come from one `result` call; a wait
     for the key's pacing reports progress, one count across all the call's requests."""
@@ -216,13 +220,14 @@ def _review_tool(
         handler=handler,
         runtime_for=runtime_for,
         with_context=True,
+        meta=meta,
     )
 
 
 def compare_sessions_tool(runtime_for: RuntimeFor) -> SchemaTool:
     return _review_tool(
         COMPARE_SESSIONS, "Compare and rank sessions", COMPARE_SESSIONS_DESCRIPTION, COMPARE_SESSIONS_SCHEMA,
-        review.COMPARE_SESSIONS_OUTPUT, scoreboard_text, runtime_for,
+        review.COMPARE_SESSIONS_OUTPUT, scoreboard_text, runtime_for, SCORECARD_TOOL_META,
     )  # fmt: skip
 
 
