@@ -67,7 +67,7 @@ def build_server(
         extensions=[skills_extension],
         lifespan=lifespan,
         log_level=_sdk_log_level(settings.log_level),
-        **(team.server_kwargs() if team is not None else {}),
+        **(team.server_kwargs() if team is not None else _shared_request_state(settings)),
     )
     skills.advertise_in_experimental(server, skills_extension)
     resources.register(server, runtime, runtime_for)
@@ -129,6 +129,16 @@ def _tenants(
             yield runtime
 
     return tenants.for_request, lifespan, tenants
+
+
+def _shared_request_state(settings: Settings) -> dict[str, Any]:
+    """HTTP replicas given one AURAL_MCP_SECRET_KEY seal `requestState` with keys derived from it, so a
+    state one minted opens on the others; otherwise the SDK's key of this process alone."""
+    if settings.transport != "http" or not settings.secret_key:
+        return {}
+    from aural_mcp.team.secrets import request_state_security
+
+    return {"request_state_security": request_state_security(settings.secret_key)}
 
 
 def _sdk_log_level(level: str) -> Any:

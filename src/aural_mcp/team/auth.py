@@ -21,7 +21,7 @@ from mcp.server.auth.provider import AccessToken
 
 from aural_mcp.settings import Settings
 from aural_mcp.team.grants import SCOPES, Grant, GrantBook
-from aural_mcp.team.secrets import SecretBox
+from aural_mcp.team.secrets import SecretBox, request_state_security
 from aural_mcp.team.store import SqliteStore, TeamStore
 
 if TYPE_CHECKING:
@@ -122,8 +122,13 @@ class TeamAuth:
         )
 
     def server_kwargs(self) -> dict[str, Any]:
-        """`MCPServer` keyword arguments: the auth settings and the authorization server."""
-        return {"auth_server_provider": self.provider, "auth": self.auth_settings()}
+        """`MCPServer` keyword arguments: the auth settings, the authorization server, and the
+        request-state keys every replica derives from the same AURAL_MCP_SECRET_KEY."""
+        return {
+            "auth_server_provider": self.provider,
+            "auth": self.auth_settings(),
+            "request_state_security": request_state_security(self.settings.secret_key),
+        }
 
     def routes(self) -> list[Any]:
         """Starlette routes served in front of the SDK's own (server/http.py): the authorization

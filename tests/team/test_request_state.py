@@ -1,0 +1,108 @@
+"""Replicas share the keys of the multi-round-trip `requestState`: a state sealed by one opens on another.
+
+Each replica is the real `MCPServer` that `aural-mcp serve` builds (`build_for_serve`); the state
+goes through the request-state boundary the SDK installs in it, the middleware every `tools/call`
+crosses: an `input_required` answer of a tool is sealed on its way out of replica A, and the
+client's echo of it is unsealed on its way into replica B. (No tool of ours asks for input over
+several rounds yet, so the boundary is driven directly with the requests a client would send.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from mcp.server.context import ServerRequestContext
+from mcp.server.request_state import RequestStateBoundary
+from mcp.shared.exceptions import MCPError
+
+from aural_mcp.server.app import build_for_serve
+from aural_mcp.settings import Settings
+from aural_mcp.team.secrets import generate_secret_key
+
+pytestmark = pytest.mark.anyio
+
+CALL = {"name": "create_interview", "arguments": {"title": "Backend screen"}}
+
+
+def replica(tmp_path: Path, secret: str | None, **options: Any) -> Any:
+    """One replica's MCP server, as `serve` builds it (OAuth mode on a shared store, unless `options` say otherwise)."""
+    team = {"auth_mode": "oauth", "public_url": "https://mcp.example.com", "team_db": str(tmp_path / "team.sqlite3")}
+    settings = Settings(transport="http", secret_key=secret, base_url="http://127.0.0.1:9/api/v1", **{**team, **options})
+    return build_for_serve(settings)
+
+
+def boundary(server: Any) -> RequestStateBoundary:
+    found = [m for m in server._lowlevel_server.middleware if isinstance(m, RequestStateBoundary)]
+    assert len(found) == 1
+    return found[0]
+
+
+def request(params: dict[str, Any]) -> ServerRequestContext[Any, Any]:
+    return ServerRequestContext(session=None, lifespan_context=None, protocol_version="2026-07-28",  # type: ignore[arg-type]
+                                method="tools/call", params=params, request_id=1)  # fmt: skip
+
+
+async def sealed_by(server: Any, state: str) -> str:
+    """The `requestState` a client receives when a tool of `server` answers input_required with `state`."""
+
+    async def tool(_: Any) -> dict[str, Any]:
+        return {"resultType": "input_required", "inputRequests": {}, "requestState": state}
+
+    answer = await boundary(server)(request(CALL), tool)
+    wire = answer["requestState"]
+    assert isinstance(wire, str) and state not in wire, "sealed, not readable by the client"
+    return wire
+
+
+async def opened_by(server: Any, wire: str) -> str:
+    """What the tool of `server` sees when the client echoes `wire` in its next round."""
+    seen: list[str] = []
+
+    async def tool(ctx: ServerRequestContext[Any, Any]) -> dict[str, Any]:
+        assert ctx.params is not None
+        seen.append(ctx.params["requestState"])
+        return {"content": [], "isError": False}
+
+    await boundary(server)(request({**CALL, "requestState": wire}), tool)
+    return seen[0]
+
+
+async def test_a_state_sealed_by_one_replica_opens_on_another_with_the_same_secret_key(tmp_path: Path):
+    secret = generate_secret_key()
+    a, b = replica(tmp_path, secret), replica(tmp_path, secret)
+    wire = await sealed_by(a, "step-2 of the interview draft")
+    assert await opened_by(b, wire) == "step-2 of the interview draft"
+    assert await opened_by(a, await sealed_by(b, "and back")) == "and back"
+
+
+async def test_rotation_the_new_key_seals_and_the_old_one_still_opens(tmp_path: Path):
+    old, new = generate_secret_key(), generate_secret_key()
+    before, during, after = (replica(tmp_path, k) for k in (old, f"{new},{old}", new))
+    from_before = await sealed_by(before, "minted before the rotation")
+    assert await opened_by(during, from_before) == "minted before the rotation"
+    from_during = await sealed_by(during, "minted during it")
+    assert await opened_by(after, from_during) == "minted during it"
+    with pytest.raises(MCPError) as refused:
+        await opened_by(after, from_before)  # the old key is gone: its states no longer open
+    assert refused.value.error.message == "Invalid or expired requestState"
+
+
+async def test_another_secret_key_refuses_the_state(tmp_path: Path):
+    wire = await sealed_by(replica(tmp_path, generate_secret_key()), "for this deployment only")
+    with pytest.raises(MCPError) as refused:
+        await opened_by(replica(tmp_path, generate_secret_key()), wire)
+    assert refused.value.error.message == "Invalid or expired requestState"
+
+
+async def test_token_mode_replicas_share_the_keys_only_when_given_one_secret_key(tmp_path: Path):
+    token_mode = {"auth_mode": "token", "auth_token": "t" * 32, "public_url": None, "team_db": None,
+                  "api_key": "dlv_" + "k" * 40}  # fmt: skip
+    secret = generate_secret_key()
+    wire = await sealed_by(replica(tmp_path, secret, **token_mode), "shared")
+    assert await opened_by(replica(tmp_path, secret, **token_mode), wire) == "shared"
+    # Without AURAL_MCP_SECRET_KEY each process has a key of its own (the SDK's default).
+    alone = await sealed_by(replica(tmp_path, None, **token_mode), "this process only")
+    with pytest.raises(MCPError):
+        await opened_by(replica(tmp_path, None, **token_mode), alone)
