@@ -45,7 +45,7 @@ def build_server(
     bearer token of a live grant (`aural_mcp.team`) and acts on that grant's tenant.
     """
     from aural_mcp.server import client_logging, prompts, resources, skills, subscriptions
-    from aural_mcp.server.instructions import instructions_for
+    from aural_mcp.server.instructions import instructions_for, per_grant
     from aural_mcp.server.sdk_private import add_request_handler
     from aural_mcp.server.tools import build_tools, tool_names
 
@@ -85,6 +85,8 @@ def build_server(
         return ListToolsResult(tools=[tool for tool in await server.list_tools() if tool.name not in hidden])
 
     add_request_handler(server, "tools/list", PaginatedRequestParams, list_tools)
+    if team is not None:
+        per_grant(server, tenants.tool_names_of)
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
     server.team = team  # type: ignore[attr-defined]  # its routes (consent, metadata) join the HTTP app
     if team is not None:
