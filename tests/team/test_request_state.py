@@ -9,6 +9,7 @@ several rounds yet, so the boundary is driven directly with the requests a clien
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,11 +27,22 @@ pytestmark = pytest.mark.anyio
 CALL = {"name": "create_interview", "arguments": {"title": "Backend screen"}}
 
 
-def replica(tmp_path: Path, secret: str | None, **options: Any) -> Any:
-    """One replica's MCP server, as `serve` builds it (OAuth mode on a shared store, unless `options` say otherwise)."""
-    team = {"auth_mode": "oauth", "public_url": "https://mcp.example.com", "team_db": str(tmp_path / "team.sqlite3")}
-    settings = Settings(transport="http", secret_key=secret, base_url="http://127.0.0.1:9/api/v1", **{**team, **options})
-    return build_for_serve(settings)
+@pytest.fixture
+async def replica(tmp_path: Path) -> AsyncIterator[Callable[..., Any]]:
+    """Makes one replica's MCP server, as `serve` builds it: `replica(secret, **settings)` (OAuth
+    mode on one shared store unless the settings say otherwise). Their stores are closed at the end."""
+    made: list[Any] = []
+
+    def make(secret: str | None, **options: Any) -> Any:
+        team = {"auth_mode": "oauth", "public_url": "https://mcp.example.com", "team_db": str(tmp_path / "team.sqlite3")}
+        settings = Settings(transport="http", secret_key=secret, base_url="http://127.0.0.1:9/api/v1", **{**team, **options})
+        made.append(build_for_serve(settings))
+        return made[-1]
+
+    yield make
+    for server in made:
+        if server.team is not None:
+            await server.team.store.close()
 
 
 def boundary(server: Any) -> RequestStateBoundary:
@@ -69,17 +81,17 @@ async def opened_by(server: Any, wire: str) -> str:
     return seen[0]
 
 
-async def test_a_state_sealed_by_one_replica_opens_on_another_with_the_same_secret_key(tmp_path: Path):
+async def test_a_state_sealed_by_one_replica_opens_on_another_with_the_same_secret_key(replica: Callable[..., Any]):
     secret = generate_secret_key()
-    a, b = replica(tmp_path, secret), replica(tmp_path, secret)
+    a, b = replica(secret), replica(secret)
     wire = await sealed_by(a, "step-2 of the interview draft")
     assert await opened_by(b, wire) == "step-2 of the interview draft"
     assert await opened_by(a, await sealed_by(b, "and back")) == "and back"
 
 
-async def test_rotation_the_new_key_seals_and_the_old_one_still_opens(tmp_path: Path):
+async def test_rotation_the_new_key_seals_and_the_old_one_still_opens(replica: Callable[..., Any]):
     old, new = generate_secret_key(), generate_secret_key()
-    before, during, after = (replica(tmp_path, k) for k in (old, f"{new},{old}", new))
+    before, during, after = (replica(k) for k in (old, f"{new},{old}", new))
     from_before = await sealed_by(before, "minted before the rotation")
     assert await opened_by(during, from_before) == "minted before the rotation"
     from_during = await sealed_by(during, "minted during it")
@@ -89,20 +101,20 @@ async def test_rotation_the_new_key_seals_and_the_old_one_still_opens(tmp_path: 
     assert refused.value.error.message == "Invalid or expired requestState"
 
 
-async def test_another_secret_key_refuses_the_state(tmp_path: Path):
-    wire = await sealed_by(replica(tmp_path, generate_secret_key()), "for this deployment only")
+async def test_another_secret_key_refuses_the_state(replica: Callable[..., Any]):
+    wire = await sealed_by(replica(generate_secret_key()), "for this deployment only")
     with pytest.raises(MCPError) as refused:
-        await opened_by(replica(tmp_path, generate_secret_key()), wire)
+        await opened_by(replica(generate_secret_key()), wire)
     assert refused.value.error.message == "Invalid or expired requestState"
 
 
-async def test_token_mode_replicas_share_the_keys_only_when_given_one_secret_key(tmp_path: Path):
+async def test_token_mode_replicas_share_the_keys_only_when_given_one_secret_key(replica: Callable[..., Any]):
     token_mode = {"auth_mode": "token", "auth_token": "t" * 32, "public_url": None, "team_db": None,
                   "api_key": "dlv_" + "k" * 40}  # fmt: skip
     secret = generate_secret_key()
-    wire = await sealed_by(replica(tmp_path, secret, **token_mode), "shared")
-    assert await opened_by(replica(tmp_path, secret, **token_mode), wire) == "shared"
+    wire = await sealed_by(replica(secret, **token_mode), "shared")
+    assert await opened_by(replica(secret, **token_mode), wire) == "shared"
     # Without AURAL_MCP_SECRET_KEY each process has a key of its own (the SDK's default).
-    alone = await sealed_by(replica(tmp_path, None, **token_mode), "this process only")
+    alone = await sealed_by(replica(None, **token_mode), "this process only")
     with pytest.raises(MCPError):
-        await opened_by(replica(tmp_path, None, **token_mode), alone)
+        await opened_by(replica(None, **token_mode), alone)
