@@ -5,20 +5,37 @@ goes through the request-state boundary the SDK installs in it, the middleware e
 crosses: an `input_required` answer of a tool is sealed on its way out of replica A, and the
 client's echo of it is unsealed on its way into replica B. (No tool of ours asks for input over
 several rounds yet, so the boundary is driven directly with the requests a client would send.)
+
+Then over real HTTP: two team-server replicas on one store and one secret key, each given a
+test tool that asks for one more round; a real MCP client with a service token (from the real
+`aural-mcp tokens create`) gets the first round's sealed state from replica A and finishes the
+call on replica B.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+import contextlib
+import subprocess
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
+from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 from mcp.server.context import ServerRequestContext
+from mcp.server.mcpserver import Context
 from mcp.server.request_state import RequestStateBoundary
+from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.shared.exceptions import MCPError
+from mcp_types import InputRequiredResult
+from tests.support.processes import AURAL_MCP, env_without_aural
+from tests.support.servers import LiveServer
 
+from aural_mcp.sandbox import Sandbox
 from aural_mcp.server.app import build_for_serve
+from aural_mcp.server.http import HTTP_PATH, _bind, build_http_app
 from aural_mcp.settings import Settings
 from aural_mcp.team.secrets import generate_secret_key
 
@@ -118,3 +135,58 @@ async def test_token_mode_replicas_share_the_keys_only_when_given_one_secret_key
     alone = await sealed_by(replica(None, **token_mode), "this process only")
     with pytest.raises(MCPError):
         await opened_by(replica(None, **token_mode), alone)
+
+
+def two_rounds(ctx: Context) -> Any:
+    """A tool that asks for one more round, then says what state came back to it."""
+    if ctx.request_state is None:
+        return InputRequiredResult(request_state="draft 7 of the shortlist")
+    return f"resumed with: {ctx.request_state}"
+
+
+@contextlib.contextmanager
+def http_replicas(tmp_path: Path, count: int) -> Iterator[tuple[list[str], str]]:
+    """`count` team-server replicas (stateless JSON, one SQLite store, one secret key) in process
+    on loopback, with the `two_rounds` tool; yields their MCP URLs and a service token."""
+    box = Sandbox(":memory:")
+    secret, db, public = generate_secret_key(), str(tmp_path / "team.sqlite3"), "http://127.0.0.1:8999"
+    with contextlib.ExitStack() as stack:
+        api = stack.enter_context(LiveServer(box.app)).url + "/api/v1"
+        urls = []
+        for _ in range(count):
+            sock = _bind("127.0.0.1", 0)
+            port = sock.getsockname()[1]
+            settings = Settings(transport="http", port=port, auth_mode="oauth", public_url=public, secret_key=secret,
+                                team_db=db, base_url=api, stateless=True, json_response=True)  # fmt: skip
+            server = build_for_serve(settings)
+            server.add_tool(two_rounds)
+            stack.enter_context(LiveServer(build_http_app(server, settings, port), sock=sock, lifespan="on"))
+            urls.append(f"http://127.0.0.1:{port}{HTTP_PATH}")
+        env = env_without_aural(AURAL_MCP_SECRET_KEY=secret, AURAL_MCP_TEAM_DB=db, AURAL_MCP_PUBLIC_URL=public,
+                                AURAL_BASE_URL=api)  # fmt: skip
+        made = subprocess.run([*AURAL_MCP, "tokens", "create", "--name", "ats"], input=box.create_key() + "\n",
+                              env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert made.returncode == 0, made.stderr
+        yield urls, made.stdout.strip()
+    box.close()
+
+
+@contextlib.asynccontextmanager
+async def client(url: str, token: str) -> AsyncIterator[Client]:
+    async with (
+        create_mcp_http_client(headers={"Authorization": f"Bearer {token}"}) as http,
+        Client(streamable_http_client(url, http_client=http)) as connected,
+    ):
+        yield connected
+
+
+async def test_over_http_a_call_started_on_one_replica_finishes_on_another(tmp_path: Path):
+    with anyio.fail_after(30), http_replicas(tmp_path, 2) as ((a, b), token):
+        async with client(a, token) as on_a:
+            first = await on_a.session.call_tool("two_rounds", {}, allow_input_required=True)
+        assert isinstance(first, InputRequiredResult) and first.request_state
+        assert "shortlist" not in first.request_state, "sealed on the wire"
+        async with client(b, token) as on_b:
+            done = await on_b.call_tool("two_rounds", {}, request_state=first.request_state)
+        assert not done.is_error
+        assert [getattr(block, "text", "") for block in done.content] == ["resumed with: draft 7 of the shortlist"]
