@@ -195,8 +195,9 @@ class TeamOAuthProvider:
         return response
 
     async def registration_endpoint(self, request: Request) -> Response:
-        """`/register`: the SDK's handler, once the client's address is within its registrations
-        (`ClientRegistry.registration_wait`); beyond them 429 with Retry-After, nothing registered."""
+        """`/register`: the SDK's handler, which has no bound, once the client's address is within
+        its registrations (`ClientRegistry.registration_wait`; refused attempts count too); beyond
+        them 429 with Retry-After, nothing registered."""
         wait = await self.clients.registration_wait(request.client.host if request.client else "")
         if wait > 0:
             seconds = max(1, math.ceil(wait)) if math.isfinite(wait) else 1
