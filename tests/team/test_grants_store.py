@@ -196,6 +196,16 @@ async def test_a_held_slot_counts_from_its_settling(open_store: OpenStore):
     await b.settle("acct", "gone")  # an unknown slot: nothing happens
 
 
+async def test_a_block_holds_the_budget_for_every_handle_until_it_ends(open_store: OpenStore):
+    a, b = open_store(), open_store()
+    await a.block("acct", 0.6)
+    await a.block("acct", 0.1)  # a shorter block does not shorten it
+    assert 0.4 < await b.reserve("acct", 5, 1.0) <= 0.6, "blocked: nothing taken, the seconds left"
+    assert await b.reserve("another-key", 5, 1.0) == 0.0, "blocks are per key"
+    await anyio.sleep(0.65)
+    assert [await b.reserve("acct", 5, 1.0) for _ in range(5)] == [0.0] * 5, "the whole budget once it ends"
+
+
 async def test_ttl_take_items_and_pubsub(open_store: OpenStore):
     store, other = open_store(), open_store()
     await store.put("pending", "p1", {"a": 1}, ttl=0.2)

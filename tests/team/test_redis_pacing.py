@@ -115,3 +115,29 @@ async def test_an_unreachable_store_fails_the_request_with_a_clear_error_and_no_
         password = redis_url.split(":")[2].split("@")[0]
         assert password not in str(failed.value) and arrivals.seen == [], "nothing was sent"
         await client.aclose()
+
+
+async def test_a_429_seen_by_one_replica_holds_the_others_requests_of_that_key_until_its_retry_after():
+    # The sandbox allows fewer requests than the replicas' budget (a key whose real limit is lower
+    # than configured): replica A's burst meets a 429; replica B's next call then waits it out
+    # instead of meeting one of its own.
+    box = Sandbox(":memory:", rate_limit=3, rate_window=WINDOW)
+    with anyio.fail_after(30), redis_server() as redis_url, LiveServer(box.app, log_level="warning") as live:
+        key, base_url = box.create_key(), live.url + "/api/v1"
+        a, b = replica(key, base_url, redis_url), replica(key, base_url, redis_url)
+        try:
+            async with anyio.create_task_group() as tg:
+                for _ in range(4):
+                    tg.start_soon(a.get_usage)
+                while a.stats["rate_limited"] == 0:
+                    await anyio.sleep(0.01)
+                started = time.monotonic()
+                await b.get_usage()
+                waited = time.monotonic() - started
+        finally:
+            await a.aclose()
+            await b.aclose()
+        assert (a.stats["rate_limited"], b.stats["rate_limited"]) == (1, 0), "only A met a 429"
+        assert box.stats["rate_limited"] == 1
+        assert waited > 0.5, "B waited for the end of A's Retry-After"
+    box.close()

@@ -9,7 +9,11 @@ by the real `aural-mcp tokens create`. Checked:
   three within a second;
 - a burst of three windows per user, spread over the replicas, gets no 429 from the sandbox and
   never more than the key's limit in any window (one budget per key across replicas);
-- no Aural key, token or secret is in Redis, in the replicas' logs or in any answer, in plain text.
+- no Aural key, token or secret is in Redis, in the replicas' logs or in any answer, in plain text;
+- `wait_for_sessions` carries on from one replica to another: a `since` cursor given by one works on
+  the others, and each event reaches the user once, whichever replica answers.
+
+The deployment is started once for the module (each test makes its own users and tokens).
 """
 
 from __future__ import annotations
@@ -73,6 +77,13 @@ class RoundRobin:
         await send({"type": "http.response.body", "body": answer.content})
 
 
+@pytest.fixture(scope="module")
+def d() -> Iterator[dict[str, Any]]:
+    """The deployment, shared by the module's tests: starting three replicas is the slow part."""
+    with deployment() as started_once:
+        yield started_once
+
+
 @contextmanager
 def deployment() -> Iterator[dict[str, Any]]:
     box = Sandbox(":memory:", rate_limit=LIMIT, rate_window=WINDOW)
@@ -133,8 +144,17 @@ def redis_contents(redis_url: str) -> str:
     return "\n".join(out)
 
 
-async def test_three_replicas_two_users_isolation_shared_tokens_budget_and_no_plain_secrets():
-    with anyio.fail_after(150), deployment() as d:
+def service_token(d: dict[str, Any], key: str, name: str) -> str:
+    """A service token made by the real `aural-mcp tokens create`, on the deployment's Redis."""
+    made = subprocess.run([*AURAL_MCP, "tokens", "create", "--name", name], input=key + "\n",
+                          env={**d["env"], "AURAL_MCP_PUBLIC_URL": d["public"]}, capture_output=True, text=True,
+                          timeout=60)  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return made.stdout.strip()
+
+
+async def test_three_replicas_two_users_isolation_shared_tokens_budget_and_no_plain_secrets(d: dict[str, Any]):
+    with anyio.fail_after(150):
         public, keys, box = d["public"], d["keys"], d["box"]
         mcp_url = public + "/mcp"
         seen_text: list[str] = []
@@ -146,11 +166,7 @@ async def test_three_replicas_two_users_isolation_shared_tokens_budget_and_no_pl
             client = await register(http, metadata)
             ada = await sign_in(http, metadata, client["client_id"], keys["ada"])
         # Bo's pipeline gets a service token from the real command, on the same Redis.
-        made = subprocess.run([*AURAL_MCP, "tokens", "create", "--name", "bo-pipeline"], input=keys["bo"] + "\n",
-                              env={**d["env"], "AURAL_MCP_PUBLIC_URL": public}, capture_output=True, text=True,
-                              timeout=60)  # fmt: skip
-        assert made.returncode == 0, made.stderr
-        tokens = {"ada": ada["access_token"], "bo": made.stdout.strip()}
+        tokens = {"ada": ada["access_token"], "bo": service_token(d, keys["bo"], "bo-pipeline")}
         for replica in d["replicas"]:  # issued through one replica (or the command), good on every one
             for token in tokens.values():
                 assert await initialize_status(replica.url, token) == 200
@@ -187,7 +203,7 @@ async def test_three_replicas_two_users_isolation_shared_tokens_budget_and_no_pl
         async with anyio.create_task_group() as tg:
             for token in tokens.values():
                 tg.start_soon(burst, token)
-        assert box.stats["rate_limited"] == before == 0, "no 429 at the sandbox"
+        assert box.stats["rate_limited"] == before, "no 429 at the sandbox"
         for key in keys.values():
             assert d["arrivals"].most_in_a_window(key) <= LIMIT
 
@@ -213,6 +229,42 @@ async def test_three_replicas_two_users_isolation_shared_tokens_budget_and_no_pl
             for secret in secrets:
                 assert secret not in content, f"a secret ({secret[:6]}…) in {where}"
         assert "aural-mcp:grant:" in places["redis"], "the grep looked at the real store"
+
+
+async def wait_on(replica: Any, token: str, iid: str, **args: Any) -> dict[str, Any]:
+    """`wait_for_sessions` called on one replica (its own URL, not the proxy); the structured result."""
+    async with mcp_client(replica.url, token) as mcp:
+        result = await mcp.call_tool("wait_for_sessions", {"interviewId": iid, **args})
+    assert not result.is_error, texts(result)
+    return dict(result.structured_content)
+
+
+async def test_wait_for_sessions_carries_on_from_one_replica_to_another(d: dict[str, Any]):
+    box, (a, b, c) = d["box"], d["replicas"]
+    token = service_token(d, box.create_key(organization=box.create_organization("Cy's studio")), "cy")
+    with anyio.fail_after(60):
+        async with mcp_client(a.url, token) as mcp:
+            iid = (await mcp.call_tool("create_interview", {"title": "Watched screen"})).structured_content["data"]["id"]
+            for step, args in (("add_questions", {"questions": [{"text": "Why us?"}]}), ("publish_interview", {})):
+                done = await mcp.call_tool(step, {"interviewId": iid, **args})
+                assert not done.is_error, texts(done)
+        box.simulate_session(iid, seed=1)  # there before the first wait: the baseline, never announced
+        first = await wait_on(a, token, iid, timeoutSeconds=1)
+        assert (first["met"], first["sessions"], first["otherEvents"]) == (False, [], [])
+
+        finished = box.simulate_session(iid, seed=2)["id"]  # a candidate finishes, seen by no replica yet
+        on_b = await wait_on(b, token, iid, since=first["since"], timeoutSeconds=20)
+        assert on_b["met"] and [s["sessionId"] for s in on_b["sessions"]] == [finished]
+        assert on_b["since"] != first["since"]
+
+        # B's cursor on A and on C: nothing again; the next session, exactly once, wherever it is asked.
+        assert (await wait_on(a, token, iid, since=on_b["since"], timeoutSeconds=1))["sessions"] == []
+        later = box.simulate_session(iid, seed=3)["id"]
+        on_c = await wait_on(c, token, iid, since=on_b["since"], timeoutSeconds=20)
+        assert [s["sessionId"] for s in on_c["sessions"]] == [later]
+        again = await wait_on(a, token, iid, since=first["since"], timeoutSeconds=1)  # A's old cursor: both, once each
+        assert [s["sessionId"] for s in again["sessions"]] == [finished, later]
+        assert again["since"] == on_c["since"]
 
 
 async def test_a_change_made_through_one_replica_reaches_a_subscriber_on_another():

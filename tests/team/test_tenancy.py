@@ -34,6 +34,7 @@ from tests.support.processes import AURAL_MCP, env_without_aural, started, wait_
 from tests.support.servers import LiveServer
 from tests.support.wire import INITIALIZE, STREAMABLE_HEADERS
 
+from aural_mcp.operations import OPERATIONS
 from aural_mcp.sandbox import Sandbox
 from aural_mcp.server.app import build_for_serve
 from aural_mcp.server.apps import SCORECARD_URI
@@ -199,11 +200,26 @@ async def test_a_read_only_token_lists_and_calls_only_read_tools(tmp_path: Path,
                 assert read_tools["compare_sessions"].meta == {"ui": {"resourceUri": SCORECARD_URI}}
                 assert (await read_only.read_resource(SCORECARD_URI)).contents[0].mime_type == APP_MIME_TYPE
 
+                # Its instructions name only tools it can call (the server's own name write tools too).
+                writes = {op.name for op in OPERATIONS if not op.read_only} | {"apply_interview_spec"}
+                assert set(instruction_tools(read_only.instructions)) & writes == set()
+                assert "read-only" in str(read_only.instructions)
+                assert {"create_interview", "publish_interview"} <= instruction_tools(full.instructions)
+                async with modern_user(team, reader) as discovered:  # server/discover, not initialize
+                    assert discovered.instructions == read_only.instructions
+
                 refused = await read_only.call_tool("create_interview", {"title": "Not made"})
                 assert refused.is_error and "read-only" in text(refused) and "aural:read" in text(refused)
                 assert (await ok(read_only, "list_interviews", {}))["data"] == [], "nothing was created"
                 made = (await ok(full, "create_interview", {"title": "Made"}))["data"]["id"]
                 assert [iv["id"] for iv in (await ok(read_only, "list_interviews", {}))["data"]] == [made]
+
+
+def instruction_tools(instructions: str | None) -> set[str]:
+    """The tool names the server's instructions mention."""
+    return {op.name for op in OPERATIONS if re.search(rf"\b{op.name}\b", instructions or "")} | (
+        {"apply_interview_spec"} if "apply_interview_spec" in (instructions or "") else set()
+    )
 
 
 async def test_the_operators_flags_bound_every_grant(tmp_path: Path) -> None:

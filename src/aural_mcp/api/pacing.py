@@ -9,7 +9,8 @@ whatever the network latency, and a burst of N * limit requests finishes in a li
 (N - 1) windows.
 
 A 429 (another client on the same key, a restarted counter) blocks every request until the
-server's `retry_after` has passed: `block(seconds)`.
+server's `retry_after` has passed: `block(seconds)`, or `rate_limited(seconds)`, which also holds
+the shared budget, so every replica of the key waits instead of meeting a 429 of its own.
 
 Background requests (the session watcher's polls) take second place: one is sent only while no
 foreground request is waiting, and at most `background_share` of the limit (at least one slot)
@@ -55,6 +56,8 @@ class BudgetStore(Protocol):
 
     async def settle(self, bucket: str, slot: str) -> None: ...
 
+    async def block(self, bucket: str, seconds: float) -> None: ...
+
 
 class SharedBudget:
     """One key's budget of `limit` requests per `window` seconds, kept in `store` under `bucket` for
@@ -87,6 +90,12 @@ class SharedBudget:
         reached, the slot stays held until `hold` has passed (slower, never over the limit)."""
         with anyio.CancelScope(shield=True), anyio.move_on_after(SETTLE_SECONDS), suppress(Exception):
             await self.store.settle(self.bucket, slot)
+
+    async def block(self, seconds: float) -> None:
+        """Hold the budget for `seconds` for every client of the key (the API answered 429). Best
+        effort: if the store cannot be reached, the other replicas meet the 429 themselves."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(SETTLE_SECONDS), suppress(Exception):
+            await self.store.block(self.bucket, seconds)
 
 
 class Pacer:
@@ -252,6 +261,13 @@ class Pacer:
         """Hold every request for `seconds` (after a 429)."""
         self._blocked_until = max(self._blocked_until, self._clock() + max(0.0, seconds))
         self._notify()
+
+    async def rate_limited(self, seconds: float) -> None:
+        """The API answered 429 with this wait: `block(seconds)` here and, with a shared budget, on
+        every replica of the key."""
+        self.block(seconds)
+        if self.shared_budget is not None:
+            await self.shared_budget.block(seconds)
 
     def _notify(self) -> None:
         if self._changed is not None:

@@ -274,7 +274,7 @@ class Sender:
                 delay = (wait if wait is not None else self._backoff(attempt)) + random.uniform(0.01, 0.1)
                 log.debug("%s %s rate limited; waiting %.2fs", method, path, delay)
                 if keyed:
-                    self.pacer.block(delay)
+                    await self.pacer.rate_limited(delay)
                 else:
                     await anyio.sleep(delay)
                 continue

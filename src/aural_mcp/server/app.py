@@ -46,7 +46,7 @@ def build_server(
     bearer token of a live grant (`aural_mcp.team`) and acts on that grant's tenant.
     """
     from aural_mcp.server import apps, client_logging, prompts, resources, skills, subscriptions
-    from aural_mcp.server.instructions import instructions_for
+    from aural_mcp.server.instructions import instructions_for, per_grant
     from aural_mcp.server.sdk_private import add_request_handler
     from aural_mcp.server.tools import build_tools, tool_names
 
@@ -68,7 +68,7 @@ def build_server(
         extensions=[skills_extension, apps.apps_extension()],
         lifespan=lifespan,
         log_level=_sdk_log_level(settings.log_level),
-        **(team.server_kwargs() if team is not None else {}),
+        **(team.server_kwargs() if team is not None else _shared_request_state(settings)),
     )
     skills.advertise_in_experimental(server, skills_extension)
     resources.register(server, runtime, runtime_for)
@@ -87,6 +87,8 @@ def build_server(
         return ListToolsResult(tools=[tool for tool in await server.list_tools() if tool.name not in hidden])
 
     add_request_handler(server, "tools/list", PaginatedRequestParams, list_tools)
+    if team is not None:
+        per_grant(server, tenants.tool_names_of)
     server.runtime = runtime  # type: ignore[attr-defined]  # for tests and the demo
     server.team = team  # type: ignore[attr-defined]  # its routes (consent, metadata) join the HTTP app
     if team is not None:
@@ -131,6 +133,16 @@ def _tenants(
             yield runtime
 
     return tenants.for_request, lifespan, tenants
+
+
+def _shared_request_state(settings: Settings) -> dict[str, Any]:
+    """HTTP replicas given one AURAL_MCP_SECRET_KEY seal `requestState` with keys derived from it, so a
+    state one minted opens on the others; otherwise the SDK's key of this process alone."""
+    if settings.transport != "http" or not settings.secret_key:
+        return {}
+    from aural_mcp.team.secrets import request_state_security
+
+    return {"request_state_security": request_state_security(settings.secret_key)}
 
 
 def _sdk_log_level(level: str) -> Any:

@@ -4,13 +4,23 @@ A server started with `--read-only` or `--toolsets sessions` lists fewer tools; 
 must never route the model to a tool it does not have. So every sentence that names tools is
 built from the tools that are enabled, and a sentence whose tools are all missing is left out.
 The resources (transcripts, the guide) are served whatever the toolsets.
+
+On the team server (`--auth oauth`) the tools a session may call also depend on its grant (a
+read-only grant calls no write tool), so `per_grant` gives each `initialize` and `server/discover`
+answer the instructions of the tools its bearer token's grant may call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
 
 from aural_mcp import operations
+
+if TYPE_CHECKING:
+    from mcp.server.mcpserver import MCPServer
+
+    from aural_mcp.team.grants import Grant
 
 GUIDE = "skill://aural-interviews/SKILL.md"
 _SET_UP = (
@@ -81,3 +91,38 @@ def instructions_for(tool_names: Iterable[str]) -> str:
         rules.append('after an "outcome unknown" error check with a list tool before creating again')
     lines.append("; ".join(rules) + f". Guide: {GUIDE}")
     return "\n".join(lines)
+
+
+def per_grant(server: MCPServer, tool_names_of: Callable[[Grant], Iterable[str]]) -> None:
+    """Answer `initialize` and `server/discover` on `server` with `instructions_for(tool_names_of(grant))`,
+    the grant being that of the request's verified bearer token (the server-wide text without one)."""
+    from mcp.server.auth.middleware.auth_context import get_access_token
+    from mcp_types import RequestParams
+
+    from aural_mcp.server.sdk_private import add_request_handler, request_handler, wrap_initialization_options
+    from aural_mcp.team.auth import GrantAccessToken
+
+    def of_this_request() -> str | None:
+        token = get_access_token()  # set for the HTTP request by the SDK's auth middleware
+        return instructions_for(tool_names_of(token.grant)) if isinstance(token, GrantAccessToken) else None
+
+    def wrap(create: Callable[..., Any]) -> Callable[..., Any]:
+        def with_the_grants_instructions(*args: Any, **kwargs: Any) -> Any:
+            options = create(*args, **kwargs)
+            text = of_this_request()
+            return options if text is None else options.model_copy(update={"instructions": text})
+
+        return with_the_grants_instructions
+
+    wrap_initialization_options(server, wrap)
+    discover = request_handler(server, "server/discover")
+    if discover is None:
+        return
+    sdk_discover = discover
+
+    async def discover_for_the_grant(ctx: Any, params: Any) -> Any:
+        result = await sdk_discover(ctx, params)
+        text = of_this_request()
+        return result if text is None else result.model_copy(update={"instructions": text})
+
+    add_request_handler(server, "server/discover", RequestParams, discover_for_the_grant)

@@ -21,7 +21,7 @@ from mcp.server.auth.provider import AccessToken
 
 from aural_mcp.settings import Settings
 from aural_mcp.team.grants import SCOPES, Grant, GrantBook
-from aural_mcp.team.secrets import SecretBox
+from aural_mcp.team.secrets import SecretBox, request_state_security
 from aural_mcp.team.store import SqliteStore, TeamStore
 
 if TYPE_CHECKING:
@@ -108,30 +108,40 @@ class TeamAuth:
         )
 
     def auth_settings(self) -> AuthSettings:
-        from mcp.server.auth.settings import AuthSettings, ClientRegistrationOptions, RevocationOptions
+        from mcp.server.auth.settings import AuthSettings, RevocationOptions
+
+        from aural_mcp.team.oauth import REGISTRATION
 
         return AuthSettings(
             issuer_url=self.issuer,  # type: ignore[arg-type]  # a str keeps its exact spelling (no "/" added)
             resource_server_url=self.resource,  # type: ignore[arg-type]
             validate_token_resource=True,
             required_scopes=None,  # either scope may call; which tools a grant gets follows from its scope
-            client_registration_options=ClientRegistrationOptions(
-                enabled=True, valid_scopes=list(SCOPES), default_scopes=list(SCOPES)
-            ),
+            client_registration_options=REGISTRATION,
             revocation_options=RevocationOptions(enabled=True),
         )
 
     def server_kwargs(self) -> dict[str, Any]:
-        """`MCPServer` keyword arguments: the auth settings and the authorization server."""
-        return {"auth_server_provider": self.provider, "auth": self.auth_settings()}
+        """`MCPServer` keyword arguments: the auth settings, the authorization server, and the
+        request-state keys every replica derives from the same AURAL_MCP_SECRET_KEY."""
+        return {
+            "auth_server_provider": self.provider,
+            "auth": self.auth_settings(),
+            "request_state_security": request_state_security(self.settings.secret_key),
+        }
 
     def routes(self) -> list[Any]:
         """Starlette routes served in front of the SDK's own (server/http.py): the authorization
         server metadata (the SDK's lacks Client ID Metadata Documents, public clients and
-        `iss`), the protected resource metadata with our scopes, authorization and revocation
+        `iss`), the protected resource metadata with our scopes, authorization, registration and revocation
         (`TeamOAuthProvider`'s endpoints) and the consent page."""
         from mcp.server.auth.handlers.metadata import MetadataHandler
-        from mcp.server.auth.routes import build_metadata, cors_middleware, create_protected_resource_routes
+        from mcp.server.auth.routes import (
+            REGISTRATION_PATH,
+            build_metadata,
+            cors_middleware,
+            create_protected_resource_routes,
+        )
         from starlette.routing import Route
 
         from aural_mcp.team.consent import ConsentPage
@@ -159,6 +169,11 @@ class TeamAuth:
                 resource_name="Aural interviews",
             ),
             Route(AUTHORIZATION_PATH, endpoint=self.provider.authorization_endpoint, methods=["GET", "POST"]),
+            Route(
+                REGISTRATION_PATH,
+                endpoint=cors_middleware(self.provider.registration_endpoint, ["POST", "OPTIONS"]),
+                methods=["POST", "OPTIONS"],
+            ),
             Route(
                 REVOCATION_PATH,
                 endpoint=cors_middleware(self.provider.revocation_endpoint, ["POST", "OPTIONS"]),

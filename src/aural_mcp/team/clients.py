@@ -6,12 +6,18 @@ URL and lists its redirect URIs, and keep it as kind `client` for an hour. `http
 accepted for loopback hosts only (tests, local clients). Any other `client_id` is one `/register`
 (RFC 7591) gave out; its record is kept as kind `client`, its secret (confidential clients) sealed.
 
+`/register` needs no credentials, so it is bounded: each client address may register
+`REGISTRATIONS` clients per `REGISTRATION_WINDOW` (counted in the team store, so the replicas share
+the count; beyond it 429 with Retry-After), and a registered client that completes no grant within
+`UNUSED_CLIENT_TTL` is forgotten. Its first grant keeps it for good.
+
 Clients are public (`token_endpoint_auth_method` `none`, PKCE) or hold a secret we issued; both may
 ask for the scopes `aural` and `aural:read`.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from typing import Any
@@ -32,6 +38,8 @@ logger = logging.getLogger(__name__)
 DOCUMENT_TIMEOUT = 5.0
 DOCUMENT_MAX_BYTES = 64 * 1024
 DOCUMENT_TTL = 3600.0
+REGISTRATIONS, REGISTRATION_WINDOW = 20, 600.0  # per client address; a person's clients register a few times at most
+UNUSED_CLIENT_TTL = 24 * 3600.0  # long enough to sign in the day one registers
 # Redirect URI schemes that could run code or read files instead of returning to a client.
 _FORBIDDEN_SCHEMES = {"javascript", "data", "file", "vbscript", "blob", "about"}
 
@@ -66,6 +74,23 @@ class ClientRegistry:
 
     def __init__(self, store: TeamStore, box: SecretBox) -> None:
         self.store, self.box = store, box
+        # For tests: the bounds of /register.
+        self.registrations, self.registration_window = REGISTRATIONS, REGISTRATION_WINDOW
+        self.unused_client_ttl = UNUSED_CLIENT_TTL
+
+    async def registration_wait(self, address: str) -> float:
+        """0.0 when `address` may register a client now (that registration is counted), else the
+        seconds until it may. The address is kept only as a hash."""
+        digest = hashlib.sha256(address.encode("utf-8")).hexdigest()[:16]
+        return await self.store.reserve(f"register:{digest}", self.registrations, self.registration_window)
+
+    async def keep(self, client_id: str) -> None:
+        """Keep a registered client for good: it completed a grant."""
+        if is_document_url(client_id):
+            return  # a metadata document is fetched again when its copy expires
+        record = await self.store.get("client", client_id)
+        if record is not None:
+            await self.store.put("client", client_id, record)
 
     async def get(self, client_id: str) -> OAuthClientInformationFull | None:
         if is_document_url(client_id):
@@ -105,7 +130,7 @@ class ClientRegistry:
         if secret:
             record["sealed_secret"] = self.box.seal(secret, context=info.client_id)
         record["scope"] = " ".join(SCOPES)  # what the consent page may grant, whatever was asked
-        await self.store.put("client", info.client_id, record)
+        await self.store.put("client", info.client_id, record, self.unused_client_ttl)
 
 
 def _client(record: dict[str, Any]) -> OAuthClientInformationFull | None:

@@ -9,18 +9,20 @@ The SDK's handlers serve `/authorize`, `/token`, `/register` and `/revoke` and c
   `exchange_authorization_code` takes the code once: a replayed code is `invalid_grant`, and it
   revokes the grant the code made (RFC 6749 §4.1.2);
 - refresh tokens rotate (`GrantBook.refresh`): an old one presented again revokes the grant;
-- `/authorize` and `/revoke` are `authorization_endpoint` and `revocation_endpoint`, served in
-  front of the SDK's (see there why);
+- `/authorize`, `/register` and `/revoke` are `authorization_endpoint`, `registration_endpoint` and
+  `revocation_endpoint`, served in front of the SDK's (see each for why);
 - access tokens, and service tokens from `aural-mcp tokens`, resolve through `GrantTokenVerifier`.
 """
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from typing import Any
 
 from mcp.server.auth.handlers.authorize import AuthorizationHandler
+from mcp.server.auth.handlers.register import RegistrationHandler
 from mcp.server.auth.middleware.client_auth import AuthenticationError, ClientAuthenticator
 from mcp.server.auth.provider import (
     AuthorizationCode,
@@ -31,6 +33,7 @@ from mcp.server.auth.provider import (
     TokenVerifier,
     construct_redirect_uri,
 )
+from mcp.server.auth.settings import ClientRegistrationOptions
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyHttpUrl, AnyUrl, ValidationError
 from starlette.requests import Request
@@ -46,6 +49,7 @@ AUTHORIZATION_PATH = "/authorize"
 REVOCATION_PATH = "/revoke"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CONSENT_PATH = "/consent"
+REGISTRATION = ClientRegistrationOptions(enabled=True, valid_scopes=list(SCOPES), default_scopes=list(SCOPES))
 
 
 def same_resource(a: str, b: str) -> bool:
@@ -143,6 +147,7 @@ class TeamOAuthProvider:
         grant = await self.book.grant(gid)
         if grant is None:
             raise TokenError("invalid_grant", "the grant behind this code was revoked")
+        await self.clients.keep(client.client_id)
         return _token(await self.book.issue(grant))
 
     # -- refresh and access tokens ------------------------------------------------------------
@@ -188,6 +193,18 @@ class TeamOAuthProvider:
         if location is not None and not location.startswith(self.issuer + CONSENT_PATH + "?"):
             response.headers["location"] = construct_redirect_uri(location, iss=self.issuer)
         return response
+
+    async def registration_endpoint(self, request: Request) -> Response:
+        """`/register`: the SDK's handler, which has no bound, once the client's address is within
+        its registrations (`ClientRegistry.registration_wait`; refused attempts count too); beyond
+        them 429 with Retry-After, nothing registered."""
+        wait = await self.clients.registration_wait(request.client.host if request.client else "")
+        if wait > 0:
+            seconds = max(1, math.ceil(wait)) if math.isfinite(wait) else 1
+            description = f"too many client registrations from this address: try again in {seconds} s"
+            return JSONResponse({"error": "too_many_requests", "error_description": description}, 429,
+                                {**_NO_STORE, "Retry-After": str(seconds)})  # fmt: skip
+        return await RegistrationHandler(self, REGISTRATION).handle(request)
 
     async def revocation_endpoint(self, request: Request) -> Response:
         """RFC 7009 `/revoke`. Ours rather than the SDK's, which requires a `client_secret` field

@@ -7,11 +7,12 @@ Layout (every name starts with `aural-mcp:`):
 | --- | --- | --- |
 | `aural-mcp:<kind>:<key>` | string, with a TTL when given one | the JSON value |
 | `aural-mcp:budget:<bucket>` | sorted set | the bucket's slots (requests), scored with the time each counts from |
+| `aural-mcp:budget-blocked:<bucket>` | string, expiring with the block | the time (Redis's clock) the bucket is held until after a 429 |
 | `aural-mcp:channel:<channel>` | pub/sub channel | the messages of `publish`/`subscribe` |
 
 `take` is `GETDEL`: of two replicas taking one authorization code, one gets it. `items` scans the
-kind's keys (grants and service tokens are small sets; Redis drops expired keys itself). `reserve`
-and `settle` are Lua scripts (atomic on the server) on Redis's own clock, so the replicas' clocks
+kind's keys (grants and service tokens are small sets; Redis drops expired keys itself). `reserve`,
+`settle` and `block` are Lua scripts (atomic on the server) on Redis's own clock, so the replicas' clocks
 need not agree.
 
 The URL may hold a password: it is shown only masked (`masked_url`).
@@ -30,12 +31,17 @@ import redis.asyncio as aioredis
 
 PREFIX = "aural-mcp:"
 
-# KEYS[1] the bucket's sorted set of slots, each scored with the time it counts from.
+# KEYS[1] the bucket's sorted set of slots, each scored with the time it counts from; KEYS[2] the
+# time the bucket is blocked until (after a 429), if it is.
 # ARGV limit, window (s), the slot's name, hold (s). Returns the wait as a string (Lua numbers become
 # integers on the way out): '0' when taken, 'inf' while the slot to free next is still held.
 _RESERVE = """
 local time = redis.call('TIME')
 local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blocked > now then
+  return tostring(blocked - now)
+end
 local limit = tonumber(ARGV[1])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
@@ -60,6 +66,19 @@ local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
 local held = redis.call('ZSCORE', KEYS[1], ARGV[1])
 if held and tonumber(held) > now then
   redis.call('ZADD', KEYS[1], now, ARGV[1])
+end
+return 0
+"""
+
+
+# KEYS[1] the time the bucket is blocked until; ARGV seconds from now. A later block extends it, an
+# earlier one leaves it; the key expires with the block.
+_BLOCK = """
+local time = redis.call('TIME')
+local now = tonumber(time[1]) + tonumber(time[2]) / 1000000
+local seconds = tonumber(ARGV[1])
+if now + seconds > tonumber(redis.call('GET', KEYS[1]) or '0') then
+  redis.call('SET', KEYS[1], tostring(now + seconds), 'PX', math.max(1, math.ceil(seconds * 1000)))
 end
 return 0
 """
@@ -105,6 +124,7 @@ class RedisStore:
         self._client = aioredis.Redis.from_url(self.url, decode_responses=True)
         self._reserve = self._client.register_script(_RESERVE)
         self._settle = self._client.register_script(_SETTLE)
+        self._block = self._client.register_script(_BLOCK)
 
     @property
     def _redis(self) -> aioredis.Redis:
@@ -161,7 +181,7 @@ class RedisStore:
     async def reserve(self, bucket: str, limit: int, window: float, *, slot: str = "", hold: float = 0.0) -> float:
         client = self._redis
         wait = await self._reserve(
-            keys=[f"{PREFIX}budget:{bucket}"],
+            keys=[f"{PREFIX}budget:{bucket}", f"{PREFIX}budget-blocked:{bucket}"],
             args=[limit, repr(float(window)), slot or uuid.uuid4().hex, repr(float(hold))],
             client=client,
         )
@@ -170,6 +190,10 @@ class RedisStore:
     async def settle(self, bucket: str, slot: str) -> None:
         client = self._redis
         await self._settle(keys=[f"{PREFIX}budget:{bucket}"], args=[slot], client=client)
+
+    async def block(self, bucket: str, seconds: float) -> None:
+        client = self._redis
+        await self._block(keys=[f"{PREFIX}budget-blocked:{bucket}"], args=[repr(float(seconds))], client=client)
 
     async def publish(self, channel: str, message: str) -> None:
         await self._redis.publish(f"{PREFIX}channel:{channel}", message)

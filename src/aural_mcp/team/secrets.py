@@ -9,6 +9,11 @@ A sealed value is `aes1.<key id>.<nonce and ciphertext, base64url>`; the key id 
 hex digits of the key's SHA-256, so it names the key without revealing it. The context (a grant
 id) is bound in as associated data, so a sealed key copied onto another grant does not open.
 
+The same master keys also give the keys that seal the MCP `requestState` of multi-round-trip
+calls, so a state one replica minted opens on every other: each is derived with HKDF-SHA256 under
+its own label (`REQUEST_STATE_INFO`), never the master key itself, in the same order (the first
+seals, every one opens).
+
 Tokens (access, refresh, service, authorization codes) are 256 random bits with a prefix that says
 what they are; the store keeps `token_hash(token)` only. A fast hash is right for them: they are
 random, not passwords, so there is nothing to guess.
@@ -20,8 +25,14 @@ import base64
 import binascii
 import hashlib
 import secrets
+from typing import TYPE_CHECKING
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.hashes import SHA256
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+if TYPE_CHECKING:
+    from mcp.server.request_state import RequestStateSecurity
 
 ENV = "AURAL_MCP_SECRET_KEY"
 SEALED_PREFIX = "aes1"
@@ -34,6 +45,9 @@ REFRESH_PREFIX = "amcp_rt_"
 SERVICE_PREFIX = "amcp_st_"
 CODE_PREFIX = "amcp_ac_"
 
+# The HKDF label of the request-state keys: keys for one purpose, unrelated to the master key's other uses.
+REQUEST_STATE_INFO = b"aural-mcp/request-state/v1"
+
 
 class SecretKeyError(ValueError):
     """AURAL_MCP_SECRET_KEY is missing or malformed; the message says how to make one."""
@@ -45,6 +59,10 @@ def _b64decode(text: str) -> bytes:
 
 def _b64encode(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _derived(master: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=SHA256(), length=KEY_BYTES, salt=None, info=info).derive(master)
 
 
 def generate_secret_key() -> str:
@@ -64,6 +82,7 @@ class SecretBox:
             raise SecretKeyError(f"{ENV} holds no key; make one with `aural-mcp tokens keygen`")
         self._keys = {key_id(k): AESGCM(k) for k in keys}
         self.current = key_id(keys[0])
+        self.request_state_keys = [_derived(k, REQUEST_STATE_INFO) for k in keys]
 
     @classmethod
     def from_text(cls, text: str | None) -> SecretBox:
@@ -114,3 +133,12 @@ def new_token(prefix: str) -> str:
 
 def token_hash(token: str) -> str:
     return "sha256:" + hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def request_state_security(secret_key: str | None) -> RequestStateSecurity:
+    """The `mcp` SDK's `RequestStateSecurity` with keys derived from AURAL_MCP_SECRET_KEY's value
+    (`NEW[,OLD...]`): every process given the same value seals and opens the same `requestState`.
+    Raises SecretKeyError when the value is missing or malformed."""
+    from mcp.server.request_state import RequestStateSecurity
+
+    return RequestStateSecurity(keys=SecretBox.from_text(secret_key).request_state_keys)

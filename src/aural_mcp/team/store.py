@@ -12,7 +12,8 @@ Everything is a JSON object under a (kind, key) pair, optionally with a time to 
 
 `take` reads and deletes in one step, so an authorization code or a refresh token is used at most
 once even when two replicas race. `reserve` is the shared rate budget: one log of requests per
-Aural key, each counted from its answer (`settle`), so replicas together stay within the key's limit. `publish`/`subscribe` carry resource
+Aural key, each counted from its answer (`settle`), so replicas together stay within the key's limit;
+`block` holds a key's budget after a 429, for every replica. `publish`/`subscribe` carry resource
 updates between replicas.
 
 `SqliteStore` is the default for one replica (nothing to install); `redis_store.RedisStore` is the
@@ -67,6 +68,10 @@ class TeamStore(Protocol):
     async def settle(self, bucket: str, slot: str) -> None:
         """Count the held `slot` (named in `reserve`) for `window` from now: its request has ended."""
 
+    async def block(self, bucket: str, seconds: float) -> None:
+        """Hold `bucket`'s budget for `seconds` from now (the API answered 429): until then `reserve`
+        takes nothing and answers the seconds left. A block never shortens a longer one."""
+
     async def publish(self, channel: str, message: str) -> None: ...
 
     def subscribe(self, channel: str) -> AsyncIterator[str]:
@@ -82,6 +87,7 @@ CREATE TABLE IF NOT EXISTS records (
 );
 CREATE TABLE IF NOT EXISTS budget (bucket TEXT NOT NULL, slot TEXT NOT NULL, sent_at REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS budget_bucket ON budget (bucket, sent_at);
+CREATE TABLE IF NOT EXISTS budget_blocked (bucket TEXT PRIMARY KEY, until REAL NOT NULL);
 """
 
 
@@ -169,6 +175,9 @@ class SqliteStore:
     async def reserve(self, bucket: str, limit: int, window: float, *, slot: str = "", hold: float = 0.0) -> float:
         def reserve(db: sqlite3.Connection) -> float:
             now = time.time()
+            blocked = db.execute("SELECT until FROM budget_blocked WHERE bucket = ?", (bucket,)).fetchone()
+            if blocked is not None and blocked[0] > now:
+                return float(blocked[0]) - now
             db.execute("DELETE FROM budget WHERE bucket = ? AND sent_at <= ?", (bucket, now - window))
             sent = [float(t) for (t,) in db.execute("SELECT sent_at FROM budget WHERE bucket = ? ORDER BY sent_at", (bucket,))]
             if len(sent) < limit:
@@ -183,6 +192,11 @@ class SqliteStore:
     async def settle(self, bucket: str, slot: str) -> None:
         self._tx(lambda db: db.execute(
             "UPDATE budget SET sent_at = MIN(sent_at, ?) WHERE bucket = ? AND slot = ?", (time.time(), bucket, slot)))  # fmt: skip
+
+    async def block(self, bucket: str, seconds: float) -> None:
+        self._tx(lambda db: db.execute(
+            "INSERT INTO budget_blocked (bucket, until) VALUES (?, ?) "
+            "ON CONFLICT (bucket) DO UPDATE SET until = MAX(until, excluded.until)", (bucket, time.time() + seconds)))  # fmt: skip
 
     async def publish(self, channel: str, message: str) -> None:
         for stream in list(self._channels.get(channel, [])):

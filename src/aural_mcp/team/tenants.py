@@ -95,6 +95,10 @@ class Tenants:
             watch_state=None,
         )
 
+    def tool_names_of(self, grant: Grant) -> frozenset[str]:
+        """The tools a request of `grant` may call: the operator's, narrowed by the grant's scope."""
+        return frozenset(tool_names(self.settings_for(grant, key="")))
+
     @asynccontextmanager
     async def running(self) -> AsyncIterator[Tenants]:
         """While the server runs: tenants' watcher loops run here; every tenant is closed at the end."""
@@ -148,7 +152,7 @@ class Tenants:
         shared = self.book.store if self.settings.redis_url else None
         runtime = Runtime(
             settings,
-            tool_names=frozenset(tool_names(settings)),
+            tool_names=self.tool_names_of(grant),
             transport=self._transport,
             subscriptions=Subscriptions.own_bus(),
             budget_store=shared,

@@ -32,7 +32,6 @@ import json
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 import redis
 
@@ -46,6 +45,7 @@ from aural_mcp.watch.state import (
     cursor_in,
     now_iso,
     seq_in,
+    stored_event,
 )
 
 TIMEOUT_SECONDS = 3.0  # a Redis that does not answer this fast fails the call rather than stall the server
@@ -279,9 +279,4 @@ def _texts(values: dict[bytes | str, bytes | str]) -> dict[str, str]:
 
 
 def _event(seq: int, event_id: str, text: str) -> Event:
-    row: dict[str, Any] = json.loads(text)
-    data = row.get("data")
-    return Event(
-        seq, event_id, row["type"], row["interview_id"], row.get("session_id"), row.get("candidate_id"),
-        row["detected_at"], data if isinstance(data, dict) else {},
-    )  # fmt: skip
+    return stored_event(seq, event_id, json.loads(text))

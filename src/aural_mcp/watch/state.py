@@ -14,7 +14,7 @@ import os
 import sqlite3
 import sys
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -359,12 +359,20 @@ class WatchState:
         return seq_in(self.state_id, cursor)
 
 
+def stored_event(seq: int, event_id: str, fields: Mapping[str, Any]) -> Event:
+    """An event read back from a state (SQLite or Redis): `fields` as stored, `type`, `interview_id`
+    and `detected_at` always, `session_id`, `candidate_id` and `data` (decoded) when there are any;
+    data that is not an object reads as none."""
+    data = fields.get("data")
+    return Event(
+        seq, event_id, fields["type"], fields["interview_id"], fields.get("session_id"), fields.get("candidate_id"),
+        fields["detected_at"], data if isinstance(data, dict) else {},
+    )  # fmt: skip
+
+
 def _event(row: sqlite3.Row) -> Event:
     try:
         data = json.loads(row["data"])
     except ValueError:
         data = {}
-    return Event(
-        row["seq"], row["id"], row["type"], row["interview_id"], row["session_id"], row["candidate_id"],
-        row["detected_at"], data if isinstance(data, dict) else {},
-    )  # fmt: skip
+    return stored_event(row["seq"], row["id"], {**dict(row), "data": data})
