@@ -1083,9 +1083,9 @@ def not_met_notes(res: dict[str, Any]) -> list[str]:
             "the mcp SDK's Streamable HTTP machinery (anyio memory streams and task groups of the stateful "
             "transport, SSE framing, pydantic validation of JSON-RPC messages) and in the second HTTP hop to the "
             "API (httpx2/httpcore2/h11), not in our tool code (render and argument checks are ~2% of it). "
-            "What would close most of it: JSON responses instead of SSE for Streamable HTTP (`json_response=True`; "
-            "in an experiment it cut the server's CPU per call by about a third), which is a flag for "
-            "`src/aural_mcp/server/http.py`. Reaching 0.5× on one 2-core box would also need the MCP "
+            "JSON responses instead of SSE, in stateless mode (`serve --stateless --json-response`, the team "
+            "server's scale-out mode), cut part of it: figure 9a measures that path. Reaching 0.5× on one 2-core "
+            "box would also need the MCP "
             "server's CPU per call at or below the direct client's, which a second HTTP hop in Python does not "
             "allow; against a remote API the hop's latency, not CPU, bounds both paths and the ratio rises."
         )
