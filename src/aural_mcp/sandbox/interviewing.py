@@ -87,24 +87,7 @@ def start(
         questions = store.questions_of(interview["id"])
         sid = new_id()
         opened = store.now()
-        row: dict[str, Any] = {
-            "id": sid,
-            "interviewId": interview["id"],
-            "candidateId": candidate["id"] if candidate else None,
-            "status": "IN_PROGRESS",
-            "participantName": name,
-            "participantEmail": email,
-            "summary": None,
-            "insights": None,
-            "themes": [],
-            "sentiment": None,
-            "totalDurationSeconds": None,
-            "startedAt": opened,
-            "completedAt": None,
-            "antiCheatingLog": [],
-            "createdAt": opened,
-            "updatedAt": opened,
-        }
+        row = simulate.new_session_row(sid, interview, candidate, name, email, opened)
         store.save_session(row, insert=True)
         messages = [
             simulate.message_row(sid, "SYSTEM", simulate.SESSION_STARTED, parse_iso(opened)),

@@ -91,6 +91,30 @@ def message_row(
     }
 
 
+def new_session_row(
+    sid: str, interview: dict[str, Any], candidate: dict[str, Any] | None, name: Any, email: Any, at: str
+) -> dict[str, Any]:
+    """A session just started at `at`: IN_PROGRESS, nothing analysed yet (simulated and browser-taken alike)."""
+    return {
+        "id": sid,
+        "interviewId": interview["id"],
+        "candidateId": candidate["id"] if candidate else None,
+        "status": "IN_PROGRESS",
+        "participantName": name,
+        "participantEmail": email,
+        "summary": None,
+        "insights": None,
+        "themes": [],
+        "sentiment": None,
+        "totalDurationSeconds": None,
+        "startedAt": at,
+        "completedAt": None,
+        "antiCheatingLog": [],
+        "createdAt": at,
+        "updatedAt": at,
+    }
+
+
 def validate_options(body: Any) -> dict[str, Any]:
     if body is None:
         body = {}
@@ -225,24 +249,7 @@ def simulate_session(
         elapsed += secs
         messages.append(message_row(sid, role, content, start + timedelta(seconds=elapsed * scale), qid))
     messages[-1]["timestamp"] = ended  # exact: the last step ends the session
-    row: dict[str, Any] = {
-        "id": sid,
-        "interviewId": interview["id"],
-        "candidateId": candidate["id"] if candidate else None,
-        "status": "IN_PROGRESS",
-        "participantName": name,
-        "participantEmail": email,
-        "summary": None,
-        "insights": None,
-        "themes": [],
-        "sentiment": None,
-        "totalDurationSeconds": None,
-        "startedAt": created,
-        "completedAt": None,
-        "antiCheatingLog": [],
-        "createdAt": created,
-        "updatedAt": created,
-    }
+    row = new_session_row(sid, interview, candidate, name, email, created)
     # What the session is once its last message is in (a timed session: at `end`).
     finished: dict[str, Any] = {"status": status, "updatedAt": ended}
     if status != "IN_PROGRESS":
