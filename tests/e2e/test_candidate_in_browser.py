@@ -39,7 +39,7 @@ QUESTIONS = [
 NAME = "Ada Lovelace"
 OPEN_ANSWER = "I built a job queue in front of the billing API, because its p99 had to stay under 200 ms."
 # Markup a hostile candidate might type: it must show as text and never run or load anything.
-HOSTILE_NAME = "Ada <img src=https://evil.example/n.png onerror=window.__pwned=1>"
+HOSTILE_NAME = "Ada <img src=http://127.0.0.1:9/n.png onerror=window.__pwned=1>"  # a closed loopback port: other origin
 HOSTILE_ANSWER = "A queue. <script>window.__pwned=2</script><img src=x onerror=window.__pwned=3>"
 CODE = "def merge(spans):\n    # O(n log n), because of the sort\n    return sorted(spans)"
 

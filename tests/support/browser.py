@@ -31,6 +31,8 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--disable-default-apps",
     "--disable-extensions",
+    # Safety net: no host name resolves but loopback's, so even a failing test's payload cannot reach out.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1",
 ]
 
 # Widths of the screenshots in docs/: a laptop and a phone.
