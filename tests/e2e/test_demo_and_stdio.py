@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
+import queue
 import re
 import select
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -47,6 +50,66 @@ def test_demo_walks_the_lifecycle() -> None:
     assert "Done in" in out and "FAILED" not in out
     assert "Traceback" not in out + done.stderr
     assert elapsed < 30
+
+
+HIDDEN = re.compile(r"<input type='hidden' name='(\w+)' value='([^']*)'>")
+LINK = re.compile(r"Ada Lovelace's link, to take the interview in a browser: (http://127\.0\.0\.1:\d+)(/i/invite/\w+)")
+MY_ANSWER = "I split the billing service into a queue and workers, because retries must not double-charge."
+
+
+def _take_the_interview(base: str, invite_path: str) -> None:
+    """What a person does in the browser, as its plain form posts: start, answer each question, finish."""
+    import httpx2
+
+    with httpx2.Client(base_url=base, timeout=10) as http:
+        start = http.get(invite_path)
+        started = http.post(invite_path, data=dict(HIDDEN.findall(start.text)))
+        assert started.status_code == 303, started.text[-300:]
+        page_url = started.headers["location"]
+        for _ in range(10):
+            page = http.get(page_url).text
+            if "Thank you" in page:
+                return
+            fields = dict(HIDDEN.findall(page))
+            if "name='choice'" in page:
+                fields["choice"] = "1"
+            else:
+                fields["answer"] = MY_ANSWER
+            answered = http.post(page_url, data=fields)
+            assert answered.status_code == 303, answered.text[-300:]
+        raise AssertionError("the interview did not finish after 10 answers")
+
+
+def test_demo_as_candidate_waits_for_the_person_then_ranks_their_session() -> None:
+    proc = subprocess.Popen(
+        [*AURAL_MCP, "demo", "--as-candidate", "--wait-minutes", "1"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_without_aural(),
+    )  # fmt: skip
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stdout or ()], daemon=True).start()
+    seen: list[str] = []
+    try:
+        found = None
+        deadline = time.monotonic() + 30
+        while found is None and time.monotonic() < deadline:
+            with contextlib.suppress(queue.Empty):
+                seen.append(lines.get(timeout=1.0))
+                found = LINK.search(seen[-1])
+        assert found, "".join(seen)
+        _take_the_interview(found.group(1), found.group(2))
+        proc.wait(timeout=60)
+        err = proc.stderr.read() if proc.stderr else ""
+    finally:
+        stop_process(proc)
+    time.sleep(0.2)  # the reader thread drains what is left of stdout
+    while not lines.empty():
+        seen.append(lines.get())
+    out = "".join(seen)
+    assert proc.returncode == 0, out + err
+    assert "the agent waits for you" in out and "your session completed:" in out
+    assert out.count("simulate_session(") == 2  # Alan and Sam; Ada's session is the one taken by hand
+    assert re.search(r"you rank #[123] of 3, overall \d", out) and "(one of them yours)" in out
+    assert "Traceback" not in out + err
 
 
 @pytest.mark.anyio

@@ -22,6 +22,16 @@ def _csv(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _positive_minutes(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = 0.0
+    if not 0 < minutes <= 24 * 60:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of minutes between 0 and 1440 (e.g. 15)")
+    return minutes
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="aural-mcp",
@@ -166,7 +176,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="larger request bodies get 413 (default 1048576)",
     )
 
-    sub.add_parser("demo", help="walk the interview lifecycle as an agent would, on a sandbox")
+    demo = sub.add_parser("demo", help="walk the interview lifecycle as an agent would, on a sandbox")
+    demo.add_argument(
+        "--as-candidate",
+        action="store_true",
+        help="take the first candidate's interview yourself in a browser; the agent waits for you, then ranks you",
+    )
+    demo.add_argument(
+        "--wait-minutes",
+        type=_positive_minutes,
+        default=15.0,
+        metavar="N",
+        help="with --as-candidate: how long the agent waits for you (default 15)",
+    )
 
     config = sub.add_parser("config", help="print ready-to-paste client configuration")
     config.add_argument("client", choices=CLIENTS)

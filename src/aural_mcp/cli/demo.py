@@ -4,6 +4,8 @@ It spawns `aural-mcp serve --sandbox` (the same command a client such as Claude 
 connects with the MCP SDK's stdio client and calls the tools an agent would, in order, printing
 each call and the first lines of what the agent reads back. Nothing leaves the machine: the
 server talks to an in-process sandbox. Exit code 0 when every step worked, 1 otherwise.
+With `--as-candidate` the first candidate is the person running it: the agent hands out their
+invite link, waits for them to take the interview in a browser, then reads and ranks their session.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any, TextIO
 from aural_mcp.server.render.safe import plural
 
 TIMEOUT_SECONDS = 60.0
+WAIT_CALL_SECONDS = 120  # one wait_for_sessions call while the demo waits for you (the tool allows 300)
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
@@ -162,7 +165,11 @@ CANDIDATES = [
 ]
 
 
-async def walk(walker: Walk, check: Callable[[bool, str], None]) -> dict[str, int]:
+async def walk(
+    walker: Walk, check: Callable[[bool, str], None], wait_for_you: float | None = None
+) -> dict[str, int]:
+    """The lifecycle. With `wait_for_you` (seconds), the first candidate is the person running the demo:
+    instead of simulating their session, the agent waits for them to take it at their invite link."""
     await walker.call("get_usage", {})
     created = await walker.call(
         "create_interview",
@@ -183,18 +190,19 @@ async def walk(walker: Walk, check: Callable[[bool, str], None]) -> dict[str, in
     added_candidates = await walker.call("add_candidates", {"interviewId": interview_id, "candidates": CANDIDATES})
     invite = _invite_url(added_candidates)
     check(invite is not None, "add_candidates returned an invite link")
-    walker.say(f"    ↳ {CANDIDATES[0]['name']}'s link, to take the interview in a browser: {invite}")
-    walker.say("      (open while this demo runs; `aural-mcp serve --sandbox` prints each link it makes)")
+    if wait_for_you is None:
+        walker.say(f"    ↳ {CANDIDATES[0]['name']}'s link, to take the interview in a browser: {invite}")
+        walker.say("      (open while this demo runs; `aural-mcp demo --as-candidate` waits for you to take it)")
     session_ids = []
-    for seed, (candidate, status) in enumerate(
-        zip(CANDIDATES, ("COMPLETED", "COMPLETED"), strict=True), start=1
-    ):
+    for seed, candidate in enumerate(CANDIDATES, start=1):
+        if wait_for_you is not None and candidate is CANDIDATES[0]:
+            continue  # that session is yours, taken in the browser
         simulated = await walker.call(
             "simulate_session",
             {
                 "interviewId": interview_id,
                 "participantName": candidate["name"],
-                "status": status,
+                "status": "COMPLETED",
                 "seed": seed,
             },
             lines=2,
@@ -213,6 +221,12 @@ async def walk(walker: Walk, check: Callable[[bool, str], None]) -> dict[str, in
     )
     check(running_id in result_text(waited), "wait_for_sessions returned when the third session completed")
     session_ids.append(running_id)
+    if wait_for_you is not None:  # the link only now, so the cursor of that wait is from before you began
+        walker.say(f"    ↳ {CANDIDATES[0]['name']}'s link, to take the interview in a browser: {invite}")
+        walker.say(f"      Open it now and take the interview as {CANDIDATES[0]['name']}: the agent waits for you")
+        walker.say(f"      (up to {wait_for_you / 60:g} min; Ctrl+C stops the demo).")
+        since = (getattr(waited, "structured_content", None) or {}).get("since")
+        session_ids.insert(0, await _wait_for_you(walker, interview_id, since, wait_for_you))
     listed = await walker.call("list_sessions", {"interviewId": interview_id}, lines=4)
     listed_ids = set(find_ids(listed)) | set(_UUID.findall(result_text(listed)))
     check(all(s in listed_ids for s in session_ids), "list_sessions shows the three simulated sessions")
@@ -221,11 +235,44 @@ async def walk(walker: Walk, check: Callable[[bool, str], None]) -> dict[str, in
     transcript = await walker.read(f"aural://sessions/{session_id}/transcript")
     check(len(transcript.splitlines()) > 3, "the transcript has the conversation")
     await walker.call("get_session_report", {"sessionId": session_id}, lines=4)
+    if wait_for_you is not None:  # where the agent ranks you among the others
+        board = await walker.call("compare_sessions", {"interviewId": interview_id}, lines=5)
+        walker.say(f"    ↳ {_your_place(board, session_id)}")
     await walker.call("archive_interview", {"interviewId": interview_id}, lines=2)
     return {"questions": len(QUESTIONS), "candidates": len(CANDIDATES), "sessions": len(session_ids)}
 
 
-async def run(out: TextIO, command: list[str] | None = None) -> int:
+async def _wait_for_you(walker: Walk, interview_id: str, since: Any, seconds: float) -> str:
+    """The id of the next session to complete (the one taken in the browser), waiting up to `seconds`."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) >= 1:
+        timeout = int(min(left, WAIT_CALL_SECONDS))
+        args: dict[str, Any] = {"interviewId": interview_id, "status": "COMPLETED", "timeoutSeconds": timeout}
+        if isinstance(since, str):
+            args["since"] = since
+        waited = await walker.call("wait_for_sessions", args, lines=3)
+        structured = getattr(waited, "structured_content", None) or {}
+        since = structured.get("since", since)
+        for row in structured.get("sessions") or []:
+            session_id = row.get("sessionId") if isinstance(row, dict) else None
+            if isinstance(session_id, str):
+                walker.say(f"    ↳ your session completed: {session_id}")
+                return session_id
+    raise StepFailed(f"nobody took the interview at the invite link within {seconds / 60:g} min")
+
+
+def _your_place(board: Any, session_id: str) -> str:
+    """Your rank and overall score on compare_sessions' scoreboard, in words."""
+    rows = (getattr(board, "structured_content", None) or {}).get("sessions") or []
+    mine = next((r for r in rows if isinstance(r, dict) and r.get("sessionId") == session_id), None)
+    if mine is None:
+        return "your session is not on the first page of the scoreboard"
+    if mine.get("rank") is None:
+        return "your session has no score yet, so it is not ranked"
+    return f"you rank #{mine['rank']} of {len(rows)}, overall {mine.get('overallScore')} (the sandbox's heuristic scores)"
+
+
+async def run(out: TextIO, command: list[str] | None = None, wait_for_you: float | None = None) -> int:
     import anyio
     from mcp import Client
     from mcp.client.stdio import StdioServerParameters, stdio_client
@@ -253,7 +300,7 @@ async def run(out: TextIO, command: list[str] | None = None) -> int:
     )
     with tempfile.TemporaryFile("w+", encoding="utf-8") as errlog:
         try:
-            with anyio.fail_after(TIMEOUT_SECONDS):
+            with anyio.fail_after(TIMEOUT_SECONDS + (wait_for_you or 0)):
                 async with Client(stdio_client(params, errlog=errlog)) as client:
                     tools = await client.list_tools()
                     names = {t.name for t in tools.tools}
@@ -261,22 +308,23 @@ async def run(out: TextIO, command: list[str] | None = None) -> int:
                     missing = {"create_interview", "simulate_session", "archive_interview"} - names
                     if missing:
                         raise StepFailed(f"the server does not offer {', '.join(sorted(missing))}")
-                    counts = await walk(Walk(client, out), check)
+                    counts = await walk(Walk(client, out), check, wait_for_you)
         except Exception as exc:  # a failed step, a protocol error, the server died, …
             leaf = _leaf(exc)
             if isinstance(leaf, StepFailed):
                 why = str(leaf)
             elif isinstance(leaf, TimeoutError):
-                why = f"the walk did not finish within {TIMEOUT_SECONDS:g} s"
+                why = f"the walk did not finish within {TIMEOUT_SECONDS + (wait_for_you or 0):g} s"
             else:
                 why = f"{type(leaf).__name__}: {leaf}"
             return _failed(out, why, errlog)
     if problems:
         return _failed(out, "; ".join(problems), None)
     elapsed = time.monotonic() - started
+    yours = " (one of them yours)" if wait_for_you is not None else ""
     print(
         f"\nDone in {elapsed:.1f} s: 1 interview, {counts['questions']} questions, {counts['candidates']} candidates, "
-        f"{counts['sessions']} sessions, read a transcript and a report, archived.\n"
+        f"{counts['sessions']} sessions{yours}, read a transcript and a report, archived.\n"
         "Next: `aural-mcp config claude-desktop --sandbox` to try it from your own client.",
         file=out,
         flush=True,
@@ -305,7 +353,14 @@ def _failed(out: TextIO, why: str, errlog: Any) -> int:
 def main(args: argparse.Namespace | None = None) -> int:
     import anyio
 
-    return anyio.run(run, sys.stdout)
+    wait_for_you = None
+    if args is not None and getattr(args, "as_candidate", False):
+        wait_for_you = float(args.wait_minutes) * 60
+    try:
+        return anyio.run(run, sys.stdout, None, wait_for_you)
+    except KeyboardInterrupt:
+        print("\naural-mcp demo: stopped (Ctrl+C)", file=sys.stdout, flush=True)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover
