@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from tests.support.forms import hidden_fields
 from tests.support.processes import AURAL_MCP, env_without_aural, stop_process
 
 DEMO_STEPS = [
@@ -52,7 +53,6 @@ def test_demo_walks_the_lifecycle() -> None:
     assert elapsed < 30
 
 
-HIDDEN = re.compile(r"<input type='hidden' name='(\w+)' value='([^']*)'>")
 LINK = re.compile(r"Ada Lovelace's link, to take the interview in a browser: (http://127\.0\.0\.1:\d+)(/i/invite/\w+)")
 MY_ANSWER = "I split the billing service into a queue and workers, because retries must not double-charge."
 
@@ -63,14 +63,14 @@ def _take_the_interview(base: str, invite_path: str) -> None:
 
     with httpx2.Client(base_url=base, timeout=10) as http:
         start = http.get(invite_path)
-        started = http.post(invite_path, data=dict(HIDDEN.findall(start.text)))
+        started = http.post(invite_path, data=hidden_fields(start.text))
         assert started.status_code == 303, started.text[-300:]
         page_url = started.headers["location"]
         for _ in range(10):
             page = http.get(page_url).text
             if "Thank you" in page:
                 return
-            fields = dict(HIDDEN.findall(page))
+            fields = hidden_fields(page)
             if "name='choice'" in page:
                 fields["choice"] = "1"
             else:

@@ -16,13 +16,13 @@ import pytest
 from aural_e2e import first_id
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters, stdio_client
+from tests.support.forms import hidden_fields
 from tests.support.net import free_port
 from tests.support.processes import AURAL_MCP, env_without_aural
 
 pytestmark = pytest.mark.anyio
 
 TITLE = "Links that open: backend screen"
-HIDDEN = re.compile(r"<input type='hidden' name='(\w+)' value='([^']*)'>")
 PAGES = re.compile(r"sandbox candidate pages at (http://127\.0\.0\.1:(\d+))/i/")
 
 
@@ -63,7 +63,7 @@ async def test_public_and_invite_links_open(tmp_path: Path, choose_port: bool) -
                 assert "Grace Hopper" in (await http.get(invite_url)).text
                 assert (await http.get(base + "/api/v1/usage")).status_code == 404  # only the pages are here
                 start = await http.get(invite_url)
-                started = await http.post(invite_url, data=dict(HIDDEN.findall(start.text)))
+                started = await http.post(invite_url, data=hidden_fields(start.text))
                 assert started.status_code == 303, started.text[-500:]
                 page_url = base + started.headers["location"]
                 question_page = await http.get(page_url)
@@ -80,7 +80,7 @@ async def test_public_and_invite_links_open(tmp_path: Path, choose_port: bool) -
                     tasks.start_soon(wait)
                     await anyio.sleep(0.5)
                     answered = await http.post(
-                        page_url, data={**dict(HIDDEN.findall(question_page.text)), "answer": "It opens."}
+                        page_url, data={**hidden_fields(question_page.text), "answer": "It opens."}
                     )
                     assert answered.status_code == 303, answered.text[-500:]
                 assert session_id in str(waited[0].content), waited[0].content

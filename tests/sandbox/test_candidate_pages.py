@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx2
 import pytest
+from tests.support.forms import hidden_fields
 from tests.support.servers import LiveServer
 
 from aural_mcp.sandbox import Sandbox
@@ -78,13 +79,12 @@ QUESTIONS = [
      "options": ["PostgreSQL", "Redis", "SQLite"]},
     {"text": "Write a function that merges overlapping intervals.", "type": "CODING"},
 ]  # fmt: skip
-HIDDEN = re.compile(r"<input type='hidden' name='(\w+)' value='([^']*)'>")
 CODE = "def merge(xs):\n    # O(n log n), because of the sort\n    return sorted(xs)"
 
 
 def hidden(page: httpx2.Response) -> dict[str, str]:
     """The hidden fields (CSRF token, step, start key) of the page's form."""
-    return dict(HIDDEN.findall(page.text))
+    return hidden_fields(page.text)
 
 
 async def interview_with_questions(api: httpx2.AsyncClient, *, publish: bool = True) -> dict[str, Any]:

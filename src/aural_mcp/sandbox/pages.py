@@ -16,6 +16,7 @@ cookie, the session pages by their own token; the sessions are in `sandbox.inter
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import secrets
@@ -79,12 +80,16 @@ def not_found_page(request: Request | None = None, exc: Exception | None = None)
     return page("404: This page could not be found.", "<h1>404</h1><p>This page could not be found.</p>", 404)
 
 
+@functools.cache
+def _asset_bytes(name: str) -> bytes:
+    return resources.files("aural_mcp.sandbox").joinpath("assets", name).read_bytes()
+
+
 def asset(name: str) -> Response:
     if name not in ASSETS:
         return not_found_page()
-    body = resources.files("aural_mcp.sandbox").joinpath("assets", name).read_bytes()
     return Response(
-        body, 200, {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}, ASSETS[name]
+        _asset_bytes(name), 200, {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-cache"}, ASSETS[name]
     )
 
 
